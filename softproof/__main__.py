@@ -1,0 +1,5 @@
+import sys
+
+from softproof.cli import main
+
+sys.exit(main())

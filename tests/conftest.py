@@ -1,0 +1,23 @@
+"""Test configuration: fixed Hypothesis profiles.
+
+``ci`` (the default) is derandomised with bounded examples so CI is stable;
+``thorough`` is for users: ``pytest --hypothesis-profile=thorough``.
+"""
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile("ci")
