@@ -41,6 +41,9 @@ __all__ = [
     "Col",
     "Dot",
     "Norm",
+    "Grad",
+    "Jac",
+    "Hess",
     "ModelVector",
     "ModelScalar",
     "U",
@@ -386,6 +389,54 @@ class HessL(ModelVector):
     def definition(self):
         a, v, w = self.args
         return a.T * BMat(a, v, w) * a
+
+
+# --------------------------------------------------------------------------
+# Derivative nodes (taken symbolically by ``calculus.differentiate``)
+# --------------------------------------------------------------------------
+class Grad(_MatNode):
+    """``grad(s, v)``: gradient of the scalar ``s`` in the vector variable ``v``."""
+
+    def _check(self) -> None:
+        s, v = self.args
+        if is_matrix(s):
+            raise TypeError(f"grad needs a scalar, got shape {s.shape}")
+        if not isinstance(v, MatrixSymbol) or v.shape[1] != 1:
+            raise TypeError(f"grad is taken in a vector variable, not {v}")
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+
+class Jac(_MatNode):
+    """``jac(w, v)``: Jacobian ``dw/dv`` of the vector ``w`` (rows: entries of ``w``)."""
+
+    def _check(self) -> None:
+        w, v = self.args
+        _need_vector(w, "jac")
+        if not isinstance(v, MatrixSymbol) or v.shape[1] != 1:
+            raise TypeError(f"jac is taken in a vector variable, not {v}")
+
+    @property
+    def shape(self):
+        return (self.args[0].shape[0], self.args[1].shape[0])
+
+
+class Hess(_MatNode):
+    """``hess(s, v)``: Hessian of the scalar ``s`` in the vector variable ``v``."""
+
+    def _check(self) -> None:
+        s, v = self.args
+        if is_matrix(s):
+            raise TypeError(f"hess needs a scalar, got shape {s.shape}")
+        if not isinstance(v, MatrixSymbol) or v.shape[1] != 1:
+            raise TypeError(f"hess is taken in a vector variable, not {v}")
+
+    @property
+    def shape(self):
+        k = self.args[1].shape[0]
+        return (k, k)
 
 
 MODEL_FUNCTIONS: dict[str, type] = {
