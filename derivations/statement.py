@@ -8,8 +8,9 @@ certification, report) consumes them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Union
 
 import sympy as sp
 
@@ -17,6 +18,10 @@ from . import model
 
 Op = Literal["<=", "<", "=="]
 Kind = Literal["definition", "identity", "inequality"]
+
+#: A parameter's value: a fixed number, a ``(low, high)`` range, or an expression
+#: in the other parameters (and the sizes ``n``, ``d``) such as ``exp(-R**2)``.
+ParameterValue = Union[int, float, sp.Rational, tuple[float, float], sp.Expr]
 
 #: The variables a statement may quantify over, by name.
 VARIABLES: dict[str, sp.Basic] = {
@@ -85,6 +90,12 @@ class Statement:
     expected: bool | None = True
     notes: str = ""
     mutant_of: str | None = None
+    #: for one part of a multi-part catalogue entry (E3's upper bound, G7's parts):
+    #: the entry it belongs to
+    part_of: str | None = None
+    #: the claim and hypotheses as written (statement-file expression language)
+    claim_text: str = ""
+    hypotheses_text: tuple[str, ...] = ()
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -96,4 +107,86 @@ class Statement:
 
     @property
     def parameter_symbols(self) -> dict[str, sp.Symbol]:
-        return {name: sp.Symbol(name, positive=True) for name in self.parameters}
+        """The SymPy symbol of each parameter (see :func:`parameter_symbol`)."""
+        return {name: parameter_symbol(name, v) for name, v in self.parameters.items()}
+
+    @property
+    def fixed_parameters(self) -> dict[str, int | float | sp.Rational]:
+        """Parameters given as one number."""
+        return {k: v for k, v in self.parameters.items() if _is_number(v)}
+
+    @property
+    def ranged_parameters(self) -> dict[str, tuple[float, float]]:
+        """Parameters given as a ``(low, high)`` range (the claim is for all of it)."""
+        return {k: tuple(v) for k, v in self.parameters.items() if isinstance(v, tuple | list)}
+
+    @property
+    def derived_parameters(self) -> dict[str, sp.Expr]:
+        """Parameters defined by an expression in the others, e.g. ``beta = exp(-R**2)``."""
+        return {k: v for k, v in self.parameters.items() if isinstance(v, sp.Expr)
+                and not v.is_Number}
+
+    def parameter_substitution(
+        self, values: Mapping[str, float | int | sp.Expr] | None = None
+    ) -> dict[sp.Symbol, sp.Expr]:
+        """Exact values of every parameter symbol.
+
+        Fixed parameters take their number (as an exact SymPy number), ranged ones
+        must be given in ``values`` (which may also override fixed ones), derived ones
+        are resolved in dependency order.  Derived values may still contain the sizes
+        ``n``, ``d`` (substitute them with :func:`model.at_size`).
+        """
+        values = dict(values or {})
+        syms = self.parameter_symbols
+        out: dict[sp.Symbol, sp.Expr] = {}
+        for name in self.parameters:
+            if name in values:
+                out[syms[name]] = sp.sympify(values[name], rational=False)
+                if isinstance(values[name], float):  # the exact binary value
+                    out[syms[name]] = sp.Rational(values[name])
+            elif name in self.fixed_parameters:
+                out[syms[name]] = _exact(self.parameters[name])
+            elif name in self.ranged_parameters:
+                raise KeyError(f"parameter {name} ranges over {self.parameters[name]}: "
+                               "give its value")
+        pending = {syms[k]: v for k, v in self.derived_parameters.items() if k not in values}
+        while pending:
+            ready = {s: e for s, e in pending.items() if not (e.free_symbols & set(pending))}
+            if not ready:
+                raise ValueError(f"parameters defined in a cycle: {sorted(map(str, pending))}")
+            for s, e in ready.items():
+                out[s] = e.xreplace(out)
+                del pending[s]
+        return out
+
+
+def _is_number(v: object) -> bool:
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, int | float) or (isinstance(v, sp.Expr) and v.is_Number)
+
+
+def _exact(v: int | float | sp.Expr) -> sp.Expr:
+    if isinstance(v, float):
+        return sp.Rational(repr(v))
+    return sp.sympify(v)
+
+
+def parameter_symbol(name: str, value: object = None) -> sp.Symbol:
+    """The symbol of parameter ``name``: positive when its value (a number, every point
+    of a range, or a derived expression SymPy can decide) is positive, else real.
+
+    With the default ``value=None`` the symbol is positive, as for ``R``, ``beta``,
+    ``eta`` in :mod:`model`.
+    """
+    if value is None:
+        positive = True
+    elif isinstance(value, tuple | list):
+        positive = all(_is_number(v) and v > 0 for v in value)
+    elif _is_number(value):
+        positive = value > 0
+    elif isinstance(value, sp.Expr):
+        positive = bool(value.is_positive)
+    else:
+        positive = False
+    return sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)

@@ -1,0 +1,881 @@
+"""Inference rules for machine-checked proof chains.
+
+Each rule is a function ``rule(lhs, rhs, **args) -> StepCheck`` that CHECKS
+that ``lhs <= rhs`` (or ``lhs == rhs`` for the rules in :data:`EQUALITY_RULES`)
+is an instance of the rule and that its side conditions hold.  A rule never
+assumes the step is right: a step that is not an instance, or whose side
+condition fails, gives ``StepCheck(ok=False, ...)`` with the reason.
+
+Facts a rule relies on that are not universally true (``||A|| <= R``,
+``s`` is a probability vector, ...) are returned in ``StepCheck.assumes``;
+the chain that uses the step must discharge them (a hypothesis of the
+statement, or a proved fact).
+
+Expressions are the model's nodes (:mod:`derivations.model`) and plain SymPy
+scalars; :class:`Sup` is the one node added here (a supremum over a bound
+variable).  Numbers are compared exactly: floats are read as the decimal they
+print as (``0.01 -> 1/100``, ``1.5 -> 3/2``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose
+
+from . import model
+from .lowering import LoweringError, indexed_base, lower_entry, lower_explicit
+from .model import Diag, Dot, Entrywise, Jac, Norm, Softmax
+from .statement import Relation
+
+__all__ = [
+    "StepCheck",
+    "Sup",
+    "HOLE",
+    "exact",
+    "same",
+    "polarity",
+    "identity",
+    "definition",
+    "nonneg_certificate",
+    "sup_certificate",
+    "gershgorin_probability",
+    "triangle",
+    "homogeneity",
+    "submultiplicative",
+    "transpose_norm",
+    "cauchy_schwarz",
+    "hadamard_holder",
+    "norm_comparison",
+    "exp_entrywise_max",
+    "exp_sum_lower",
+    "softmax_simplex",
+    "mean_value",
+    "sup_constant",
+    "sup_monotone",
+    "constant_comparison",
+    "entrywise_lemma",
+    "RULES",
+    "EQUALITY_RULES",
+]
+
+#: Explicit sizes ``(n, d)`` used when an identity is not proved at symbolic size.
+EXPLICIT_SIZES: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (2, 2), (3, 2))
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    """Outcome of checking one step: ``ok``, how (``method``), why (``detail``).
+
+    ``level`` says how general the check is: ``"symbolic"`` (every n, d),
+    ``"explicit n<=.."`` (only at the listed sizes), ``"exact"`` (a statement
+    about numbers decided exactly).  ``assumes`` lists the facts the step
+    relies on (to be discharged by the chain).
+    """
+
+    ok: bool
+    method: str
+    detail: str = ""
+    level: str = "symbolic"
+    assumes: tuple[Relation, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _fail(method: str, detail: str) -> StepCheck:
+    return StepCheck(False, method, detail, level="")
+
+
+# --------------------------------------------------------------------------
+# The supremum node
+# --------------------------------------------------------------------------
+class Sup(sp.Expr):
+    """``sup_{var in [lo, hi]} body``: for a vector ``var`` the segment between
+    the points ``lo`` and ``hi``; for a scalar ``var`` the interval between them.
+    ``var`` is bound (not free)."""
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, body, var, lo, hi):
+        return sp.Expr.__new__(cls, sp.sympify(body), var, sp.sympify(lo), sp.sympify(hi))
+
+    body = property(lambda self: self.args[0])
+    var = property(lambda self: self.args[1])
+    lo = property(lambda self: self.args[2])
+    hi = property(lambda self: self.args[3])
+
+    @property
+    def free_symbols(self):
+        inner = self.body.free_symbols - self.var.free_symbols
+        return inner | self.lo.free_symbols | self.hi.free_symbols
+
+    def _eval_is_nonnegative(self):
+        return self.body.is_nonnegative
+
+    def doit(self, **hints):
+        return self
+
+    def _latex(self, printer) -> str:
+        v, lo, hi = (printer._print(a) for a in (self.var, self.lo, self.hi))
+        return rf"\sup_{{{v} \in [{lo}, {hi}]}} {printer._print(self.body)}"
+
+
+#: The placeholder marking the rewritten position in a step's context.
+HOLE = sp.Symbol("HOLE", real=True)
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+def exact(e: sp.Basic) -> sp.Basic:
+    """Floats replaced by the rational they print as (``0.01 -> 1/100``)."""
+    e = sp.sympify(e)
+    floats = {f: sp.Rational(str(f)) for f in e.atoms(sp.Float)}
+    return e.xreplace(floats) if floats else e
+
+
+def same(a: sp.Basic, b: sp.Basic) -> bool:
+    """Structural equality after exact reading of floats and one SymPy
+    normalisation of scalars (model nodes are atoms)."""
+    a, b = exact(a), exact(b)
+    if a == b:
+        return True
+    if model.is_matrix(a) or model.is_matrix(b):
+        return False
+    try:
+        return sp.simplify(a - b) == 0
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def _nonneg(e: sp.Basic) -> bool:
+    return bool(exact(e).is_nonnegative)
+
+
+def _sign(e: sp.Basic) -> int | None:
+    e = exact(e)
+    if e.is_nonnegative:
+        return 1
+    if e.is_nonpositive:
+        return -1
+    return None
+
+
+def polarity(ctx: sp.Basic, hole: sp.Symbol, old: sp.Basic, new: sp.Basic) -> int | None:
+    """How ``ctx`` depends on ``hole`` when ``hole`` moves between ``old`` and
+    ``new``: ``+1`` nondecreasing, ``-1`` nonincreasing, ``0`` constant,
+    ``None`` unknown.  Signs of subterms containing the hole are checked at
+    both ends (a monotone subterm nonnegative at both ends is nonnegative in
+    between)."""
+
+    def sign_between(e: sp.Basic) -> int | None:
+        if not e.has(hole):
+            return _sign(e)
+        s1, s2 = _sign(e.xreplace({hole: old})), _sign(e.xreplace({hole: new}))
+        return s1 if s1 == s2 and polarity(e, hole, old, new) is not None else None
+
+    if ctx == hole:
+        return 1
+    if not ctx.has(hole):
+        return 0
+    if isinstance(ctx, sp.Add):
+        pols = {polarity(a, hole, old, new) for a in ctx.args} - {0}
+        return pols.pop() if len(pols) == 1 else None
+    if isinstance(ctx, sp.Mul):
+        with_hole = [a for a in ctx.args if a.has(hole)]
+        others = sp.Mul(*[a for a in ctx.args if not a.has(hole)])
+        s = _sign(others)
+        if s is None:
+            return None
+        if len(with_hole) == 1:
+            p = polarity(with_hole[0], hole, old, new)
+            return None if p is None else s * p
+        pols = {polarity(a, hole, old, new) for a in with_hole}
+        signs = {sign_between(a) for a in with_hole}
+        if len(pols) == 1 and signs == {1} and None not in pols:
+            return s * pols.pop()
+        return None
+    if isinstance(ctx, sp.Pow):
+        base, ex = ctx.args
+        if ex.has(hole):
+            if base.has(hole) or not (exact(base) - 1).is_nonnegative:
+                return None
+            return polarity(ex, hole, old, new)
+        p = polarity(base, hole, old, new)
+        if p is None or sign_between(base) != 1:
+            return None
+        if ex.is_positive:
+            return p
+        if ex.is_negative and _sign(base.xreplace({hole: old})) == 1:
+            return -p if bool(exact(base.xreplace({hole: old})).is_positive) else None
+        return None
+    if isinstance(ctx, sp.exp):
+        return polarity(ctx.args[0], hole, old, new)
+    if isinstance(ctx, sp.log):
+        return polarity(ctx.args[0], hole, old, new) if sign_between(ctx.args[0]) == 1 else None
+    if isinstance(ctx, Sup):
+        if ctx.lo.has(hole) or ctx.hi.has(hole):
+            return None
+        return polarity(ctx.body, hole, old, new)
+    return None
+
+
+def _get_identities() -> Callable | None:
+    try:
+        mod = importlib.import_module("derivations.identities")
+    except ImportError:
+        return None
+    return getattr(mod, "prove_identity", None)
+
+
+def _result_status(res) -> str:
+    status = getattr(res, "status", None)
+    if status is None and isinstance(res, dict):
+        status = res.get("status")
+    if status is None and getattr(res, "proved", None) is not None:
+        return "proved" if res.proved else "undecided"
+    return str(getattr(status, "value", status)).lower()
+
+
+def _zero_entry(e: sp.Expr) -> bool:
+    e = sp.expand(e, power_exp=True)
+    if e == 0 or sp.cancel(e) == 0:
+        return True
+    return sp.simplify(e) == 0
+
+
+def _explicit_zero(lhs: sp.Basic, rhs: sp.Basic, sizes: Sequence[tuple[int, int]]) -> str | None:
+    """None if ``lhs == rhs`` at every listed size, else the first failing size."""
+    for nv, dv in sizes:
+        left, right = lower_explicit(lhs, nv, dv), lower_explicit(rhs, nv, dv)
+        diff = left - right
+        entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
+        if not all(_zero_entry(e) for e in entries):
+            return f"n={nv}, d={dv}"
+    return None
+
+
+# --------------------------------------------------------------------------
+# Equalities
+# --------------------------------------------------------------------------
+def definition(lhs: sp.Basic, rhs: sp.Basic) -> StepCheck:
+    """Unfolding named model functions (D1-D5 and the G5/G6 closed forms as
+    defined in the model): ``lhs`` and ``rhs`` agree once unfolded."""
+    if model.unfold_all(exact(lhs)) == model.unfold_all(exact(rhs)):
+        return StepCheck(True, "definition unfolding")
+    return _fail("definition unfolding", "the two sides differ after unfolding")
+
+
+def identity(lhs: sp.Basic, rhs: sp.Basic, level: str = "symbolic") -> StepCheck:
+    """``lhs == rhs`` proved, most general method first:
+
+    1. definition unfolding (structural);
+    2. scalar algebra with model nodes as atoms (``simplify(lhs - rhs) == 0``),
+       valid for every n, d;
+    3. ``identities.prove_identity`` at symbolic size, when available;
+    4. the generic entry at symbolic size (``lower_entry`` then ``doit`` and
+       ``simplify``);
+    5. explicit sizes :data:`EXPLICIT_SIZES` (recorded as such).
+    """
+    lhs, rhs = exact(lhs), exact(rhs)
+    if model.is_matrix(lhs) != model.is_matrix(rhs):
+        return _fail("identity", "one side is a matrix, the other a scalar")
+    if model.is_matrix(lhs) and lhs.shape != rhs.shape:
+        return _fail("identity", f"shapes {lhs.shape} and {rhs.shape} differ")
+    if definition(lhs, rhs).ok:
+        return StepCheck(True, "SymPy identity (definition unfolding), symbolic n, d")
+    if not model.is_matrix(lhs) and same(lhs, rhs):
+        return StepCheck(True, "SymPy identity (algebra, model nodes as atoms), symbolic n, d")
+    prove = _get_identities()
+    if prove is not None and level == "symbolic":
+        try:
+            res = prove(lhs, rhs, "symbolic")
+            status = _result_status(res)
+            if status == "proved":
+                return StepCheck(True, "SymPy identity (prove_identity), symbolic n, d")
+            if status == "refuted":
+                return _fail("SymPy identity (prove_identity)", "refuted at symbolic size")
+        except Exception:  # noqa: BLE001 - fall through to the other methods
+            pass
+    try:
+        if model.is_matrix(lhs):
+            from .lowering import lower_indexed
+
+            dl, dr = lower_indexed(lhs), lower_indexed(rhs)
+        else:
+            dl, dr = lower_entry(lhs), lower_entry(rhs)
+        if sp.simplify(dl.doit() - dr.doit()) == 0:
+            return StepCheck(True, "SymPy identity (generic entry), symbolic n, d")
+    except (LoweringError, TypeError, ValueError, NotImplementedError):
+        pass
+    try:
+        bad = _explicit_zero(lhs, rhs, EXPLICIT_SIZES)
+    except (LoweringError, TypeError, ValueError, NotImplementedError) as exc:
+        return _fail("identity", f"not proved: {exc}")
+    sizes = ", ".join(f"({a},{b})" for a, b in EXPLICIT_SIZES)
+    if bad is None:
+        return StepCheck(
+            True, f"SymPy identity, explicit sizes (n,d) in {sizes}", level=f"explicit {sizes}"
+        )
+    return _fail("identity", f"the two sides differ at {bad}")
+
+
+# --------------------------------------------------------------------------
+# Polynomial certificates
+# --------------------------------------------------------------------------
+def _certificate_terms_ok(cert: sp.Expr, constraints: Sequence[sp.Expr]) -> str | None:
+    """None if every term of ``cert`` is (positive number) x (constraints) x
+    (squares), else the offending term."""
+    cons = {exact(c) for c in constraints}
+    for term in sp.Add.make_args(exact(cert)):
+        for factor in sp.Mul.make_args(term):
+            if factor.is_number and factor.is_nonnegative:
+                continue
+            if factor.is_Pow and factor.exp.is_integer and factor.exp.is_even:
+                continue
+            if factor in cons:
+                continue
+            if factor.is_Pow and factor.base in cons and factor.exp.is_positive:
+                continue
+            return str(term)
+    return None
+
+
+def nonneg_certificate(
+    expr: sp.Expr, certificate: sp.Expr, constraints: Sequence[sp.Expr] = ()
+) -> StepCheck:
+    """``expr >= 0`` on ``{constraints >= 0}`` by a certificate
+    ``expr = sum_k c_k g_k q_k^2`` with numbers ``c_k >= 0``, products ``g_k``
+    of constraints and polynomials ``q_k``; checked by SymPy expansion (E5:
+    ``1/2 - 2s(1-s) = 2(s - 1/2)^2``)."""
+    bad = _certificate_terms_ok(certificate, constraints)
+    if bad is not None:
+        return _fail("SOS certificate", f"term {bad} is not (c>=0) x constraints x square")
+    if sp.expand(exact(expr) - exact(certificate)) != 0:
+        return _fail("SOS certificate", f"{expr} != {certificate}")
+    return StepCheck(True, "SOS certificate (checked by expansion)", f"{expr} = {certificate}")
+
+
+def sup_certificate(lhs: sp.Expr, rhs: sp.Expr, certificate: sp.Expr) -> StepCheck:
+    """``sup_{s in [lo, hi]} g(s) <= c`` because ``c - g(s)`` has a
+    nonnegativity certificate on ``s - lo >= 0, hi - s >= 0``."""
+    if not isinstance(lhs, Sup):
+        return _fail("SOS certificate", "the left side is not a supremum")
+    v = lhs.var
+    if v in rhs.free_symbols:
+        return _fail("SOS certificate", "the bound depends on the bound variable")
+    cons = (v - lhs.lo, lhs.hi - v)
+    res = nonneg_certificate(rhs - lhs.body, certificate, cons)
+    return StepCheck(res.ok, res.method, res.detail, level=res.level)
+
+
+def _linear_sign_on_unit_box(factor: sp.Expr) -> int | None:
+    """Sign of a polynomial factor on ``[0,1]^k`` if it is affine in one variable."""
+    syms = factor.free_symbols
+    if not syms:
+        return _sign(factor)
+    if len(syms) != 1:
+        return None
+    (s,) = syms
+    poly = sp.Poly(factor, s)
+    if poly.degree() != 1:
+        return None
+    ends = {_sign(factor.subs(s, 0)), _sign(factor.subs(s, 1))}
+    if None in ends:
+        return None
+    if len(ends) == 1:
+        return ends.pop()
+    if 0 in {sp.sign(factor.subs(s, 0)), sp.sign(factor.subs(s, 1))}:
+        return max(ends, key=abs) if factor.subs(s, 0) == 0 else _sign(factor.subs(s, 0))
+    return None
+
+
+def _sign_on_unit_box(e: sp.Expr) -> int | None:
+    """Sign of a polynomial on ``[0,1]^k`` from a factorisation into affine
+    one-variable factors (None if undecided)."""
+    coeff, factors = sp.factor_list(sp.expand(e))
+    total = _sign(coeff)
+    for base, mult in factors:
+        s = _linear_sign_on_unit_box(base)
+        if s is None or total is None:
+            return None
+        total *= s**mult
+    return total
+
+
+# --------------------------------------------------------------------------
+# Gershgorin (E5)
+# --------------------------------------------------------------------------
+def gershgorin_probability(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Gershgorin for a symmetric matrix ``M(s)`` built from a probability
+    vector ``s`` (entries in [0, 1], ``sum s = 1``):
+    ``||M|| = max |eigenvalue| <= max_i sum_j |M_ij|``.
+
+    ``lhs = ||M||`` (``op``); ``rhs = Sup(r(sigma), sigma, 0, 1)``.  The row sum
+    is computed for every n from the generic entries: the diagonal entry
+    ``D(s_i)``, the off-diagonal ``O(s_i, s_j) = a(s_i) s_j + e(s_i)``, whose
+    signs are decided on [0, 1]; ``sum_{j != i} s_j = 1 - s_i``.  For
+    ``M = diag(s) - s s^T``: ``s_i(1 - s_i) + s_i(1 - s_i) = 2 s_i (1 - s_i)``.
+    """
+    meth = "rule: Gershgorin (symmetric), row sums for every n"
+    if not (isinstance(lhs, Norm) and lhs.kind == "op"):
+        return _fail(meth, "the left side is not a spectral norm")
+    if not isinstance(rhs, Sup) or rhs.lo != 0 or rhs.hi != 1:
+        return _fail(meth, "the right side is not a supremum over [0, 1]")
+    mat = lhs.arg
+    vecs = [a for a in mat.atoms(MatrixSymbol) if a.shape[1] == 1]
+    if len(vecs) != 1 or mat.shape[0] != mat.shape[1]:
+        return _fail(meth, "the matrix must be square and built from one vector s")
+    (s,) = vecs
+    i, j = sp.symbols("i j", integer=True)
+    si, sj = sp.symbols("s_i s_j", real=True)
+    base = indexed_base(s)
+    try:
+        generic = lower_entry(mat, i, j).doit()
+        swapped = lower_entry(mat, j, i).doit()
+    except LoweringError as exc:
+        return _fail(meth, str(exc))
+    kd = sp.KroneckerDelta(i, j)
+    off_ij = generic.replace(lambda a: isinstance(a, sp.KroneckerDelta), lambda a: sp.S.Zero)
+    off_ji = swapped.replace(lambda a: isinstance(a, sp.KroneckerDelta), lambda a: sp.S.Zero)
+    if sp.expand(off_ij - off_ji) != 0:
+        return _fail(meth, "the matrix is not symmetric")
+    if generic.atoms(sp.Sum):
+        return _fail(meth, "entries involve sums; only entrywise polynomial matrices are handled")
+    gen = generic.xreplace({base[i]: si, base[j]: sj})
+    diag = gen.subs(kd, 1).subs(sj, si)
+    off = gen.subs(kd, 0)
+    if off.free_symbols - {si, sj} or diag.free_symbols - {si}:
+        return _fail(meth, "entries depend on something other than s")
+    dsign = _sign_on_unit_box(diag)
+    poly = sp.Poly(sp.expand(off), sj)
+    if poly.degree() > 1:
+        return _fail(meth, "off-diagonal entries are not affine in s_j")
+    a_coef, e_coef = poly.coeff_monomial(sj), poly.coeff_monomial(1)
+    osign = _sign_on_unit_box(off)
+    asign, esign = _sign_on_unit_box(a_coef), _sign_on_unit_box(e_coef)
+    if None in (dsign, osign, asign, esign) or (e_coef != 0 and asign * esign < 0):
+        return _fail(meth, "could not decide the signs of the entries on [0, 1]")
+    row = dsign * diag + osign * (a_coef * (1 - si) + (model.n - 1) * e_coef)
+    sigma = rhs.var
+    if sp.expand(row.subs(si, sigma) - rhs.body) != 0:
+        return _fail(meth, f"the row sum is {row.subs(si, sigma)}, not {rhs.body}")
+    prob = (
+        Relation(Norm("1", s), "==", sp.S.One),
+        Relation(Dot(s, model.ones(s.shape[0])), "==", sp.S.One),
+    )
+    return StepCheck(True, meth, f"row i sums to {sp.factor(row)}", assumes=prob)
+
+
+# --------------------------------------------------------------------------
+# Norm rules
+# --------------------------------------------------------------------------
+def _is_norm(e: sp.Basic, *kinds: str) -> bool:
+    return isinstance(e, Norm) and (not kinds or e.kind in kinds)
+
+
+def _mat_equal(p: sp.Basic, q: sp.Basic) -> bool:
+    if exact(p) == exact(q):
+        return True
+    try:
+        diff = (exact(p) - exact(q)).expand().doit()
+    except (TypeError, AttributeError):
+        return False
+    return isinstance(diff, sp.ZeroMatrix) or diff == 0
+
+
+def triangle(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Triangle inequality ``||sum_k X_k|| <= sum_k ||X_k||`` (any norm, same
+    kind on both sides) and ``|sum a_k| <= sum |a_k|``."""
+    meth = "rule: triangle inequality"
+    terms = sp.Add.make_args(rhs)
+    if isinstance(lhs, sp.Abs) and all(isinstance(t, sp.Abs) for t in terms):
+        if sp.expand(lhs.args[0] - sum(t.args[0] for t in terms)) == 0:
+            return StepCheck(True, meth)
+        return _fail(meth, "the terms do not add up to the left side")
+    if not _is_norm(lhs) or not all(_is_norm(t, lhs.kind) for t in terms):
+        return _fail(meth, "expected ||sum X_k|| <= sum ||X_k|| with one norm kind")
+    total = MatAdd(*[t.arg for t in terms]) if len(terms) > 1 else terms[0].arg
+    if not _mat_equal(total, lhs.arg):
+        return _fail(meth, f"the terms add up to {total}, not {lhs.arg}")
+    return StepCheck(True, meth)
+
+
+def _split_scalar(m: sp.Basic) -> tuple[sp.Expr, sp.Basic]:
+    if isinstance(m, MatMul):
+        scal = [a for a in m.args if not model.is_matrix(a)]
+        mats = [a for a in m.args if model.is_matrix(a)]
+        return sp.Mul(*scal), (MatMul(*mats) if len(mats) > 1 else mats[0])
+    return sp.S.One, m
+
+
+def homogeneity(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||c X|| = |c| ||X||`` for a scalar ``c`` (any norm); in particular
+    ``||-X|| = ||X||``."""
+    meth = "rule: homogeneity of norms"
+    if not _is_norm(lhs):
+        return _fail(meth, "the left side is not a norm")
+    c, m = _split_scalar(lhs.arg)
+    if isinstance(lhs.arg, MatAdd) and all(_split_scalar(a)[0] == -1 for a in lhs.arg.args):
+        c, m = sp.S.NegativeOne, MatAdd(*[-a for a in lhs.arg.args])
+    if same(rhs, sp.Abs(c) * Norm(lhs.kind, m)):
+        return StepCheck(True, meth)
+    neg = Norm(lhs.kind, (-lhs.arg).expand())
+    if _is_norm(rhs, lhs.kind) and _mat_equal(rhs.arg, neg.arg):
+        return StepCheck(True, meth, "||-X|| = ||X||")
+    return _fail(meth, f"{rhs} is not |c| times the norm of the rest")
+
+
+#: (norm of the product, norm of the left factor, norm of the right factor)
+_SUBMULT = {
+    ("2", "op", "2"),
+    ("op", "op", "op"),
+    ("inf", "op", "2"),  # E2: a row of A has norm <= ||A||
+    ("fro", "op", "fro"),
+    ("fro", "fro", "op"),
+}
+
+
+def submultiplicative(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||M N|| <= ||M|| ||N||`` for compatible norms: spectral/2-norm
+    (``||Mv||_2 <= ||M|| ||v||_2``), spectral/spectral, and E2
+    (``||Av||_inf <= ||A|| ||v||_2``: each entry is ``<A_i, v>`` with
+    ``||A_i||_2 = ||e_i^T A|| <= ||A||``)."""
+    meth = "rule: submultiplicativity"
+    if not _is_norm(lhs) or not isinstance(lhs.arg, MatMul):
+        return _fail(meth, "the left side is not the norm of a product")
+    c, prod = _split_scalar(lhs.arg)
+    if c != 1 or not isinstance(prod, MatMul):
+        return _fail(meth, "scalar factors must be taken out first (homogeneity)")
+    fac = sp.Mul.make_args(rhs)
+    norms = [f for f in fac if _is_norm(f)]
+    if len(norms) != 2 or len(fac) != 2:
+        return _fail(meth, "the right side must be a product of two norms")
+    for left, right in (norms, norms[::-1]):
+        if (lhs.kind, left.kind, right.kind) not in _SUBMULT:
+            continue
+        args = prod.args
+        for k in range(1, len(args)):
+            p, q = MatMul(*args[:k]).doit(), MatMul(*args[k:]).doit()
+            if _mat_equal(p, left.arg) and _mat_equal(q, right.arg):
+                tag = " (E2)" if lhs.kind == "inf" else ""
+                return StepCheck(True, meth + tag)
+    return _fail(meth, f"{rhs} is not ||M|| ||N|| for a split of {prod} with compatible norms")
+
+
+def transpose_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||M^T|| = ||M||`` for the spectral norm (same singular values)."""
+    meth = "rule: spectral norm of a transpose"
+    if (
+        _is_norm(lhs, "op")
+        and _is_norm(rhs, "op")
+        and (_mat_equal(lhs.arg, Transpose(rhs.arg).doit()) or _mat_equal(rhs.arg, lhs.arg.T))
+    ):
+        return StepCheck(True, meth)
+    return _fail(meth, "expected ||M^T|| = ||M||")
+
+
+def cauchy_schwarz(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Cauchy-Schwarz: ``|<v, w>| <= ||v||_2 ||w||_2``."""
+    meth = "rule: Cauchy-Schwarz"
+    if not (isinstance(lhs, sp.Abs) and isinstance(lhs.args[0], Dot)):
+        return _fail(meth, "the left side is not |<v, w>|")
+    v, w = lhs.args[0].args
+    if same(rhs, Norm("2", v) * Norm("2", w)):
+        return StepCheck(True, meth)
+    return _fail(meth, f"expected ||{v}||_2 ||{w}||_2")
+
+
+def hadamard_holder(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||v o w||_2 <= ||v||_2 ||w||_inf`` (each entry ``|v_i w_i| <= |v_i| ||w||_inf``)."""
+    meth = "rule: Hoelder for the entrywise product"
+    if not (_is_norm(lhs, "2") and isinstance(lhs.arg, HadamardProduct)):
+        return _fail(meth, "the left side is not ||v o w||_2")
+    if len(lhs.arg.args) != 2:
+        return _fail(meth, "two factors expected")
+    v, w = lhs.arg.args
+    for p, q in ((v, w), (w, v)):
+        if same(rhs, Norm("2", p) * Norm("inf", q)):
+            return StepCheck(True, meth)
+    return _fail(meth, "expected ||v||_2 ||w||_inf")
+
+
+def norm_comparison(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Comparisons of vector norms on ``R^k``: ``||v||_2 <= sqrt(k) ||v||_inf``,
+    ``||v||_inf <= ||v||_2``, ``||v||_2 <= ||v||_1``, ``||v||_1 <= sqrt(k) ||v||_2``."""
+    meth = "rule: comparison of vector norms"
+    if not _is_norm(lhs, "1", "2", "inf"):
+        return _fail(meth, "the left side is not a vector norm")
+    v, k = lhs.arg, lhs.arg.shape[0]
+    allowed = {
+        "2": [sp.sqrt(k) * Norm("inf", v), Norm("1", v)],
+        "inf": [Norm("2", v), Norm("1", v)],
+        "1": [sp.sqrt(k) * Norm("2", v), k * Norm("inf", v)],
+    }[lhs.kind]
+    if any(same(rhs, a) for a in allowed):
+        return StepCheck(True, meth)
+    return _fail(meth, f"{rhs} is not a valid bound for {lhs}")
+
+
+def _exp_arg(e: sp.Basic) -> sp.Basic | None:
+    """``v`` if ``e`` is ``exp(v)`` entrywise (directly or as ``u(A, x)``)."""
+    if isinstance(e, model.U):
+        e = e.definition
+    if isinstance(e, Entrywise) and e.fn == "exp":
+        return e.arg
+    return None
+
+
+def exp_entrywise_max(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Monotonicity of exp: ``||exp(v)||_inf = max_i e^{v_i} <= e^{||v||_inf}``."""
+    meth = "rule: monotonicity of exp"
+    v = _exp_arg(lhs.arg) if _is_norm(lhs, "inf") else None
+    if v is not None and same(rhs, sp.exp(Norm("inf", v))):
+        return StepCheck(True, meth)
+    return _fail(meth, "expected ||exp(v)||_inf <= exp(||v||_inf)")
+
+
+def exp_sum_lower(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """Monotonicity of exp: ``k e^{-||v||_inf} <= sum_i e^{v_i} = <exp(v), 1_k>``
+    (E3, lower half; the upper half is ``||exp(v)||_inf`` and norm comparison)."""
+    meth = "rule: monotonicity of exp"
+    r = rhs.definition if isinstance(rhs, model.Alpha) else rhs
+    if isinstance(r, Dot):
+        p, q = r.args
+        for e, one in ((p, q), (q, p)):
+            v = _exp_arg(e)
+            if v is not None and isinstance(one, OneMatrix):
+                if same(lhs, v.shape[0] * sp.exp(-Norm("inf", v))):
+                    return StepCheck(True, meth)
+    return _fail(meth, "expected k exp(-||v||_inf) <= <exp(v), 1_k>")
+
+
+def _canon_sums(e: sp.Basic, depth: int = 0) -> sp.Basic:
+    """Bound indices of nested ``Sum`` renamed by nesting depth (alpha-equivalence)."""
+    if isinstance(e, sp.Sum):
+        (j, lo, hi) = e.limits[0]
+        k = sp.Symbol(f"_k{depth}", integer=True)
+        body = _canon_sums(e.function.xreplace({j: k}), depth + 1)
+        return sp.Sum(body, (k, lo, hi))
+    if not e.args:
+        return e
+    return e.func(*[_canon_sums(a, depth) for a in e.args])
+
+
+def _softmax_parts(s: sp.Basic) -> sp.Basic | None:
+    if isinstance(s, model.F):
+        return s.document * s.args[1]
+    if isinstance(s, Softmax):
+        return s.args[0]
+    return None
+
+
+def softmax_simplex(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """E4 / G7 for every n: ``s = softmax(v)`` (or ``f(x)``) has entries
+    ``e^{v_i} / sum_j e^{v_j} > 0``, so ``<s, 1> = 1`` and ``||s||_1 = 1``.
+    The generic entry is lowered at symbolic size and matched against that
+    form (numerator and denominator summand equal after renaming)."""
+    meth = "rule: softmax lies on the simplex (E4, G7), symbolic n"
+    if rhs != 1:
+        return _fail(meth, "the right side must be 1")
+    if isinstance(lhs, Dot):
+        p, q = lhs.args
+        s = p if isinstance(q, OneMatrix) else q if isinstance(p, OneMatrix) else None
+    elif _is_norm(lhs, "1"):
+        s = lhs.arg
+    else:
+        s = None
+    if s is None or _softmax_parts(s) is None:
+        return _fail(meth, "expected <s, 1> or ||s||_1 with s a softmax")
+    i = sp.Symbol("i", integer=True)
+    e = lower_entry(s, i, sp.S.Zero)
+    num, den = sp.fraction(sp.together(e))
+    if not (isinstance(den, sp.Sum) and isinstance(num, sp.exp)):
+        return _fail(meth, f"the generic entry {e} is not exp(.)/sum exp(.)")
+    (j, lo, hi) = den.limits[0]
+    if lo != 0 or sp.simplify(hi + 1 - s.shape[0]) != 0:
+        return _fail(meth, "the denominator does not run over all entries")
+    if _canon_sums(den.function.xreplace({j: i})) != _canon_sums(num):
+        return _fail(meth, "numerator and denominator summands differ")
+    return StepCheck(True, meth, "entries exp(v_i)/sum_j exp(v_j)")
+
+
+# --------------------------------------------------------------------------
+# Calculus
+# --------------------------------------------------------------------------
+_SMOOTH_BAD = (Norm, sp.Abs, sp.Max, sp.Min, Sup)
+
+
+def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> StepCheck:
+    """Mean value inequality for a C^1 map ``g``:
+    ``||g(p) - g(q)||_2 <= sup_{z in [p, q]} ||J_g(z)|| ||p - q||_2`` (vector
+    ``var``, spectral norm of the Jacobian ``jac(g(z), z)``), and for a scalar
+    ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
+    the Jacobian exactly as derived (``Jac`` node or ``sympy.diff``)."""
+    meth = "rule: mean value inequality"
+    if any(g.has(c) for c in _SMOOTH_BAD) or g.atoms(model.Grad, model.Hess):
+        return _fail(meth, "g must be smooth (no norms, abs, max)")
+    gp, gq = g.xreplace({var: p}), g.xreplace({var: q})
+    if model.is_matrix(var):
+        z = MatrixSymbol("z", *var.shape)
+        want_l = Norm("2", gp - gq)
+        want_r = Sup(Norm("op", Jac(g.xreplace({var: z}), z)), z, p, q) * Norm("2", p - q)
+    else:
+        z = sp.Symbol("z", real=True)
+        want_l = sp.Abs(gp - gq)
+        want_r = Sup(sp.Abs(sp.diff(g.xreplace({var: z}), z)), z, p, q) * sp.Abs(p - q)
+    if lhs != want_l:
+        return _fail(meth, f"the left side is not the norm of {gp} - {gq}")
+    if rhs != want_r:
+        return _fail(meth, f"the right side must be {want_r}")
+    return StepCheck(True, meth, "Jacobian derived by SymPy")
+
+
+def sup_constant(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``sup_{z in [p, q]} h = h`` when ``h`` does not depend on ``z``."""
+    meth = "rule: supremum of a constant"
+    if isinstance(lhs, Sup) and not lhs.body.has(lhs.var) and lhs.body == rhs:
+        return StepCheck(True, meth)
+    return _fail(meth, "the body depends on the bound variable or differs")
+
+
+def sup_monotone(lhs: sp.Expr, rhs: sp.Expr, bound: sp.Expr) -> StepCheck:
+    """``sup_{z in [lo, hi]} h(z) <= h(delta)`` for a scalar ``z`` and ``h``
+    nondecreasing, when ``lo, hi <= delta``: assumed ``|lo| <= delta`` and
+    ``|hi| <= delta`` (0 is accepted without assumption)."""
+    meth = "rule: monotone function on an interval"
+    if not isinstance(lhs, Sup) or model.is_matrix(lhs.var):
+        return _fail(meth, "the left side is not a supremum over a scalar interval")
+    z = lhs.var
+    pol = polarity(lhs.body.xreplace({z: HOLE}), HOLE, lhs.lo, bound)
+    if pol != 1 or lhs.body.xreplace({z: HOLE}).free_symbols - {HOLE}:
+        return _fail(meth, "the body is not nondecreasing in the bound variable")
+    if rhs != lhs.body.xreplace({z: bound}):
+        return _fail(meth, "the right side is not the body at the bound")
+    assumes = tuple(
+        Relation(sp.Abs(e), "<=", bound) for e in (lhs.lo, lhs.hi) if not (sp.Abs(e) - bound).is_nonpositive
+    )
+    return StepCheck(True, meth, assumes=assumes)
+
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+def _nonneg_on_box(e: sp.Expr, lows: dict[sp.Symbol, sp.Expr]) -> bool:
+    """``e >= 0`` whenever every ``v >= lows[v]``: after ``v = low + s_v``
+    numerator and denominator are polynomials in the ``s_v`` with
+    nonnegative coefficients (and the denominator is not zero)."""
+    shifts = {v: sp.Symbol(f"_s_{v}", nonnegative=True) for v in lows}
+    e = sp.together(e.subs({v: lows[v] + shifts[v] for v in lows}))
+    num, den = sp.fraction(e)
+    gens = list(shifts.values())
+    try:
+        pn, pd = sp.Poly(sp.expand(num), *gens), sp.Poly(sp.expand(den), *gens)
+    except sp.PolynomialError:
+        return False
+
+    def nonneg(c):
+        return bool(sp.Ge(c, 0)) if c.is_number else False
+
+    sign = 1 if all(nonneg(c) for c in pd.coeffs()) else -1
+    if sign == -1 and not all(nonneg(-c) for c in pd.coeffs()):
+        return False
+    if pd.is_zero:
+        return False
+    return all(nonneg(sign * c) for c in pn.coeffs())
+
+
+def constant_comparison(lhs: sp.Expr, rhs: sp.Expr, lows: dict | None = None) -> StepCheck:
+    """``lhs <= rhs`` for positive ``lhs, rhs`` and every ``v >= lows[v]``
+    (e.g. ``R >= 4``, ``n >= 1``), decided exactly: ``h = log rhs - log lhs``
+    satisfies ``h(lows) >= 0`` (a number, its sign decided by SymPy with
+    certified precision) and ``dh/dv >= 0`` on the box (rational function with
+    nonnegative coefficients after shifting).  With no variables: a numeric
+    comparison decided exactly (``e^{1/100} <= 2``)."""
+    meth = "exact comparison of constants"
+    lows = {k: sp.sympify(v) for k, v in (lows or {}).items()}
+    lhs, rhs = exact(lhs), exact(rhs)
+    if not (lhs.is_positive and rhs.is_positive):
+        return _fail(meth, "both sides must be positive (SymPy could not decide)")
+    h = sp.expand_log(sp.log(rhs) - sp.log(lhs), force=True)
+    extra = h.free_symbols - set(lows)
+    if extra:
+        return _fail(meth, f"depends on {sorted(map(str, extra))} with no lower bound given")
+    h0 = h.subs(lows)
+    try:
+        if not bool(sp.Ge(h0, 0)):
+            return _fail(meth, f"fails at {lows}: log-ratio {h0}")
+    except TypeError:
+        return _fail(meth, f"could not decide the sign of {h0}")
+    for v in lows:
+        if not _nonneg_on_box(sp.diff(h, v), lows):
+            return _fail(meth, f"could not show the log-ratio is nondecreasing in {v}")
+    where = ", ".join(f"{k} >= {v}" for k, v in lows.items()) or "numbers"
+    return StepCheck(True, meth, f"for all {where}", level="exact")
+
+
+# --------------------------------------------------------------------------
+# Lemmas applied entrywise
+# --------------------------------------------------------------------------
+def entrywise_lemma(
+    lhs: sp.Expr, rhs: sp.Expr, claim: Relation, hyp: Relation, t: sp.Symbol = model.t
+) -> StepCheck:
+    """From a proved scalar lemma ``|phi(t)| <= k |t|`` for ``|t| <= delta``
+    (E1: ``|e^t - 1| <= 2|t|`` for ``|t| <= 0.01``), the vector form
+    ``||phi(v)||_inf <= k ||v||_inf`` if ``||v||_inf <= delta`` (assumed)."""
+    meth = "rule: scalar lemma applied entrywise"
+    if not (isinstance(claim.lhs, sp.Abs) and _is_norm(lhs, "inf")):
+        return _fail(meth, "expected ||phi(v)||_inf on the left and |phi(t)| in the lemma")
+    k = sp.simplify(claim.rhs / sp.Abs(t))
+    delta = hyp.rhs
+    if k.free_symbols or hyp.lhs != sp.Abs(t) or hyp.op not in ("<=", "<"):
+        return _fail(meth, "the lemma must read |phi(t)| <= k |t| for |t| <= delta")
+    if not (isinstance(rhs, sp.Mul) and len(rhs.args) == 2 and _is_norm(rhs.args[1], "inf")):
+        return _fail(meth, "the right side must be k ||v||_inf")
+    v = rhs.args[1].arg
+    if not same(rhs.args[0], k):
+        return _fail(meth, f"the constant {rhs.args[0]} is not the lemma's {k}")
+    w = MatrixSymbol("w_", *v.shape)
+    phi_vec = lhs.arg.xreplace({v: w})
+    if phi_vec.has(v) or phi_vec.free_symbols - {w}:
+        return _fail(meth, "the vector expression is not phi applied to v alone")
+    i = sp.Symbol("i", integer=True)
+    entry = lower_entry(phi_vec, i, sp.S.Zero).xreplace({sp.IndexedBase("w_", real=True)[i]: t})
+    entry = entry.replace(lambda a: isinstance(a, sp.Indexed), lambda a: t)
+    if sp.simplify(sp.Abs(entry) - claim.lhs) != 0:
+        return _fail(meth, f"entry {entry} is not the lemma's {claim.lhs.args[0]} (up to sign)")
+    return StepCheck(True, meth, assumes=(Relation(Norm("inf", v), hyp.op, delta),))
+
+
+#: rule name -> function; names used by chains and printed in proofs.
+RULES: dict[str, Callable[..., StepCheck]] = {
+    "identity": identity,
+    "definition": definition,
+    "sup_certificate": sup_certificate,
+    "gershgorin": gershgorin_probability,
+    "triangle": triangle,
+    "homogeneity": homogeneity,
+    "submultiplicative": submultiplicative,
+    "transpose_norm": transpose_norm,
+    "cauchy_schwarz": cauchy_schwarz,
+    "hadamard_holder": hadamard_holder,
+    "norm_comparison": norm_comparison,
+    "exp_entrywise_max": exp_entrywise_max,
+    "exp_sum_lower": exp_sum_lower,
+    "softmax_simplex": softmax_simplex,
+    "mean_value": mean_value,
+    "sup_constant": sup_constant,
+    "sup_monotone": sup_monotone,
+    "constant_comparison": constant_comparison,
+    "entrywise_lemma": entrywise_lemma,
+}
+
+#: rules whose conclusion is an equality (the others conclude ``<=``).
+EQUALITY_RULES = frozenset(
+    {"identity", "definition", "homogeneity", "transpose_norm", "softmax_simplex", "sup_constant"}
+)

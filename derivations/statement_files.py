@@ -1,0 +1,305 @@
+"""Statement files: a claim about softmax regression written in TOML.
+
+The contract is ``statement-files.md``::
+
+    id = "lipschitz-f-sharp"            # required, [a-z0-9-]+
+    title = "..."                       # optional
+    source = "ours (S1)"                # optional free text
+    sizes = { n = 7, d = 4 }            # optional, default n = 7, d = 4
+    parameters = { R = 4 }              # optional: numbers or [low, high] ranges
+    hypotheses = ["opnorm(A) <= R"]     # optional
+    claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"   # required
+
+Accepted beyond the contract: a parameter may be a string expression in the
+other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
+what the author believes) and ``notes`` (text).  Any other key is an error.
+
+Expressions go through :mod:`grammar` (parsed, never evaluated).  Every problem
+raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: problem``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from . import model
+from .grammar import RESERVED_NAMES, GrammarError, parse_expression, parse_relation
+from .statement import Statement, parameter_symbol
+
+__all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
+
+ID_PATTERN = re.compile(r"[a-z0-9-]+\Z")
+ALLOWED_KEYS = (
+    "id", "title", "source", "sizes", "parameters", "hypotheses", "claim", "expected", "notes",
+)
+DEFAULT_SIZES = {"n": 7, "d": 4}
+MAX_SIZE = 10_000
+MAX_FILE_BYTES = 1_000_000
+
+
+class StatementFileError(ValueError):
+    """A bad statement file; ``str()`` is ``FILE:LINE:COLUMN: problem``."""
+
+    def __init__(self, path: str, problem: str, line: int | None = None, column: int | None = None):
+        self.path, self.problem, self.line, self.column = path, problem, line, column
+        where = path
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class _Locator:
+    """Finds the line and column of keys and strings in the raw TOML text."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.split("\n")
+        self.starts = [0]
+        for line in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = max(i for i, s in enumerate(self.starts) if s <= offset)
+        return line + 1, offset - self.starts[line] + 1
+
+    def key(self, key: str, after: int = 0) -> int | None:
+        """Offset of ``key =`` (bare or quoted) at or after ``after``."""
+        pattern = re.compile(rf"""(?m)(^|[{{,\s])(["']?){re.escape(key)}\2\s*=""")
+        m = pattern.search(self.text, after)
+        return m.start() + len(m.group(1)) if m else None
+
+    def string(self, value: str, after: int) -> int | None:
+        """Offset of the first character of the string ``value`` at or after ``after``."""
+        found = self.text.find(value, after)
+        return found if found >= 0 else None
+
+
+class _Loader:
+    def __init__(self, text: str, path: str):
+        self.path, self.loc = path, _Locator(text)
+        self.text = text
+
+    def fail(self, problem: str, offset: int | None = None) -> StatementFileError:
+        if offset is None:
+            return StatementFileError(self.path, problem)
+        line, column = self.loc.position(offset)
+        return StatementFileError(self.path, problem, line, column)
+
+    def key_offset(self, key: str, after: int = 0) -> int | None:
+        return self.loc.key(key, after)
+
+    # ---- the document ------------------------------------------------------
+    def load(self) -> Statement:
+        try:
+            data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            raise self.toml_error(exc) from None
+        for key in data:
+            if key not in ALLOWED_KEYS:
+                raise self.fail(
+                    f"unknown key '{key}' (allowed: {', '.join(ALLOWED_KEYS)})",
+                    self.key_offset(key),
+                )
+        for key in ("id", "claim"):
+            if key not in data:
+                raise self.fail(f"missing required key '{key}'", 0 if self.text else None)
+        sid = self.text_value(data, "id")
+        if not ID_PATTERN.match(sid):
+            raise self.fail(
+                f"id {sid!r} must match [a-z0-9-]+ (lower-case letters, digits, '-')",
+                self.key_offset("id"),
+            )
+        sizes = self.sizes(data.get("sizes", {}))
+        parameters, symbols = self.parameters(data.get("parameters", {}))
+        hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
+        claim_text = self.text_value(data, "claim")
+        hypotheses = []
+        start = self.key_offset("hypotheses") or 0
+        for i, h in enumerate(hypotheses_text):
+            offset = self.string_offset(h, "hypotheses", start)
+            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset))
+            start = offset + len(h) if self.text.startswith(h, offset) else start
+        claim = self.relation(
+            claim_text, symbols, "claim", self.string_offset(claim_text, "claim")
+        )
+        expected = data.get("expected")
+        if expected is not None and not isinstance(expected, bool):
+            raise self.fail("'expected' must be true or false", self.key_offset("expected"))
+        return Statement(
+            id=sid,
+            title=self.text_value(data, "title", ""),
+            claim=claim,
+            hypotheses=tuple(hypotheses),
+            kind="identity" if claim.op == "==" else "inequality",
+            source=self.text_value(data, "source", ""),
+            sizes=sizes,
+            parameters=parameters,
+            expected=expected,
+            notes=self.text_value(data, "notes", ""),
+            claim_text=claim_text,
+            hypotheses_text=tuple(hypotheses_text),
+        )
+
+    def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        problem = "invalid TOML: " + re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)",
+                                            "", msg)
+        if m:
+            return StatementFileError(self.path, problem, int(m.group(1)), int(m.group(2)))
+        if "end of document" in msg:
+            line, column = self.loc.position(len(self.text))
+            return StatementFileError(self.path, problem, line, column)
+        return StatementFileError(self.path, problem)
+
+    # ---- simple values -----------------------------------------------------
+    def text_value(self, data: dict, key: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' must be a string", self.key_offset(key))
+        return value
+
+    def sizes(self, value: object) -> dict[str, int]:
+        where = self.key_offset("sizes")
+        if not isinstance(value, dict):
+            raise self.fail("'sizes' must be a table such as { n = 7, d = 4 }", where)
+        sizes = dict(DEFAULT_SIZES)
+        for name, v in value.items():
+            at = self.key_offset(name, where or 0)
+            if name not in DEFAULT_SIZES:
+                raise self.fail(f"unknown size '{name}' (sizes are n and d)", at)
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SIZE:
+                raise self.fail(f"size {name} must be an integer in 1..{MAX_SIZE}", at)
+            sizes[name] = v
+        return sizes
+
+    def hypotheses_text(self, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+            raise self.fail("'hypotheses' must be a list of strings", self.key_offset("hypotheses"))
+        return value
+
+    # ---- parameters --------------------------------------------------------
+    def parameters(self, value: object) -> tuple[dict, dict[str, sp.Symbol]]:
+        where = self.key_offset("parameters")
+        if not isinstance(value, dict):
+            raise self.fail("'parameters' must be a table such as { R = 4 }", where)
+        params: dict[str, object] = {}
+        pending: dict[str, str] = {}
+        for name, v in value.items():
+            at = self.key_offset(name, where or 0)
+            if name in RESERVED_NAMES or not name.isidentifier() or name.startswith("_"):
+                raise self.fail(f"'{name}' cannot be a parameter name", at)
+            if isinstance(v, str):
+                pending[name] = v
+            elif isinstance(v, list):
+                if len(v) != 2 or not all(_finite_number(e) for e in v) or v[0] > v[1]:
+                    raise self.fail(
+                        f"parameter {name}: a range is [low, high] with low <= high", at
+                    )
+                params[name] = (v[0], v[1])
+            elif _finite_number(v):
+                params[name] = v
+            else:
+                raise self.fail(
+                    f"parameter {name} must be a number, a [low, high] range or an "
+                    "expression string",
+                    at,
+                )
+        symbols = {k: parameter_symbol(k, v) for k, v in params.items()}
+        self.derived(pending, params, symbols, where or 0)
+        return {k: params[k] for k in value}, symbols
+
+    def derived(self, pending: dict[str, str], params: dict, symbols: dict, where: int) -> None:
+        """Resolve expression parameters (``beta = "exp(-R**2)"``) in dependency order."""
+        allowed = set(symbols.values())
+        while pending:
+            progress = False
+            for name, text in list(pending.items()):
+                try:
+                    e = parse_expression(text, parameters=symbols)
+                except GrammarError as exc:
+                    waiting = any(exc.problem.startswith(f"unknown name '{p}'") for p in pending)
+                    if waiting:
+                        continue
+                    offset = self.string_offset(text, name, self.key_offset(name, where))
+                    raise self.expression_error(exc, text, f"parameter {name}", offset) from None
+                if model.is_matrix(e):
+                    raise self.fail(f"parameter {name} must be a scalar", self.key_offset(name,
+                                                                                          where))
+                extra = e.free_symbols - allowed - {model.n, model.d}
+                if extra:
+                    raise self.fail(
+                        f"parameter {name} may use only parameters and n, d, not "
+                        f"{', '.join(sorted(map(str, extra)))}",
+                        self.key_offset(name, where),
+                    )
+                params[name] = e
+                symbols[name] = parameter_symbol(name, e)
+                allowed.add(symbols[name])
+                del pending[name]
+                progress = True
+            if not progress:
+                names = ", ".join(sorted(pending))
+                raise self.fail(f"parameters defined in terms of each other: {names}",
+                                self.key_offset(sorted(pending)[0], where))
+
+    # ---- expressions -------------------------------------------------------
+    def string_offset(self, text: str, key: str, after: int | None = None) -> int:
+        """Where the string ``text`` of ``key`` starts (else where the key is)."""
+        start = (self.key_offset(key) or 0) if after is None else after
+        found = self.loc.string(text, start)
+        return found if found is not None else start
+
+    def relation(self, text: str, symbols: dict, what: str, offset: int):
+        try:
+            return parse_relation(text, parameters=symbols)
+        except GrammarError as exc:
+            raise self.expression_error(exc, text, what, offset) from None
+
+    def expression_error(self, exc: GrammarError, text: str, what: str, offset: int):
+        """Map a position inside ``text`` (found at ``offset``) to ``FILE:LINE:COL``."""
+        problem = f"{exc.problem} in {what}"
+        if not self.text.startswith(text, offset):  # written with escapes: point at the key
+            return self.fail(problem, offset)
+        line, column = self.loc.position(offset)
+        if exc.line > 1:
+            return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
+        return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+def _finite_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
+    """A :class:`Statement` from the TOML ``text`` (``path`` only names it in messages)."""
+    return _Loader(text, path).load()
+
+
+def load_statement(path: str | os.PathLike) -> Statement:
+    """Read and check a statement file; raise :class:`StatementFileError` if it is bad."""
+    name = os.fspath(path)
+    p = Path(name)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise StatementFileError(name, f"file larger than {MAX_FILE_BYTES} bytes")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise StatementFileError(name, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise StatementFileError(name, "not UTF-8 text", line) from None
+    return parse_statement_text(text, name)

@@ -1,0 +1,1223 @@
+"""Boxes, domains and the rigorous box tests shared by the prover and the checker.
+
+A statement at explicit sizes ``n, d`` is lowered to scalar SymPy expressions in
+the entries of its variables (:class:`Problem`); the spectral norm, which has no
+entrywise closed form, stays a placeholder symbol evaluated by a rigorous Arb
+enclosure.  A *box* gives every variable entry an exact rational interval.
+
+Everything here is deterministic and rigorous (python-flint Arb balls):
+
+* :func:`Evaluator` encloses a scalar expression over a box; a hypothesis
+  ``E <= c`` with ``c`` constant *clamps* the enclosure of ``E`` to ``(-inf, c]``
+  (sound: the claim is only required where the hypotheses hold).
+* :class:`Reduction` is a sufficient condition for the claim on a box, derived
+  symbolically once per statement: ``direct`` (the margin ``rhs - lhs``), the
+  mean-value form for Lipschitz claims ``||G(U) - G(W)|| <= K ||U - W||``
+  (``G(U) - G(W) = J (U - W)`` with ``J`` in the interval hull of the Jacobian),
+  the chain rule through a linear map ``z = M u`` with ``||J_z M|| <= ||J_z|| ||M||``,
+  the principal-minor form of ``||P|| <= c`` for symmetric ``P``, and the
+  reduction by an exact shift invariance ``z -> z + tau 1`` (softmax, G7).
+* :func:`run_test` decides one margin ``g >= 0`` on a box of reduced variables
+  by plain interval evaluation, the centred (mean-value) form, monotonicity with
+  exact corner evaluation, or a second-order test at an exact critical point.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property, reduce
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from flint import arb, arb_mat, ctx, fmpq
+from sympy import MatAdd, MatMul, MatrixSymbol
+
+from derivations import lowering, model
+from derivations.statement import VARIABLES, Relation, Statement
+
+from .balls import spectral_norm_arb
+
+__all__ = [
+    "DomainError",
+    "Interval",
+    "Domain",
+    "Problem",
+    "Evaluator",
+    "Stage",
+    "Reduction",
+    "frac",
+    "frac_text",
+    "interval_ball",
+    "arb_bounds",
+    "run_test",
+    "reductions",
+    "stage_ranges",
+    "TESTS",
+]
+
+Interval = tuple[Fraction, Fraction]
+
+
+class DomainError(ValueError):
+    """The statement does not give a bounded box domain (and none was given)."""
+
+
+# --------------------------------------------------------------------------
+# Exact numbers and balls
+# --------------------------------------------------------------------------
+def frac(v: Any) -> Fraction:
+    """An exact rational from an int, Fraction, SymPy Rational, float (its decimal
+    repr) or text ``"p/q"`` / decimal."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    if isinstance(v, float):
+        return Fraction(repr(v))
+    return Fraction(v)
+
+
+def frac_text(q: Fraction) -> str:
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def q_arb(q: Fraction) -> arb:
+    return arb(fmpq(q.numerator, q.denominator))
+
+
+def interval_ball(lo: Fraction, hi: Fraction) -> arb:
+    """A ball containing the exact interval ``[lo, hi]``."""
+    return q_arb(lo).union(q_arb(hi)) if lo != hi else q_arb(lo)
+
+
+def _exact_point(a: arb) -> Fraction | None:
+    if not a.is_finite():
+        return None
+    man, exp = a.mid().man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man) * (Fraction(2) ** exp)
+
+
+def arb_bounds(a: arb) -> tuple[Fraction, Fraction] | None:
+    """Exact rational outward bounds of a ball (``None`` if not finite)."""
+    if not a.is_finite():
+        return None
+    lo, hi = _exact_point(a.lower()), _exact_point(a.upper())
+    if lo is None or hi is None:
+        return None
+    return lo, hi
+
+
+def _ball_from(lo: arb, hi: arb) -> arb:
+    return lo.union(hi)
+
+
+def to_sympy_exact(v: Any) -> sp.Expr:
+    if isinstance(v, float):
+        return sp.Rational(repr(v))
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    return sp.sympify(v)
+
+
+def _rationalise_floats(e: sp.Basic) -> sp.Basic:
+    floats = e.atoms(sp.Float)
+    if not floats:
+        return e
+    return e.xreplace({f: sp.Rational(str(f)) for f in floats})
+
+
+# --------------------------------------------------------------------------
+# The domain
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Domain:
+    """A box domain: every variable entry in an exact interval, stated with the
+    sizes, the parameters and the hypotheses kept as constraints."""
+
+    names: tuple[str, ...]
+    bounds: tuple[Interval, ...]
+    origins: tuple[str, ...]
+    sizes: dict[str, int]
+    parameters: dict[str, str]
+    constraints: tuple[str, ...]
+
+    def describe(self) -> str:
+        parts = []
+        for name, (lo, hi), origin in zip(self.names, self.bounds, self.origins, strict=True):
+            parts.append(f"{name} in [{frac_text(lo)}, {frac_text(hi)}] ({origin})")
+        text = "; ".join(parts)
+        text += f"; sizes n={self.sizes['n']}, d={self.sizes['d']}"
+        if self.parameters:
+            text += "; parameters " + ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        if self.constraints:
+            text += "; constraints " + ", ".join(self.constraints)
+        return text
+
+    def short(self) -> str:
+        """Variables grouped by name with their bounds (one line)."""
+        groups: dict[str, set[tuple[Fraction, Fraction]]] = {}
+        for name, b in zip(self.names, self.bounds, strict=True):
+            groups.setdefault(name.split("[")[0], set()).add(b)
+        items = []
+        for g, bs in groups.items():
+            if len(bs) == 1:
+                lo, hi = next(iter(bs))
+                items.append(f"{g} in [{frac_text(lo)}, {frac_text(hi)}]")
+            else:
+                items.append(f"{g} in a box")
+        extra = f", n={self.sizes['n']}, d={self.sizes['d']}"
+        if self.parameters:
+            extra += ", " + ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        return "{" + ", ".join(items) + extra + "}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variables": list(self.names),
+            "bounds": [[frac_text(lo), frac_text(hi)] for lo, hi in self.bounds],
+            "origins": list(self.origins),
+            "sizes": dict(self.sizes),
+            "parameters": dict(self.parameters),
+            "constraints": list(self.constraints),
+        }
+
+
+def entry_name(sym: sp.Symbol) -> str:
+    """``A_{1,2}`` -> ``A[1,2]``, ``x_{3}`` -> ``x[3]``."""
+    s = sym.name
+    if "_{" in s:
+        base, idx = s.split("_{", 1)
+        return f"{base}[{idx.rstrip('}')}]"
+    return s
+
+
+# --------------------------------------------------------------------------
+# The statement lowered to scalars
+# --------------------------------------------------------------------------
+@dataclass
+class Clamp:
+    """Exact bounds from hypotheses on one sub-expression."""
+
+    lo: sp.Expr | None = None
+    hi: sp.Expr | None = None
+
+
+class Problem:
+    """A statement at sizes ``n, d`` lowered to scalar SymPy expressions.
+
+    ``domain`` (optional) maps a variable (``"x"``), an entry (``"x[1]"``) or a
+    ranged parameter to ``(low, high)``; it overrides the bounds read from the
+    hypotheses.
+    """
+
+    def __init__(
+        self,
+        statement: Statement,
+        n: int,
+        d: int,
+        parameters: Mapping[str, Any] | None = None,
+        domain: Mapping[str, tuple[Any, Any]] | None = None,
+    ) -> None:
+        if statement.claim.op == "==" or model.is_matrix(statement.claim.lhs):
+            raise DomainError("certification handles inequalities '<=' and '<', not identities")
+        self.statement = statement
+        self.n, self.d = int(n), int(d)
+        self.explicit = {k: (frac(v[0]), frac(v[1])) for k, v in (domain or {}).items()}
+        overrides = dict(parameters or {})
+        psyms = statement.parameter_symbols
+        ranged = {k: v for k, v in statement.ranged_parameters.items() if k not in overrides}
+        values: dict[str, Any] = dict(overrides)
+        for k in ranged:
+            values[k] = psyms[k]
+        subs = statement.parameter_substitution(values)
+        self.subs = {s: _rationalise_floats(model.at_size(v, self.n, self.d)) for s, v in subs.items()}
+        self.parameter_text = {
+            k: str(self.subs[psyms[k]]) for k in statement.parameters if k not in ranged
+        }
+        self.ranged = {psyms[k]: (frac(lo), frac(hi)) for k, (lo, hi) in ranged.items()}
+        self.matrices: dict[str, sp.Matrix] = {}
+        for name in statement.variables:
+            v = VARIABLES[name]
+            if isinstance(v, MatrixSymbol):
+                self.matrices[name] = lowering.explicit_symbols(v, self.n, self.d)
+        self.symbols: list[sp.Symbol] = []
+        self.names: list[str] = []
+        for name in statement.variables:
+            if name in self.matrices:
+                for s in self.matrices[name]:
+                    self.symbols.append(s)
+                    self.names.append(entry_name(s))
+            else:
+                self.symbols.append(VARIABLES[name])
+                self.names.append(name)
+        for s in self.ranged:
+            self.symbols.append(s)
+            self.names.append(s.name)
+        self.placeholders: dict[sp.Symbol, sp.Matrix] = {}
+        self._ph_model: dict[sp.Basic, sp.Symbol] = {}
+        self.claim = self.lower_relation(statement.claim)
+        self.hypotheses = [self.lower_relation(h) for h in statement.hypotheses]
+        self.clamps = self._clamps()
+        self.domain = self._domain()
+
+    # ---- lowering ----------------------------------------------------------
+    def placeholder_of(self, m: sp.Basic) -> sp.Symbol:
+        """The symbol standing for ``||M||`` (spectral norm) of a model matrix ``M``."""
+        if m not in self._ph_model:
+            sym = sp.Symbol(f"opnorm{len(self._ph_model) + 1}", nonnegative=True)
+            self._ph_model[m] = sym
+            self.placeholders[sym] = self.lower(m)
+        return self._ph_model[m]
+
+    def lower(self, e: sp.Basic) -> sp.Basic:
+        """Lower a model expression (parameters substituted, spectral norms as
+        placeholders) to a scalar or a ``sympy.Matrix`` of scalars."""
+        e = e.xreplace(self.subs) if self.subs else e
+        norms = [
+            node
+            for node in sp.preorder_traversal(e)
+            if isinstance(node, model.Norm) and node.kind == "op"
+        ]
+        if norms:
+            e = e.xreplace({nd: self.placeholder_of(nd.arg) for nd in norms})
+        out = lowering.lower_explicit(e, self.n, self.d)
+        if isinstance(out, sp.MatrixBase):
+            return out.applyfunc(_rationalise_floats)
+        return _rationalise_floats(sp.sympify(out))
+
+    def lower_relation(self, rel: Relation) -> tuple[sp.Expr, str, sp.Expr]:
+        return self.lower(rel.lhs), rel.op, self.lower(rel.rhs)
+
+    # ---- hypotheses as clamps and bounds -------------------------------------
+    def _is_const(self, e: sp.Expr) -> bool:
+        return not e.free_symbols
+
+    def _clamps(self) -> dict[sp.Expr, Clamp]:
+        clamps: dict[sp.Expr, Clamp] = {}
+        for lhs, _op, rhs in self.hypotheses:
+            if self._is_const(rhs) and not self._is_const(lhs):
+                c = clamps.setdefault(lhs, Clamp())
+                c.hi = rhs if c.hi is None else sp.Min(c.hi, rhs)
+            elif self._is_const(lhs) and not self._is_const(rhs):
+                c = clamps.setdefault(rhs, Clamp())
+                c.lo = lhs if c.lo is None else sp.Max(c.lo, lhs)
+        return clamps
+
+    def _domain(self) -> Domain:
+        bounds: dict[sp.Symbol, Interval] = {}
+        origins: dict[sp.Symbol, str] = {}
+
+        def tighten(sym, lo, hi, origin):
+            old = bounds.get(sym)
+            if old is not None:
+                lo, hi = max(lo, old[0]), min(hi, old[1])
+                origin = origins[sym] if (lo, hi) == old else origin
+            bounds[sym] = (lo, hi)
+            origins[sym] = origin
+
+        for rel, text in zip(self.statement.hypotheses, self._hyp_texts(), strict=True):
+            for sym, lo, hi in self._bounds_from(rel):
+                tighten(sym, lo, hi, f"from {text}")
+        for s, (lo, hi) in self.ranged.items():
+            tighten(s, lo, hi, "parameter range")
+        by_name = dict(zip(self.names, self.symbols, strict=True))
+        for key, (lo, hi) in self.explicit.items():
+            if lo > hi:
+                raise DomainError(f"empty range for {key}: [{lo}, {hi}]")
+            if key in by_name:
+                targets = [by_name[key]]
+            elif key in self.matrices:
+                targets = list(self.matrices[key])
+            else:
+                raise DomainError(
+                    f"the domain names {key!r}, which is not a variable of {self.statement.id} "
+                    f"(variables: {', '.join(self.names)})"
+                )
+            for s in targets:
+                bounds[s] = (lo, hi)
+                origins[s] = "given"
+        missing = [nm for nm, s in zip(self.names, self.symbols, strict=True) if s not in bounds]
+        if missing:
+            raise DomainError(
+                f"no bound for {', '.join(missing)}: the hypotheses of {self.statement.id} do not "
+                "bound them; give a domain (e.g. --box x=-1:1 or --radius 1)"
+            )
+        return Domain(
+            names=tuple(self.names),
+            bounds=tuple(bounds[s] for s in self.symbols),
+            origins=tuple(origins[s] for s in self.symbols),
+            sizes={"n": self.n, "d": self.d},
+            parameters=dict(self.parameter_text),
+            constraints=tuple(self._hyp_texts()),
+        )
+
+    def _hyp_texts(self) -> list[str]:
+        texts = list(self.statement.hypotheses_text)
+        if len(texts) != len(self.statement.hypotheses):
+            texts = [str(h) for h in self.statement.hypotheses]
+        return texts
+
+    def _const_upper(self, e: sp.Expr) -> Fraction | None:
+        """An exact rational upper bound of a constant expression."""
+        e = e.xreplace(self.subs)
+        e = model.at_size(e, self.n, self.d)
+        if e.free_symbols:
+            return None
+        if e.is_Rational:
+            return frac(e)
+        with ctx.workprec(128):
+            b = arb_bounds(Evaluator(self, {})(_rationalise_floats(e)))
+        return None if b is None else b[1]
+
+    def _bounds_from(self, rel: Relation):
+        """Entry bounds implied by one hypothesis ``E <= c`` (or ``c >= E``)."""
+        if rel.op == "==":
+            return []
+        lhs, rhs = rel.lhs, rel.rhs
+        out = []
+        c = self._const_upper(rhs)
+        if c is not None:
+            if isinstance(lhs, sp.Abs) and lhs.args[0] in self.symbols:
+                out.append((lhs.args[0], -c, c))
+            elif isinstance(lhs, model.Norm) and isinstance(lhs.arg, MatrixSymbol):
+                # every entry is at most any of the norms 1, 2, inf, op, fro
+                if lhs.arg.name in self.matrices:
+                    out += [(s, -c, c) for s in self.matrices[lhs.arg.name]]
+            elif lhs in self.symbols and lhs.is_Symbol:
+                out.append((lhs, Fraction(-(10**30)), c))  # one-sided: needs the other side
+        c_lo = self._const_lower(lhs)
+        if c_lo is not None and rhs in self.symbols and rhs.is_Symbol:
+            out.append((rhs, c_lo, Fraction(10**30)))
+        return [(s, lo, hi) for s, lo, hi in out]
+
+    def _const_lower(self, e: sp.Expr) -> Fraction | None:
+        e = model.at_size(e.xreplace(self.subs), self.n, self.d)
+        if e.free_symbols:
+            return None
+        if e.is_Rational:
+            return frac(e)
+        with ctx.workprec(128):
+            b = arb_bounds(Evaluator(self, {})(_rationalise_floats(e)))
+        return None if b is None else b[0]
+
+    # ---- boxes ----------------------------------------------------------------
+    def env(self, box: Sequence[Interval]) -> dict[sp.Symbol, arb]:
+        """Balls for the variable entries of ``box`` (at the current precision)."""
+        return {s: interval_ball(lo, hi) for s, (lo, hi) in zip(self.symbols, box, strict=True)}
+
+    def instance(self, point: Sequence[Fraction]) -> dict[str, Any]:
+        """A float instance (for :mod:`numeric.confirm`) at a point of a box."""
+        vals = dict(zip(self.symbols, (float(p) for p in point), strict=True))
+        out: dict[str, Any] = {}
+        for name in self.statement.variables:
+            if name in self.matrices:
+                m = self.matrices[name]
+                arr = np.array([vals[s] for s in m], dtype=float).reshape(m.rows, m.cols)
+                out[name] = arr[:, 0] if m.cols == 1 and name in ("x", "y", "b") else arr
+            else:
+                out[name] = vals[VARIABLES[name]]
+        for s in self.ranged:
+            out[s.name] = vals[s]
+        return out
+
+    def hypothesis_margin(self, i: int, env: Mapping[sp.Symbol, arb]) -> arb:
+        lhs, _op, rhs = self.hypotheses[i]
+        ev = Evaluator(self, env, clamp=False)
+        return ev(rhs) - ev(lhs)
+
+    @cached_property
+    def reductions(self) -> list[Reduction]:
+        return reductions(self)
+
+
+def decide_margin(op: str, m: arb) -> bool | None:
+    """``True`` if ``m >= 0`` (``> 0`` for ``<``) on the whole ball, ``False`` if the
+    opposite holds on the whole ball, else ``None``."""
+    if op == "<=":
+        return True if m >= 0 else (False if m < 0 else None)
+    return True if m > 0 else (False if m <= 0 else None)
+
+
+# --------------------------------------------------------------------------
+# Arb evaluation of lowered scalar expressions
+# --------------------------------------------------------------------------
+class Evaluator:
+    """Enclose lowered scalar expressions over balls for their symbols.
+
+    With ``clamp=True`` a sub-expression bounded by a hypothesis is intersected
+    with that bound (valid at every point where the hypotheses hold).
+    """
+
+    def __init__(
+        self,
+        problem: Problem | None,
+        env: Mapping[sp.Symbol, arb],
+        *,
+        clamp: bool = True,
+        norms: Mapping[sp.Symbol, sp.Matrix] | None = None,
+    ) -> None:
+        self.problem = problem
+        self.env = env
+        self.clamps = problem.clamps if (problem is not None and clamp) else {}
+        self.norms = dict(problem.placeholders) if problem is not None else {}
+        if norms:
+            self.norms.update(norms)
+        self.memo: dict[sp.Basic, arb] = {}
+
+    def __call__(self, e: sp.Basic) -> arb:
+        try:
+            return self.memo[e]
+        except KeyError:
+            pass
+        v = self._eval(e)
+        c = self.clamps.get(e)
+        if c is not None:
+            v = self._clamp(v, c)
+        self.memo[e] = v
+        return v
+
+    def _clamp(self, v: arb, c: Clamp) -> arb:
+        lo, hi = v.lower(), v.upper()
+        if c.lo is not None:
+            b = self(c.lo).lower()
+            lo = lo.max(b)
+        if c.hi is not None:
+            b = self(c.hi).upper()
+            hi = hi.min(b)
+        if lo > hi:  # the hypothesis fails on the whole box: keep the plain enclosure
+            return v
+        return _ball_from(lo, hi)
+
+    def matrix(self, m: sp.Matrix) -> arb_mat:
+        return arb_mat(m.rows, m.cols, [self(e) for e in m])
+
+    def _eval(self, e: sp.Basic) -> arb:
+        if e.is_Symbol:
+            if e in self.env:
+                return self.env[e]
+            if e in self.norms:
+                return spectral_norm_arb(self.matrix(self.norms[e]))
+            raise KeyError(f"no value for {e}")
+        if e.is_Integer:
+            return arb(int(e))
+        if e.is_Rational:
+            return arb(fmpq(int(e.p), int(e.q)))
+        if e.is_Float:
+            return self(sp.Rational(str(e)))
+        if e is sp.E:
+            return arb(1).exp()
+        if e is sp.pi:
+            return arb.pi()
+        if e.is_Add:
+            return reduce(lambda p, q: p + q, (self(a) for a in e.args))
+        if e.is_Mul:
+            return reduce(lambda p, q: p * q, (self(a) for a in e.args))
+        if e.is_Pow:
+            return self._pow(e)
+        f = e.func
+        if f is sp.exp:
+            return self(e.args[0]).exp()
+        if f is sp.log:
+            return self(e.args[0]).log()
+        if f is sp.Abs:
+            return abs(self(e.args[0]))
+        if f is sp.Max:
+            return reduce(arb.max, (self(a) for a in e.args))
+        if f is sp.Min:
+            return reduce(arb.min, (self(a) for a in e.args))
+        if f is sp.sign:
+            v = self(e.args[0])
+            if v > 0:
+                return arb(1)
+            if v < 0:
+                return arb(-1)
+            return arb(0, 1)
+        raise NotImplementedError(f"no ball evaluation for {type(e).__name__}: {e}")
+
+    def _pow(self, e: sp.Pow) -> arb:
+        base, ex = e.args
+        b = self(base)
+        if ex.is_Integer:
+            k = int(ex)
+            if k == 0:
+                return arb(1)
+            if k % 2 == 0:
+                p = (abs(b) ** abs(k)).nonnegative_part()
+            else:
+                p = b ** abs(k)
+            return p if k > 0 else 1 / p
+        if ex == sp.S.Half:
+            return b.sqrt()
+        if ex == -sp.S.Half:
+            return 1 / b.sqrt()
+        if ex.is_Rational:
+            return b ** arb(fmpq(int(ex.p), int(ex.q)))
+        return (self(ex) * b.log()).exp()
+
+
+# --------------------------------------------------------------------------
+# Reductions: sufficient conditions derived symbolically once per statement
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stage:
+    """A new variable whose range over a box is the enclosure of ``exprs[0]``
+    (``kind='expr'``, hypotheses clamp it) or the hull of the enclosures of
+    ``exprs[0]`` and ``exprs[1]`` (``kind='hull'``, a mean-value point)."""
+
+    symbol: sp.Symbol
+    kind: str
+    exprs: tuple[sp.Expr, ...]
+
+
+@dataclass
+class Reduction:
+    """``margins >= 0`` (all of them; ``> 0`` if ``strict``) over the ranges of
+    ``inner`` (computed by ``stages`` from the box) implies the claim on the box.
+
+    ``steps`` record the argument, for the certificate.  ``inner`` empty means the
+    margins are in the box variables themselves (``direct``).
+    """
+
+    name: str
+    steps: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    margins: tuple[sp.Expr, ...]
+    inner: tuple[sp.Symbol, ...]
+    norms: dict[sp.Symbol, sp.Matrix] = field(default_factory=dict)
+    strict: bool = False
+    clamp: bool = False
+
+    @cached_property
+    def gradients(self) -> list[list[sp.Expr] | None]:
+        out = []
+        for g in self.margins:
+            if g.free_symbols & set(self.norms) or g.has(sp.Abs, sp.Max, sp.Min):
+                out.append(None)
+            else:
+                out.append([sp.diff(g, v) for v in self.inner])
+        return out
+
+    @cached_property
+    def hessians(self) -> list[list[list[sp.Expr]] | None]:
+        out = []
+        for grad in self.gradients:
+            if grad is None:
+                out.append(None)
+            else:
+                out.append([[sp.diff(gi, v) for v in self.inner] for gi in grad])
+        return out
+
+
+def reductions(problem: Problem) -> list[Reduction]:
+    """Every sufficient condition this module can derive for ``problem``'s claim."""
+    lhs, op, rhs = problem.claim
+    strict = op == "<"
+    out = [
+        Reduction(
+            name="direct",
+            steps=("the margin rhs - lhs is enclosed over the box (hypotheses clamp "
+                   "sub-expressions they bound)",),
+            stages=(),
+            margins=(rhs - lhs,),
+            inner=(),
+            strict=strict,
+            clamp=True,
+        )
+    ]
+    base = _base_symmetric_norm(problem, strict)
+    if base is not None:
+        out.extend(_refine(problem, base))
+    mv = _mean_value(problem, strict)
+    if mv is not None:
+        out.append(mv)
+        chained = _chain(problem, mv)
+        if chained is not None:
+            out.extend(_refine(problem, chained))
+    return out
+
+
+def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
+    """``red`` followed by as many of minors / linear atoms / shift invariance as apply."""
+    out = [red]
+    cur = red
+    for step in (_minors, _atoms, _shift):
+        nxt = step(problem, cur)
+        if nxt is not None:
+            cur = nxt
+            out.append(cur)
+    return out[-1:] if len(out) > 1 else out
+
+
+def _real(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def _base_symmetric_norm(problem: Problem, strict: bool) -> Reduction | None:
+    """``||P|| <= c`` with ``P`` a spectral norm placeholder and ``c`` constant."""
+    lhs, _op, rhs = problem.claim
+    if lhs in problem.placeholders and not rhs.free_symbols:
+        return Reduction(
+            name="direct-norm",
+            steps=(f"claim ||P|| <= {rhs} with P lowered entrywise",),
+            stages=(),
+            margins=(rhs - lhs,),
+            inner=(),
+            norms={lhs: problem.placeholders[lhs]},
+            strict=strict,
+        )
+    return None
+
+
+def _split_difference(L: sp.Basic) -> tuple[sp.Basic, sp.Basic | None] | None:
+    """``L = U - W`` -> ``(U, W)``; a single term -> ``(L, None)``."""
+    if model.is_matrix(L):
+        if isinstance(L, MatAdd):
+            if len(L.args) != 2:
+                return None
+            pos = [a for a in L.args if not (isinstance(a, MatMul) and a.args[0] == -1)]
+            neg = [a for a in L.args if isinstance(a, MatMul) and a.args[0] == -1]
+            if len(pos) == 1 and len(neg) == 1:
+                return pos[0], MatMul(*neg[0].args[1:]).doit() if len(neg[0].args) > 2 else neg[0].args[1]
+            return None
+        return L, None
+    if isinstance(L, sp.Add):
+        if len(L.args) != 2:
+            return None
+        pos = [a for a in L.args if a.as_coeff_Mul()[0] != -1]
+        neg = [a for a in L.args if a.as_coeff_Mul()[0] == -1]
+        if len(pos) == 1 and len(neg) == 1:
+            return pos[0], -neg[0]
+        return None
+    return L, None
+
+
+def _norm_arg(e: sp.Basic) -> sp.Basic | None:
+    if isinstance(e, model.Norm) and e.kind == "2":
+        return e.arg
+    if isinstance(e, sp.Abs):
+        return e.args[0]
+    return None
+
+
+def _entries(v: sp.Basic) -> list[sp.Expr]:
+    return list(v) if isinstance(v, sp.MatrixBase) else [v]
+
+
+def _mean_value(problem: Problem, strict: bool) -> Reduction | None:
+    """``||G|| <= K ||U - W||`` where ``G = Phi(U, W)`` with ``Phi(w, w) = 0``:
+    ``G = J (U - W)``, ``J`` in the hull of ``d Phi / d u`` (mean value theorem,
+    integral form), so ``||J||_op <= K`` over the hull suffices."""
+    claim = problem.statement.claim
+    G = _norm_arg(claim.lhs)
+    if G is None or (model.is_matrix(G) and G.shape[1] != 1):
+        return None
+    factors = sp.Mul.make_args(claim.rhs)
+    for i, fac in enumerate(factors):
+        L = _norm_arg(fac)
+        if L is None or (model.is_matrix(L) and L.shape[1] != 1):
+            continue
+        split = _split_difference(L)
+        if split is None:
+            continue
+        U, W = split
+        K = sp.Mul(*(factors[:i] + factors[i + 1 :]))
+        red = _mean_value_form(problem, G, U, W, K, strict)
+        if red is not None:
+            return red
+    return None
+
+
+def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
+    G_low = _entries(problem.lower(G))
+    U_low = _entries(problem.lower(U))
+    W_low = _entries(problem.lower(W)) if W is not None else [sp.S.Zero] * len(U_low)
+    if len(U_low) != len(W_low):
+        return None
+    k = len(U_low)
+    u = [_real(f"u{j + 1}") for j in range(k)]
+    w = [_real(f"w{j + 1}") for j in range(k)]
+    xi = [_real(f"xi{j + 1}") for j in range(k)]
+    rep = {}
+    for j in range(k):
+        if U_low[j].free_symbols:
+            rep[U_low[j]] = u[j]
+        if W_low[j].free_symbols:
+            rep[W_low[j]] = w[j]
+    if len(rep) != sum(1 for e in U_low + W_low if e.free_symbols):
+        return None  # U and W share entries: not a difference of two arguments
+    phi = [g.xreplace(rep) for g in G_low]
+    wval = [w[j] if W_low[j].free_symbols else W_low[j] for j in range(k)]
+    if not any(set(u) & p.free_symbols for p in phi):
+        return None
+    for p in phi:
+        atw = p.xreplace(dict(zip(u, wval, strict=True)))
+        if atw != 0 and sp.simplify(atw) != 0:
+            return None
+        bad = [
+            a for a in sp.preorder_traversal(p)
+            if (isinstance(a, (sp.Abs, sp.Max, sp.Min)) or a in problem.placeholders)
+            and set(u) & a.free_symbols
+        ]
+        if bad:
+            return None
+    K_low = problem.lower(K)
+    if isinstance(K_low, sp.MatrixBase) or set(u) & K_low.free_symbols:
+        return None
+    jac = sp.Matrix(len(phi), k, lambda i, j: sp.diff(phi[i], u[j]))
+    jac_xi = jac.xreplace(dict(zip(u, xi, strict=True)))
+    stages = []
+    for j in range(k):
+        if U_low[j].free_symbols:
+            stages.append(Stage(u[j], "expr", (U_low[j],)))
+        if W_low[j].free_symbols:
+            stages.append(Stage(w[j], "expr", (W_low[j],)))
+        stages.append(Stage(xi[j], "hull", (u[j] if U_low[j].free_symbols else U_low[j],
+                                             wval[j])))
+    norms = {}
+    if jac_xi.shape == (1, 1):
+        margin = K_low - sp.Abs(jac_xi[0, 0])
+    else:
+        ph = sp.Symbol("opnormJ", nonnegative=True)
+        norms[ph] = jac_xi
+        margin = K_low - ph
+    return Reduction(
+        name="mean-value",
+        steps=(
+            f"mean value theorem: G(U) - G(W) = J (U - W) with J in the hull of "
+            f"dPhi/du over u in hull(U, W); U = {U}, W = {W if W is not None else 0}, "
+            f"Phi(w, w) = 0 checked symbolically",
+            f"sufficient: ||J||_op <= K = {K} on the box",
+        ),
+        stages=tuple(stages),
+        margins=(margin,),
+        inner=tuple(xi) if k <= 3 else (),
+        norms=norms,
+        strict=strict,
+        clamp=False,
+    )
+
+
+def _linear_forms(problem: Problem, vec: list[sp.Symbol]):
+    """Candidate ``(name, M, forms)``: ``forms[i] = sum_j M[i, j] vec[j]`` for each
+    matrix variable ``M`` with as many columns as ``vec`` has entries."""
+    for name, M in problem.matrices.items():
+        if M.cols == len(vec) and M.cols > 0 and name in ("A", "At"):
+            vm = sp.Matrix(vec)
+            yield name, M, list(M * vm)
+
+
+def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
+    """Chain rule through ``z = M xi``: ``J = J_z M`` and ``||J|| <= ||J_z|| ||M||``;
+    with ``K = c ||M||`` it suffices that ``||J_z|| <= c``."""
+    if not mv.norms:
+        return None
+    (ph, jac_xi), = mv.norms.items()
+    xi = [s.symbol for s in mv.stages if s.kind == "hull"]
+    K_low = mv.margins[0] + ph
+    for name, M, _ in _linear_forms(problem, xi):
+        ph_M = problem._ph_model.get(VARIABLES[name])
+        if ph_M is None:
+            continue
+        c = sp.simplify(K_low / ph_M)
+        if c.free_symbols:
+            continue
+        # recover Phi(xi) columns: J = dPhi/dxi; rebuild Phi_z from the derivative is not
+        # possible, so differentiate again from the lowered G through z.
+        phi_z = _phi_through(problem, mv, M, xi)
+        if phi_z is None:
+            continue
+        phi_list, z, forms = phi_z
+        jz = sp.Matrix(len(phi_list), len(z), lambda i, j: sp.diff(phi_list[i], z[j]))
+        # check J = J_z M exactly (entrywise, after substituting z = M xi)
+        back = (jz * M).xreplace(dict(zip(z, forms, strict=True)))
+        diff = (back - jac_xi).applyfunc(lambda e: e if e == 0 else sp.simplify(e))
+        if any(e != 0 for e in diff):
+            continue
+        phz = sp.Symbol("opnormJz", nonnegative=True)
+        stages = tuple(mv.stages) + tuple(
+            Stage(z[i], "expr", (forms[i],)) for i in range(len(z))
+        )
+        return Reduction(
+            name="mean-value+chain",
+            steps=mv.steps[:1]
+            + (
+                f"chain rule: Phi depends on u only through z = {name} u, so J = J_z {name} "
+                "(checked symbolically) and ||J|| <= ||J_z|| ||" + name + "||",
+                f"K = {c} ||{name}||: sufficient ||J_z(z)|| <= {c} for z in {name} hull(U, W)",
+            ),
+            stages=stages,
+            margins=(c - phz,),
+            inner=tuple(z) if len(z) <= 3 else (),
+            norms={phz: jz},
+            strict=mv.strict,
+        )
+    return None
+
+
+def _phi_through(problem: Problem, mv: Reduction, M: sp.Matrix, xi: list[sp.Symbol]):
+    """Phi (in u) with the forms ``M u`` replaced by ``z``; ``None`` if u remains."""
+    claim = problem.statement.claim
+    G = _norm_arg(claim.lhs)
+    G_low = _entries(problem.lower(G))
+    u = [s.symbol for s in mv.stages if s.kind == "expr" and s.symbol.name.startswith("u")]
+    if len(u) != len(xi):
+        return None
+    rep = {s.exprs[0]: s.symbol for s in mv.stages if s.kind == "expr"}
+    phi = [g.xreplace(rep) for g in G_low]
+    forms_u = list(M * sp.Matrix(u))
+    z = [_real(f"z{i + 1}") for i in range(M.rows)]
+    phi_z = [p.xreplace(dict(zip(forms_u, z, strict=True))) for p in phi]
+    if any(set(u) & p.free_symbols for p in phi_z):
+        return None
+    forms_xi = list(M * sp.Matrix(xi))
+    return phi_z, z, forms_xi
+
+
+def _minors(problem: Problem, red: Reduction) -> Reduction | None:
+    """``c - ||P|| >= 0`` for symmetric ``P`` <=> every principal minor of ``cI - P``
+    and of ``cI + P`` is ``>= 0`` (Sylvester's criterion for semidefiniteness)."""
+    if len(red.margins) != 1 or len(red.norms) != 1 or red.strict:
+        return None
+    (ph, P), = red.norms.items()
+    g = red.margins[0]
+    c = g + ph
+    if c.free_symbols or not P.is_square:
+        return None
+    k = P.rows
+    if k > 4:
+        return None
+    for i in range(k):
+        for j in range(i + 1, k):
+            if P[i, j] != P[j, i] and sp.simplify(P[i, j] - P[j, i]) != 0:
+                return None
+    margins = []
+    for sign in (-1, 1):
+        Q = c * sp.eye(k) + sign * P
+        for r in range(1, k + 1):
+            for idx in itertools.combinations(range(k), r):
+                margins.append(Q.extract(list(idx), list(idx)).det(method="berkowitz"))
+    return Reduction(
+        name=red.name + "+minors",
+        steps=red.steps
+        + (f"P symmetric (checked): ||P|| <= {c} iff every principal minor of {c}I -+ P is "
+           ">= 0",),
+        stages=red.stages,
+        margins=tuple(margins),
+        inner=red.inner,
+        strict=red.strict,
+    )
+
+
+def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
+    """Margins in the box variables that depend on ``(M, v)`` only through ``z = M v``
+    become margins in ``z`` (range: the enclosure of ``M v`` over the box)."""
+    if red.inner or red.norms:
+        return None
+    for vname in ("x", "y", "b"):
+        if vname not in problem.matrices:
+            continue
+        vec = list(problem.matrices[vname])
+        for name, M, forms in _linear_forms(problem, vec):
+            z = [_real(f"z{i + 1}") for i in range(M.rows)]
+            rep = dict(zip(forms, z, strict=True))
+            new = [g.xreplace(rep) for g in red.margins]
+            gone = set(vec) | set(M)
+            if any(gone & g.free_symbols for g in new):
+                continue
+            return Reduction(
+                name=red.name + "+atoms",
+                steps=red.steps + (f"the margins depend on {name}, {vname} only through "
+                                   f"z = {name} {vname}",),
+                stages=red.stages + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(M.rows)),
+                margins=tuple(new),
+                inner=tuple(z) if len(z) <= 3 else (),
+                strict=red.strict,
+            )
+    return None
+
+
+def _shift(problem: Problem, red: Reduction) -> Reduction | None:
+    """An exact invariance ``g(z + tau 1) = g(z)`` (checked by exact rational-function
+    algebra in ``exp(z_i)``) reduces ``z`` to ``delta_i = z_i - z_k``."""
+    z = list(red.inner)
+    if len(z) < 2 or red.norms:
+        return None
+    zs = {s.symbol: s for s in red.stages}
+    if any(v not in zs or zs[v].kind != "expr" for v in z):
+        return None
+    k = len(z)
+    X = sp.Symbol("X_shift", positive=True)
+    Y = [sp.Symbol(f"Y{i + 1}", positive=True) for i in range(k - 1)]
+    delta = [_real(f"delta{i + 1}") for i in range(k - 1)]
+    new = []
+    for g in red.margins:
+        exps = g.atoms(sp.exp)
+        rep = {}
+        for e in exps:
+            arg = sp.expand(e.args[0])
+            coeffs = [arg.coeff(v) for v in z]
+            rest = sp.expand(arg - sum(c * v for c, v in zip(coeffs, z, strict=True)))
+            if rest != 0 or any(c.free_symbols or not c.is_Rational for c in coeffs):
+                return None
+            total = sum(coeffs)
+            rep[e] = X**total * sp.Mul(*[Y[i] ** coeffs[i] for i in range(k - 1)])
+        h = g.xreplace(rep)
+        if set(z) & h.free_symbols:
+            return None
+        h = sp.cancel(sp.together(h))
+        if X in h.free_symbols:
+            return None
+        new.append(h.xreplace({Y[i]: sp.exp(delta[i]) for i in range(k - 1)}))
+    stages = list(red.stages)
+    for i in range(k - 1):
+        stages.append(Stage(delta[i], "expr", (zs[z[i]].exprs[0] - zs[z[-1]].exprs[0],)))
+    return Reduction(
+        name=red.name + "+shift",
+        steps=red.steps + ("exact invariance under z -> z + tau 1 (softmax, G7): "
+                           "delta_i = z_i - z_k",),
+        stages=tuple(stages),
+        margins=tuple(new),
+        inner=tuple(delta),
+        strict=red.strict,
+    )
+
+
+# --------------------------------------------------------------------------
+# Ranges of reduced variables and the box tests
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InnerInterval:
+    """An exact interval ``[lo, hi]`` of a reduced variable; ``lo_sym``/``hi_sym``,
+    when set, are the exact (symbolic) endpoints the rationals enclose."""
+
+    lo: Fraction
+    hi: Fraction
+    lo_sym: sp.Expr | None = None
+    hi_sym: sp.Expr | None = None
+
+    def ball(self) -> arb:
+        return interval_ball(self.lo, self.hi)
+
+    def to_json(self) -> list[str | None]:
+        return [frac_text(self.lo), frac_text(self.hi),
+                None if self.lo_sym is None else sp.srepr(self.lo_sym),
+                None if self.hi_sym is None else sp.srepr(self.hi_sym)]
+
+    @staticmethod
+    def from_json(v: Sequence[Any]) -> InnerInterval:
+        lo_sym = None if v[2] is None else sp.parse_expr(v[2], evaluate=True) if False else (
+            None if v[2] is None else _parse_srepr(v[2]))
+        hi_sym = None if v[3] is None else _parse_srepr(v[3])
+        return InnerInterval(Fraction(v[0]), Fraction(v[1]), lo_sym, hi_sym)
+
+
+def _parse_srepr(text: str) -> sp.Expr:
+    ns = {name: getattr(sp, name) for name in ("Integer", "Rational", "Symbol", "exp", "Mul",
+                                               "Add", "Pow", "log", "sqrt", "Float", "Max",
+                                               "Min")}
+    return eval(text, {"__builtins__": {}}, ns)  # srepr of a number: SymPy constructors only
+
+
+def stage_ranges(
+    problem: Problem, red: Reduction, env: Mapping[sp.Symbol, arb]
+) -> tuple[dict[sp.Symbol, arb], list[InnerInterval] | None]:
+    """Evaluate the stages over ``env`` (the box): the extended environment and the
+    exact ranges of the inner variables (``None`` if some range is not finite)."""
+    env = dict(env)
+    exact: dict[sp.Symbol, tuple[sp.Expr | None, sp.Expr | None]] = {}
+    for st in red.stages:
+        ev = Evaluator(problem, env, clamp=True)
+        if st.kind == "expr":
+            e = st.exprs[0]
+            v = ev(e)
+            exact[st.symbol] = _exact_ends(problem, e, v)
+        else:
+            a, b = (ev(x) for x in st.exprs)
+            v = a.union(b)
+            ea = exact.get(st.exprs[0], (None, None)) if st.exprs[0].is_Symbol else (None, None)
+            eb = exact.get(st.exprs[1], (None, None)) if st.exprs[1].is_Symbol else (None, None)
+            lo_sym = ea[0] if (ea[0] is not None and (eb[0] is not None and ea[0] == eb[0])) else None
+            hi_sym = ea[1] if (ea[1] is not None and (eb[1] is not None and ea[1] == eb[1])) else None
+            if st.exprs[1].is_Number:
+                # hull with an exact number: endpoint exact when it is that number
+                pass
+            exact[st.symbol] = (lo_sym, hi_sym)
+        env[st.symbol] = v
+    ranges = []
+    for s in red.inner:
+        b = arb_bounds(env[s])
+        if b is None:
+            return env, None
+        lo_sym, hi_sym = exact.get(s, (None, None))
+        ranges.append(InnerInterval(b[0], b[1], lo_sym, hi_sym))
+    return env, ranges
+
+
+def _exact_ends(problem: Problem, e: sp.Expr, v: arb) -> tuple[sp.Expr | None, sp.Expr | None]:
+    """Exact endpoints of a clamped enclosure: the hypothesis bound when it is active."""
+    c = problem.clamps.get(e)
+    if c is None:
+        return None, None
+    ev = Evaluator(problem, {}, clamp=False)
+    lo = c.lo if (c.lo is not None and not c.lo.free_symbols and v.lower() == ev(c.lo).lower()) else None
+    hi = c.hi if (c.hi is not None and not c.hi.free_symbols and v.upper() == ev(c.hi).upper()) else None
+    return lo, hi
+
+
+def _inner_env(env, red: Reduction, box: Sequence[InnerInterval]) -> dict:
+    out = dict(env)
+    for s, iv in zip(red.inner, box, strict=True):
+        out[s] = iv.ball()
+    return out
+
+
+def _ok(m: arb, strict: bool) -> bool:
+    return bool(m > 0) if strict else bool(m >= 0)
+
+
+def _test_interval(problem, red, k, env, box, record):
+    ev = Evaluator(problem, env, clamp=red.clamp, norms=red.norms)
+    m = ev(red.margins[k])
+    record["enclosure"] = m.str(5, radius=True)
+    return _ok(m, red.strict)
+
+
+def _test_centred(problem, red, k, env, box, record):
+    grad = red.gradients[k]
+    if grad is None or not red.inner:
+        return False
+    mid = {s: q_arb((iv.lo + iv.hi) / 2) for s, iv in zip(red.inner, box, strict=True)}
+    ev_c = Evaluator(problem, {**env, **mid}, clamp=False, norms=red.norms)
+    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+    m = ev_c(red.margins[k])
+    for gi, s, iv in zip(grad, red.inner, box, strict=True):
+        half = q_arb((iv.hi - iv.lo) / 2)
+        m = m + ev_b(gi) * arb(0, 1) * half
+    record["enclosure"] = m.str(5, radius=True)
+    return _ok(m, red.strict)
+
+
+def _corner_value(iv: InnerInterval, upper: bool) -> sp.Expr:
+    if upper:
+        return iv.hi_sym if iv.hi_sym is not None else sp.Rational(iv.hi.numerator, iv.hi.denominator)
+    return iv.lo_sym if iv.lo_sym is not None else sp.Rational(iv.lo.numerator, iv.lo.denominator)
+
+
+def _sympy_nonneg(value: sp.Expr, strict: bool, prec: int) -> bool:
+    """Rigorous sign of an exact constant: zero by SymPy, else an Arb enclosure."""
+    if value.free_symbols:
+        return False
+    if not strict:
+        if value == 0 or sp.simplify(value) == 0:
+            return True
+    with ctx.workprec(max(prec, 256)):
+        v = Evaluator(None, {})(value)
+    return _ok(v, strict)
+
+
+def _test_monotone(problem, red, k, env, box, record):
+    """Partial derivatives of one sign fix the variable at the minimising end; at a
+    corner the margin is evaluated exactly (endpoints exact, e.g. a hypothesis bound)."""
+    grad = red.gradients[k]
+    if grad is None or not red.inner:
+        return False
+    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+    fixed: dict[sp.Symbol, sp.Expr] = {}
+    ends = []
+    for gi, s, iv in zip(grad, red.inner, box, strict=True):
+        dg = ev_b(gi)
+        if dg >= 0:
+            fixed[s] = _corner_value(iv, upper=False)
+            ends.append("lower")
+        elif dg <= 0:
+            fixed[s] = _corner_value(iv, upper=True)
+            ends.append("upper")
+        else:
+            ends.append("free")
+    if not fixed:
+        return False
+    g = red.margins[k]
+    record["ends"] = ends
+    if len(fixed) == len(red.inner) and not (g.free_symbols - set(red.inner)):
+        value = g.xreplace(fixed)
+        record["corner"] = [sp.srepr(v) for v in fixed.values()]
+        return _sympy_nonneg(value, red.strict, ctx.prec)
+    ev = Evaluator(problem, {**env, **{s: Evaluator(None, {})(v) for s, v in fixed.items()}},
+                   clamp=False, norms=red.norms)
+    m = ev(g)
+    record["enclosure"] = m.str(5, radius=True)
+    return _ok(m, red.strict)
+
+
+def _critical_candidates(g: sp.Expr, inner, box) -> list[tuple[Fraction, ...]]:
+    """Rational points that may be exact minimisers: 0 and rounded numerical minima."""
+    cands: list[tuple[Fraction, ...]] = []
+    if all(iv.lo <= 0 <= iv.hi for iv in box):
+        cands.append(tuple(Fraction(0) for _ in box))
+    try:
+        from scipy.optimize import minimize
+
+        f = sp.lambdify(list(inner), g, "numpy")
+        x0 = np.array([float((iv.lo + iv.hi) / 2) for iv in box])
+        bounds = [(float(iv.lo), float(iv.hi)) for iv in box]
+        res = minimize(lambda v: float(f(*v)), x0, bounds=bounds, method="L-BFGS-B")
+        p = tuple(Fraction(float(c)).limit_denominator(64) for c in res.x)
+        if all(iv.lo <= c <= iv.hi for c, iv in zip(p, box, strict=True)) and p not in cands:
+            cands.append(p)
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError, NameError):
+        pass
+    return cands
+
+
+def _test_second_order(problem, red, k, env, box, record):
+    """``g(p*) >= 0`` and ``grad g(p*) = 0`` exactly at a rational ``p*`` of the box and
+    the Hessian enclosure over the box positive semidefinite (Gershgorin) => ``g >= 0``."""
+    grad, hess = red.gradients[k], red.hessians[k]
+    g = red.margins[k]
+    if grad is None or not red.inner or red.strict or (g.free_symbols - set(red.inner)):
+        return False
+    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+    H = [[ev_b(h) for h in row] for row in hess]
+    for i, row in enumerate(H):
+        off = sum((abs(h) for j, h in enumerate(row) if j != i), arb(0))
+        if not (row[i] - off >= 0):
+            return False
+    for p in _critical_candidates(g, red.inner, box):
+        sub = {s: sp.Rational(c.numerator, c.denominator) for s, c in zip(red.inner, p, strict=True)}
+        if not _sympy_nonneg(g.xreplace(sub), False, ctx.prec):
+            continue
+        if all(sp.simplify(gi.xreplace(sub)) == 0 for gi in grad):
+            record["point"] = [frac_text(c) for c in p]
+            return True
+    return False
+
+
+TESTS = {
+    "interval": _test_interval,
+    "centred": _test_centred,
+    "monotone": _test_monotone,
+    "second-order": _test_second_order,
+}
+
+
+def run_test(
+    name: str,
+    problem: Problem,
+    red: Reduction,
+    k: int,
+    env: Mapping[sp.Symbol, arb],
+    box: Sequence[InnerInterval],
+) -> tuple[bool, dict[str, Any]]:
+    """Run test ``name`` for margin ``k`` of ``red`` on the inner ``box`` (reduced
+    variables) within the box environment ``env``; returns (passed, record)."""
+    record: dict[str, Any] = {"test": name, "margin": k}
+    full = _inner_env(env, red, box) if red.inner else dict(env)
+    try:
+        ok = TESTS[name](problem, red, k, full, box, record)
+    except (ZeroDivisionError, ValueError, NotImplementedError, OverflowError):
+        ok = False
+    return ok, record

@@ -1,0 +1,195 @@
+"""Rigorous confirmation of a counterexample (witness) to a statement.
+
+A witness is confirmed only if, on the exact instance,
+
+1. every hypothesis holds for the whole Arb enclosure,
+2. the claim fails for the whole enclosure (the margin ``rhs - lhs`` is
+   entirely on the wrong side; for ``==`` some entry of ``lhs - rhs``
+   excludes 0), and
+3. an independent mpmath evaluation at ``dps`` digits agrees (hypothesis
+   margins and the claim margin have the same signs).
+
+Undecided enclosures are retried at doubled precision (``prec``, ``2 prec``,
+``4 prec``).  A float64 screen artefact (for example ``y`` a few ulps from
+``x``) is rejected here: the enclosure shows the claim holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import sympy as sp
+from flint import arb, arb_mat, ctx
+
+from derivations.statement import Relation, Statement
+
+from .balls import ArbEvaluator, _ArbRun, decide, to_arb_instance
+from .float64 import _derived_order, _execute
+from .instance import validate_instance
+from .mp import MpEvaluator
+
+__all__ = ["Confirmation", "confirm", "complete_instance"]
+
+
+@dataclass
+class Confirmation:
+    """Outcome of :func:`confirm`; margins and ratio are printed balls/numbers."""
+
+    confirmed: bool
+    hypotheses: list[bool | None] = field(default_factory=list)
+    claim: bool | None = None
+    claim_margin: str = ""
+    mp_margin: str = ""
+    ratio: str = ""
+    prec: int = 0
+    dps: int = 0
+    reason: str = ""
+
+
+def complete_instance(statement: Statement, instance: Mapping[str, Any]) -> dict[str, Any]:
+    """``instance`` with the statement's parameters it does not set: fixed ones
+    as exact numbers (a decimal ``0.1`` means 1/10), derived ones (``beta =
+    exp(-R**2)``) as SymPy expressions that each backend evaluates itself."""
+    out = dict(instance)
+    for name, value in statement.parameters.items():
+        if name in out or isinstance(value, tuple | list):
+            continue
+        if isinstance(value, float):
+            out[name] = sp.Rational(repr(value))
+        elif isinstance(value, int) or getattr(value, "is_Number", False):
+            out[name] = sp.sympify(value)
+    for name, expr in _derived_order(statement, set(out)):
+        out[name] = expr
+    missing = [k for k in statement.ranged_parameters if k not in out]
+    if missing:
+        raise ValueError(f"the instance gives no value for the parameter(s) {', '.join(missing)}")
+    return out
+
+
+def _check_numeric(instance: Mapping[str, Any]) -> None:
+    """Reject nan/inf and inconsistent shapes in plain float instances."""
+    plain = {k: v for k, v in instance.items() if not isinstance(v, arb | arb_mat | str | sp.Basic)}
+    validate_instance(plain)
+
+
+class _ArbSide:
+    """Both sides of a relation compiled for balls."""
+
+    def __init__(self, rel: Relation) -> None:
+        self.rel = rel
+        self.lhs, self.rhs = ArbEvaluator(rel.lhs), ArbEvaluator(rel.rhs)
+
+    def margin(self, inst: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        lhs = _execute(self.lhs.plan, _ArbRun(inst))
+        rhs = _execute(self.rhs.plan, _ArbRun(inst))
+        return lhs, rhs, rhs - lhs
+
+
+def _mp_margin(rel: Relation, instance: Mapping[str, Any], dps: int) -> Any:
+    """``rhs - lhs`` in mpmath (a matrix of differences for ``==``)."""
+    with mpmath.mp.workdps(dps):
+        lhs = MpEvaluator(rel.lhs)(instance, dps)
+        rhs = MpEvaluator(rel.rhs)(instance, dps)
+        return rhs - lhs
+
+
+def _mp_ok(op: str, m: Any) -> bool:
+    return bool(m > 0) if op == "<" else bool(m >= 0)
+
+
+def _fmt(a: arb) -> str:
+    return a.str(15, radius=True)
+
+
+def confirm(
+    statement: Statement,
+    instance: Mapping[str, Any],
+    prec: int = 128,
+    dps: int = 50,
+    retries: int = 2,
+) -> Confirmation:
+    """Confirm rigorously that ``instance`` is a counterexample to ``statement``.
+
+    See the module docstring for the three conditions.  Raises ``ValueError``
+    for a malformed instance (nan, inf, inconsistent shapes).
+    """
+    inst = complete_instance(statement, instance)
+    _check_numeric(inst)
+    hyps = [_ArbSide(h) for h in statement.hypotheses]
+    claim = _ArbSide(statement.claim)
+    op = statement.claim.op
+    for k in range(retries + 1):
+        p = prec * 2**k
+        with ctx.workprec(p):
+            ainst = to_arb_instance(inst)
+            hyp_res = [decide(h.rel.op, h.margin(ainst)[2]) for h in hyps]
+            lhs, rhs, margin = claim.margin(ainst)
+            claim_res = decide(op, margin)
+            if op == "==":
+                ents = margin.entries() if isinstance(margin, arb_mat) else [margin]
+                # the entry farthest from 0 among those whose ball excludes 0
+                worst = max(
+                    range(len(ents)),
+                    key=lambda i: (not ents[i].contains(0), abs(float(ents[i]))),
+                )
+                margin_str = f"entry {worst}: rhs - lhs = {_fmt(ents[worst])}"
+                ratio = "n/a (identity)"
+            else:
+                worst = None
+                margin_str = _fmt(margin)
+                ratio = _fmt(lhs / rhs) if rhs > 0 else "n/a (rhs not positive)"
+        decided = all(h is not None for h in hyp_res) and claim_res is not None
+        if decided or any(h is False for h in hyp_res) or claim_res is True:
+            break
+    result = Confirmation(False, hyp_res, claim_res, margin_str, "", ratio, p, dps, "")
+
+    for j, (h, r) in enumerate(zip(statement.hypotheses, hyp_res, strict=True)):
+        if r is not True:
+            how = "fails rigorously" if r is False else "is undecided"
+            result.reason = (
+                f"hypothesis {j + 1} ({h}) does not hold rigorously: it {how} at {p} bits"
+            )
+            return result
+    if claim_res is True:
+        result.reason = f"the claim holds rigorously at this instance (margin {margin_str})"
+        return result
+    if claim_res is None:
+        if op == "==":
+            result.reason = (
+                f"no entry of the identity differs rigorously at {p} bits "
+                f"(largest difference {margin_str}): not a violation"
+            )
+        else:
+            result.reason = f"the claim is undecided at {p} bits (margin {margin_str})"
+        return result
+
+    # The Arb enclosure shows a violation: cross-check in mpmath.
+    for j, h in enumerate(statement.hypotheses):
+        m = _mp_margin(h, inst, dps)
+        if h.op != "==" and not _mp_ok(h.op, m):
+            result.reason = f"mpmath at {dps} digits disagrees on hypothesis {j + 1} ({h})"
+            return result
+    m = _mp_margin(statement.claim, inst, dps)
+    if op == "==":
+        mm = m[worst // m.cols, worst % m.cols] if isinstance(m, mpmath.matrix) else m
+        result.mp_margin = f"entry {worst}: rhs - lhs = {mpmath.nstr(mm, 15)}"
+        with ctx.workprec(p):
+            arb_mid = float(ents[worst])
+        agrees = mm != 0 and (mm > 0) == (arb_mid > 0)
+    else:
+        result.mp_margin = mpmath.nstr(m, 15)
+        agrees = not _mp_ok(op, m)
+    if not agrees:
+        result.reason = f"mpmath at {dps} digits disagrees (margin {result.mp_margin})"
+        return result
+    result.confirmed = True
+    n_h = len(statement.hypotheses)
+    result.reason = (
+        f"violation confirmed: {f'all {n_h} hypotheses hold and ' if n_h else ''}"
+        f"the claim fails rigorously at {p} bits "
+        f"(margin {margin_str}); mpmath at {dps} digits agrees (margin {result.mp_margin})"
+    )
+    return result

@@ -1,0 +1,287 @@
+"""Lowering of model expressions (``derivations.model``) to an evaluation plan.
+
+A plan is a list of :class:`Op` in topological order; every backend (float64
+batches, Arb balls, mpmath) executes the same plan, so no evaluator is ever
+written per lemma.  Lowering walks the SymPy tree once; structurally equal
+subtrees (``f(x)`` occurs many times) become one op.
+
+Rewrites made while lowering (all exact identities):
+
+- ``F(A, x)`` and ``Softmax(v)`` become a max-shifted softmax of ``Ax`` (D3);
+  ``Alpha(A, x)`` a shifted sum of exponentials (D2) and ``log(Alpha)`` a
+  log-sum-exp; other named functions are unfolded through ``.definition``.
+- Matrix products are applied right to left onto their rightmost factor, with
+  sums distributed (``(diag(f) - f f^T) c = f o c - f (f^T c)``), ``Diag(v) M``
+  as a row scaling and integer powers as repeated application, so no ``n x n``
+  matrix is formed when the product ends in a vector or a thin matrix.
+- Derivative nodes (``Grad``, ``Jac``, ``Hess``) are first replaced through
+  ``derivations.calculus.differentiate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy import MatrixExpr
+
+from derivations import model
+
+__all__ = ["Op", "Plan", "lower", "lower_many", "is_column"]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One evaluation step: ``kind`` applied to earlier results ``args``.
+
+    ``data`` holds static information (a name, a constant, a norm kind, a
+    shape as SymPy expressions in ``n`` and ``d``).
+    """
+
+    kind: str
+    args: tuple[int, ...] = ()
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ops in topological order; ``out`` is the index of the result.
+
+    ``shape`` is the SymPy shape of the result (``None`` for a scalar).
+    """
+
+    ops: tuple[Op, ...]
+    out: int
+    shape: tuple[sp.Expr, sp.Expr] | None
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape is None
+
+    @property
+    def is_column(self) -> bool:
+        return self.shape is not None and self.shape[1] == 1
+
+
+def is_column(e: sp.Basic) -> bool:
+    """True for a column vector expression (shape ``(k, 1)``)."""
+    return isinstance(e, MatrixExpr) and bool(sp.Eq(e.shape[1], 1) is sp.true)
+
+
+_DERIVATIVES = (model.Grad, model.Jac, model.Hess)
+
+
+def _has_derivative(e: sp.Basic) -> bool:
+    return any(isinstance(node, _DERIVATIVES) for node in sp.preorder_traversal(e))
+
+
+def _exact_number(v: sp.Basic) -> sp.Basic:
+    """A SymPy Float becomes the rational number its decimal text denotes
+    (``0.01`` means 1/100, not the nearest double)."""
+    if isinstance(v, sp.Float):
+        return sp.Rational(str(v))
+    return v
+
+
+class _Lowerer:
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.memo: dict[Any, int] = {}
+
+    def emit(self, kind: str, args: tuple[int, ...] = (), data: Any = None) -> int:
+        key = (kind, args, data)
+        if key in self.memo:
+            return self.memo[key]
+        self.ops.append(Op(kind, args, data))
+        idx = len(self.ops) - 1
+        self.memo[key] = idx
+        return idx
+
+    # -- scalars and matrices -------------------------------------------------
+    def lower(self, e: sp.Basic) -> int:
+        key = ("expr", e)
+        if key in self.memo:
+            return self.memo[key]
+        idx = self._lower(e)
+        self.memo[key] = idx
+        return idx
+
+    def _lower(self, e: sp.Basic) -> int:  # noqa: C901 - one dispatch table
+        if isinstance(e, MatrixExpr):
+            return self._lower_matrix(e)
+        if isinstance(e, model.Alpha):
+            return self.emit("sumexp", (self.lower(sp.MatMul(*e.args)),))
+        if isinstance(e, model.ModelScalar):
+            return self.lower(e.definition)
+        if isinstance(e, model.Dot):
+            return self.emit("dot", (self.lower(e.args[0]), self.lower(e.args[1])))
+        if isinstance(e, model.Norm):
+            return self.emit("norm", (self.lower(e.arg),), e.kind)
+        if isinstance(e, sp.Symbol):
+            if e.name in ("n", "d"):
+                return self.emit("size", (), e.name)
+            return self.emit("param", (), e.name)
+        if isinstance(e, sp.Number | sp.NumberSymbol):
+            return self.emit("const", (), _exact_number(e))
+        if isinstance(e, sp.Add):
+            return self.emit("add", tuple(self.lower(a) for a in e.args))
+        if isinstance(e, sp.Mul):
+            return self.emit("mul", tuple(self.lower(a) for a in e.args))
+        if isinstance(e, sp.Pow):
+            base, ex = e.args
+            if ex.is_Number:
+                return self.emit("powc", (self.lower(base),), _exact_number(ex))
+            return self.emit("exp", (self.emit("mul", (self.lower(ex), self._log(base))),))
+        if isinstance(e, sp.exp):
+            return self.emit("exp", (self.lower(e.args[0]),))
+        if isinstance(e, sp.log):
+            if len(e.args) != 1:
+                raise NotImplementedError(f"log with a base is not supported: {e}")
+            return self._log(e.args[0])
+        if isinstance(e, sp.Abs):
+            return self.emit("abs", (self.lower(e.args[0]),))
+        if isinstance(e, sp.Max):
+            return self.emit("max", tuple(self.lower(a) for a in e.args))
+        if isinstance(e, sp.Min):
+            return self.emit("min", tuple(self.lower(a) for a in e.args))
+        raise NotImplementedError(f"no numeric evaluation for {type(e).__name__}: {e}")
+
+    def _log(self, base: sp.Basic) -> int:
+        if isinstance(base, model.Alpha):
+            return self.emit("logsumexp", (self.lower(sp.MatMul(*base.args)),))
+        return self.emit("log", (self.lower(base),))
+
+    def _lower_matrix(self, e: MatrixExpr) -> int:  # noqa: C901
+        if isinstance(e, model.F):
+            return self.emit("softmax", (self.lower(sp.MatMul(*e.args)),))
+        if isinstance(e, model.Softmax):
+            return self.emit("softmax", (self.lower(e.args[0]),))
+        if isinstance(e, model.U):
+            return self.emit("entrywise", (self.lower(sp.MatMul(*e.args)),), "exp")
+        if isinstance(e, model.ModelVector):
+            return self.lower(e.definition)
+        if isinstance(e, sp.MatrixSymbol):
+            return self.emit("var", (), (e.name, is_column(e)))
+        if isinstance(e, sp.MatAdd):
+            return self.emit("matadd", tuple(self.lower(a) for a in e.args))
+        if isinstance(e, sp.MatMul):
+            return self._product(e)
+        if isinstance(e, sp.MatPow):
+            return self._product(e)
+        if isinstance(e, sp.HadamardPower):
+            base, ex = e.args
+            if not ex.is_Number:
+                raise NotImplementedError(f"only numeric entrywise powers: {e}")
+            return self.emit("hadpow", (self.lower(base),), _exact_number(ex))
+        if isinstance(e, sp.HadamardProduct):
+            return self.emit("hadamard", tuple(self.lower(a) for a in e.args))
+        if isinstance(e, sp.Transpose):
+            return self.emit("transpose", (self.lower(e.arg),))
+        if isinstance(e, sp.OneMatrix):
+            return self.emit("ones", (), tuple(e.shape))
+        if isinstance(e, sp.ZeroMatrix):
+            return self.emit("zeros", (), tuple(e.shape))
+        if isinstance(e, sp.Identity):
+            return self.emit("identity", (), tuple(e.shape))
+        if isinstance(e, model.Entrywise):
+            return self.emit("entrywise", (self.lower(e.arg),), e.fn)
+        if isinstance(e, model.Diag):
+            return self.emit("diag", (self.lower(e.args[0]),))
+        if isinstance(e, model.Col):
+            i = e.args[1]
+            if i.is_Integer:
+                return self.emit("col", (self.lower(e.args[0]),), int(i))
+            return self.emit("colsym", (self.lower(e.args[0]), self.lower(i)))
+        raise NotImplementedError(f"no numeric evaluation for {type(e).__name__}: {e}")
+
+    # -- products ----------------------------------------------------------------
+    def _product(self, e: MatrixExpr) -> int:
+        """Lower a product by applying its factors right to left onto the
+        rightmost factor."""
+        scalars, mats = _split_product(e)
+        acc = self.lower(mats[-1])
+        for m in reversed(mats[:-1]):
+            acc = self.apply_left(m, acc)
+        return self._scale(scalars, acc)
+
+    def _scale(self, scalars: list[sp.Basic], acc: int) -> int:
+        if not scalars:
+            return acc
+        coeff = self.lower(sp.Mul(*scalars)) if len(scalars) > 1 else self.lower(scalars[0])
+        return self.emit("scale", (coeff, acc))
+
+    def apply_left(self, m: sp.Basic, acc: int) -> int:
+        """Index of ``m @ value(acc)``."""
+        key = ("apply", m, acc)
+        if key in self.memo:
+            return self.memo[key]
+        idx = self._apply_left(m, acc)
+        self.memo[key] = idx
+        return idx
+
+    def _apply_left(self, m: sp.Basic, acc: int) -> int:
+        if isinstance(m, model.Diag):
+            return self.emit("diagmul", (self.lower(m.args[0]), acc))
+        if isinstance(m, sp.Identity):
+            return acc
+        if isinstance(m, sp.MatMul | sp.MatPow):
+            scalars, mats = _split_product(m)
+            for f in reversed(mats):
+                acc = self.apply_left(f, acc)
+            return self._scale(scalars, acc)
+        if isinstance(m, sp.MatAdd):
+            return self.emit("matadd", tuple(self.apply_left(a, acc) for a in m.args))
+        if isinstance(m, sp.Transpose) and isinstance(m.arg, model.Diag):
+            return self.apply_left(m.arg, acc)
+        if isinstance(m, model.ModelVector) and not isinstance(m, model.F | model.U):
+            return self.apply_left(m.definition, acc)
+        return self.emit("matmul", (self.lower(m), acc))
+
+
+def _split_product(e: MatrixExpr) -> tuple[list[sp.Basic], list[MatrixExpr]]:
+    """Scalar coefficients and matrix factors of a MatMul or MatPow."""
+    if isinstance(e, sp.MatPow):
+        base, k = e.args
+        if not (k.is_Integer and int(k) >= 1):
+            raise NotImplementedError(f"only positive integer matrix powers: {e}")
+        return [], [base] * int(k)
+    scalars = [a for a in e.args if not isinstance(a, MatrixExpr)]
+    mats: list[MatrixExpr] = []
+    for a in e.args:
+        if isinstance(a, sp.MatPow):
+            mats.extend(_split_product(a)[1])
+        elif isinstance(a, MatrixExpr):
+            mats.append(a)
+    return scalars, mats
+
+
+def lower(expr: sp.Basic) -> Plan:
+    """Lower a model expression (scalar or matrix) to a :class:`Plan`."""
+    expr = sp.sympify(expr)
+    if _has_derivative(expr):
+        from derivations.calculus import differentiate
+
+        expr = differentiate(expr)
+    low = _Lowerer()
+    out = low.lower(expr)
+    shape = tuple(expr.shape) if isinstance(expr, MatrixExpr) else None
+    return Plan(tuple(low.ops), out, shape)
+
+
+def lower_many(exprs: list[sp.Basic]) -> list[Plan]:
+    """Lower several expressions into plans sharing one op list, so common
+    subexpressions (``f(x)`` in a claim and its hypotheses) are computed once
+    when the plans are executed together (see ``float64.execute_all``)."""
+    exprs = [sp.sympify(e) for e in exprs]
+    if any(_has_derivative(e) for e in exprs):
+        from derivations.calculus import differentiate
+
+        exprs = [differentiate(e) if _has_derivative(e) else e for e in exprs]
+    low = _Lowerer()
+    outs = [low.lower(e) for e in exprs]
+    ops = tuple(low.ops)
+    return [
+        Plan(ops, out, tuple(e.shape) if isinstance(e, MatrixExpr) else None)
+        for out, e in zip(outs, exprs, strict=True)
+    ]

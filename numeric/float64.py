@@ -1,0 +1,445 @@
+"""Batched float64 evaluation of model expressions and the float64 screen.
+
+An *environment* maps ``'A'``, ``'At'`` (``(B, n, d)``), ``'x'``, ``'y'``
+(``(B, d)``), ``'b'`` (``(B, n)``), ``'t'`` (``(B,)``) and parameter names
+(``'R'``, ``'beta'``, ...: a float or ``(B,)``) to arrays.  Evaluators are
+generated from the model's SymPy trees (:mod:`numeric.exprplan`), never
+written per lemma.  Softmax and ``alpha`` are evaluated max-shifted (D2, D3),
+so nothing overflows while ``alpha`` itself is representable.
+
+A screen is only a float64 indication: a violation it reports is a candidate
+until :mod:`numeric.confirm` confirms it rigorously.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from derivations import model
+from derivations.statement import Relation, Statement
+
+from .exprplan import Plan, lower, lower_many
+
+__all__ = [
+    "IDENTITY_RTOL",
+    "compile_expr",
+    "compile_many",
+    "Evaluator",
+    "MultiEvaluator",
+    "ScreenResult",
+    "Screen",
+    "screen",
+    "batch_size",
+    "sizes_of",
+]
+
+#: An identity ``lhs == rhs`` passes the screen when
+#: ``max|lhs - rhs| / max(1, max|lhs|, max|rhs|) <= IDENTITY_RTOL``
+#: (relative for large entries, absolute below 1).
+IDENTITY_RTOL = 1e-8
+
+_MATRIX_VARS = ("A", "At")
+_VECTOR_VARS = ("x", "y", "b")
+
+
+def sizes_of(env: Mapping[str, Any], batched: bool = True) -> dict[str, int]:
+    """``n`` and ``d`` read from the shapes of ``A``/``At``/``b``/``x``/``y``."""
+    off = 1 if batched else 0
+    out: dict[str, int] = {}
+    for name in _MATRIX_VARS:
+        if name in env:
+            shp = np.shape(env[name])
+            out.setdefault("n", shp[off])
+            out.setdefault("d", shp[off + 1])
+    if "b" in env:
+        out.setdefault("n", np.shape(env["b"])[off])
+    for name in ("x", "y"):
+        if name in env:
+            out.setdefault("d", np.shape(env[name])[off])
+    return out
+
+
+def batch_size(env: Mapping[str, Any]) -> int:
+    """The leading batch length ``B`` of an environment (1 if nothing is batched)."""
+    for name in (*_MATRIX_VARS, *_VECTOR_VARS, "t"):
+        if name in env:
+            return int(np.shape(env[name])[0])
+    for v in env.values():
+        if np.ndim(v) >= 1:
+            return int(np.shape(v)[0])
+    return 1
+
+
+def resolve_dim(dim: sp.Basic, sizes: Mapping[str, int]) -> int:
+    """A symbolic dimension (in ``n``, ``d``) as an integer."""
+    if dim.is_Integer:
+        return int(dim)
+    missing = {s.name for s in dim.free_symbols} - set(sizes)
+    if missing:
+        raise KeyError(f"size {', '.join(sorted(missing))} is unknown: give A, b, x or y")
+    return int(dim.subs({model.n: sizes.get("n", 0), model.d: sizes.get("d", 0)}))
+
+
+def _bs(s: Any) -> Any:
+    """A batched scalar broadcast against ``(B, r, c)``."""
+    s = np.asarray(s, dtype=float)
+    return s[..., None, None] if s.ndim == 1 else s
+
+
+class _Run:
+    """Executes a plan on one batched environment."""
+
+    def __init__(self, env: Mapping[str, Any]) -> None:
+        self.env = env
+        self.B = batch_size(env)
+        self.sizes = sizes_of(env)
+
+    # leaves
+    def var(self, data):
+        name, column = data
+        if name not in self.env:
+            raise KeyError(f"no value for the variable {name}")
+        v = np.asarray(self.env[name], dtype=float)
+        if column:
+            if v.ndim != 2:
+                raise ValueError(f"{name} must have shape (B, k), got {v.shape}")
+            return v[:, :, None]
+        if v.ndim != 3:
+            raise ValueError(f"{name} must have shape (B, n, d), got {v.shape}")
+        return v
+
+    def param(self, name):
+        if name not in self.env:
+            raise KeyError(f"no value for the parameter {name}")
+        return np.asarray(self.env[name], dtype=float)
+
+    def size(self, name):
+        if name not in self.sizes:
+            raise KeyError(f"size {name} is unknown: give A, b, x or y")
+        return float(self.sizes[name])
+
+    def const(self, v):
+        return float(v)
+
+    def _shape(self, data):
+        return tuple(resolve_dim(k, self.sizes) for k in data)
+
+    def ones(self, data):
+        return np.ones((self.B, *self._shape(data)))
+
+    def zeros(self, data):
+        return np.zeros((self.B, *self._shape(data)))
+
+    def identity(self, data):
+        r, c = self._shape(data)
+        return np.broadcast_to(np.eye(r, c), (self.B, r, c))
+
+    # scalars
+    def add(self, *a):
+        out = a[0]
+        for v in a[1:]:
+            out = out + v
+        return out
+
+    def mul(self, *a):
+        out = a[0]
+        for v in a[1:]:
+            out = out * v
+        return out
+
+    def powc(self, base, ex):
+        if ex == -1:
+            return 1.0 / base
+        if ex == sp.Rational(1, 2):
+            return np.sqrt(base)
+        if ex.is_Integer:
+            return base ** int(ex)
+        return np.power(base, float(ex))
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    abs = staticmethod(np.abs)
+
+    def max(self, *a):
+        return np.maximum.reduce(np.broadcast_arrays(*a))
+
+    def min(self, *a):
+        return np.minimum.reduce(np.broadcast_arrays(*a))
+
+    def dot(self, v, w):
+        return np.einsum("bij,bij->b", v, w)
+
+    def norm(self, v, kind):
+        if kind == "2" or kind == "fro" or (kind == "op" and v.shape[-1] == 1):
+            return np.sqrt(np.einsum("bij,bij->b", v, v))
+        if kind == "1":
+            return np.abs(v).sum(axis=(1, 2))
+        if kind == "inf":
+            return np.abs(v).max(axis=(1, 2))
+        if kind == "op":
+            if not np.all(np.isfinite(v)):
+                out = np.full(v.shape[0], np.nan)
+                ok = np.isfinite(v).all(axis=(1, 2))
+                if ok.any():
+                    out[ok] = np.linalg.norm(v[ok], ord=2, axis=(1, 2))
+                return out
+            return np.linalg.norm(v, ord=2, axis=(1, 2))
+        raise ValueError(f"unknown norm {kind}")
+
+    def sumexp(self, z):
+        """``alpha = <exp(z), 1>`` as ``exp(m) sum exp(z - m)`` (D2)."""
+        m = z.max(axis=(1, 2))
+        return np.exp(m) * np.exp(z - m[:, None, None]).sum(axis=(1, 2))
+
+    def logsumexp(self, z):
+        m = z.max(axis=(1, 2))
+        return m + np.log(np.exp(z - m[:, None, None]).sum(axis=(1, 2)))
+
+    # matrices
+    def matadd(self, *a):
+        out = a[0]
+        for v in a[1:]:
+            out = out + v
+        return out
+
+    def scale(self, s, m):
+        return _bs(s) * m
+
+    def matmul(self, a, b):
+        return np.matmul(a, b)
+
+    def diagmul(self, v, m):
+        return v * m
+
+    def hadamard(self, *a):
+        out = a[0]
+        for v in a[1:]:
+            out = out * v
+        return out
+
+    def hadpow(self, m, ex):
+        return self.powc(m, ex)
+
+    def transpose(self, m):
+        return np.swapaxes(m, 1, 2)
+
+    def entrywise(self, m, fn):
+        return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}[fn](m)
+
+    def softmax(self, z):
+        """Max-shifted softmax (D3): ``exp(z - max z) / sum exp(z - max z)``."""
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def diag(self, v):
+        k = v.shape[1]
+        out = np.zeros((v.shape[0], k, k))
+        idx = np.arange(k)
+        out[:, idx, idx] = v[:, :, 0]
+        return out
+
+    def col(self, m, i):
+        """Column ``i`` (1-based, as ``A_{*,i}`` in the catalogue)."""
+        return m[:, :, i - 1 : i]
+
+    def colsym(self, m, i):
+        return self.col(m, int(np.ravel(i)[0]))
+
+
+_LEAVES = ("var", "param", "size", "const", "ones", "zeros", "identity")
+
+
+def _execute(plan: Plan, run: Any) -> Any:
+    """Execute ``plan`` with the backend object ``run`` (shared by all backends)."""
+    return execute_all(plan.ops, run)[plan.out]
+
+
+def execute_all(ops: tuple, run: Any) -> list[Any]:
+    """Values of every op, executed in order with the backend object ``run``."""
+    vals: list[Any] = [None] * len(ops)
+    for i, op in enumerate(ops):
+        fn = getattr(run, op.kind)
+        if op.kind in _LEAVES:
+            vals[i] = fn(op.data)
+        elif op.data is None:
+            vals[i] = fn(*(vals[j] for j in op.args))
+        else:
+            vals[i] = fn(*(vals[j] for j in op.args), op.data)
+    return vals
+
+
+class Evaluator:
+    """A compiled batched float64 evaluator of one expression.
+
+    Calling it on an environment returns ``(B,)`` for a scalar, ``(B, k)`` for
+    a column vector and ``(B, k, l)`` for a matrix.
+    """
+
+    def __init__(self, expr: sp.Basic) -> None:
+        self.expr = expr
+        self.plan = lower(expr)
+
+    def __call__(self, env: Mapping[str, Any]) -> np.ndarray:
+        run = _Run(env)
+        with np.errstate(all="ignore"):
+            val = _execute(self.plan, run)
+        return _shape_output(self.plan, val, run.B)
+
+
+def _shape_output(plan: Plan, val: Any, B: int) -> np.ndarray:
+    if plan.is_scalar:
+        return np.broadcast_to(np.asarray(val, dtype=float), (B,)).copy()
+    val = np.broadcast_to(val, (B, *np.shape(val)[-2:]))
+    if plan.is_column:
+        return np.ascontiguousarray(val[:, :, 0])
+    return np.ascontiguousarray(val)
+
+
+class MultiEvaluator:
+    """Several expressions compiled together: shared subexpressions are
+    evaluated once per call; returns one array per expression."""
+
+    def __init__(self, exprs: list[sp.Basic]) -> None:
+        self.exprs = list(exprs)
+        self.plans = lower_many(self.exprs)
+
+    def __call__(self, env: Mapping[str, Any]) -> list[np.ndarray]:
+        if not self.plans:
+            return []
+        run = _Run(env)
+        with np.errstate(all="ignore"):
+            vals = execute_all(self.plans[0].ops, run)
+        return [_shape_output(p, vals[p.out], run.B) for p in self.plans]
+
+
+def compile_expr(expr: sp.Basic) -> Callable[[Mapping[str, Any]], np.ndarray]:
+    """A batched float64 evaluator of a model expression (see :class:`Evaluator`)."""
+    return Evaluator(expr)
+
+
+def compile_many(exprs: list[sp.Basic]) -> Callable[[Mapping[str, Any]], list[np.ndarray]]:
+    """One batched evaluator for several expressions (see :class:`MultiEvaluator`)."""
+    return MultiEvaluator(exprs)
+
+
+# --------------------------------------------------------------------------
+# Screening a statement
+# --------------------------------------------------------------------------
+@dataclass
+class ScreenResult:
+    """Float64 screen of a statement on a batch of ``B`` instances.
+
+    ``hyp_margins[:, j]`` is ``rhs - lhs`` of hypothesis ``j`` (for an
+    identity hypothesis, the identity margin below); ``hyp_ok`` says all
+    hypotheses hold (strict ``<`` needs a positive margin) and are finite.
+    For the claim: ``margin = rhs - lhs`` for inequalities; for ``==`` it is
+    ``IDENTITY_RTOL - max|lhs - rhs| / max(1, max|lhs|, max|rhs|)``, so
+    ``margin < 0`` means disagreement beyond the tolerance.  ``ratio`` is
+    ``lhs / rhs`` (nan for identities or ``rhs <= 0``).  ``holds`` says the
+    claim holds (True where something is not finite: never a violation);
+    ``finite`` says every quantity of the row is finite.
+    """
+
+    hyp_margins: np.ndarray
+    hyp_ok: np.ndarray
+    lhs: np.ndarray
+    rhs: np.ndarray
+    margin: np.ndarray
+    ratio: np.ndarray
+    holds: np.ndarray
+    finite: np.ndarray
+
+    @property
+    def violation(self) -> np.ndarray:
+        """Rows where all hypotheses hold, everything is finite and the claim fails."""
+        return self.finite & self.hyp_ok & ~self.holds
+
+
+def _margin(rel: Relation, lhs: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(margin, finite) of one relation on a batch."""
+    if rel.op == "==":
+        B = lhs.shape[0]
+        lf, rf = lhs.reshape(B, -1), rhs.reshape(B, -1)
+        finite = np.isfinite(lf).all(axis=1) & np.isfinite(rf).all(axis=1)
+        scale = np.maximum(1.0, np.maximum(np.abs(lf).max(axis=1), np.abs(rf).max(axis=1)))
+        return IDENTITY_RTOL - np.abs(lf - rf).max(axis=1) / scale, finite
+    return rhs - lhs, np.isfinite(lhs) & np.isfinite(rhs)
+
+
+def _ok(op: str, margin: np.ndarray) -> np.ndarray:
+    return margin > 0 if op == "<" else margin >= 0
+
+
+def _derived_order(statement: Statement, given: set[str]) -> list[tuple[str, sp.Expr]]:
+    """Derived parameters not in ``given``, in dependency order."""
+    pending = {k: e for k, e in statement.derived_parameters.items() if k not in given}
+    order: list[tuple[str, sp.Expr]] = []
+    while pending:
+        ready = [
+            k for k, e in pending.items() if not ({s.name for s in e.free_symbols} & set(pending))
+        ]
+        if not ready:
+            raise ValueError(f"parameters defined in a cycle: {sorted(pending)}")
+        order.extend((k, pending.pop(k)) for k in ready)
+    return order
+
+
+def statement_env(statement: Statement, env: Mapping[str, Any]) -> dict[str, Any]:
+    """``env`` completed with the statement's fixed parameters and its derived
+    parameters (e.g. ``beta = exp(-R**2)``, evaluated on the batch) it does not set."""
+    out = dict(env)
+    for name, value in statement.parameters.items():
+        if name not in out and (
+            isinstance(value, int | float) or getattr(value, "is_Number", False)
+        ):
+            out[name] = float(value)
+    for name, expr in _derived_order(statement, set(out)):
+        out[name] = Evaluator(expr)(out)
+    return out
+
+
+class Screen:
+    """A statement compiled once for repeated float64 screening; the sides of
+    all hypotheses and of the claim share one plan (``f(x)`` is computed once)."""
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        rels = [*statement.hypotheses, statement.claim]
+        self.relations = rels
+        self.evaluator = MultiEvaluator([side for r in rels for side in (r.lhs, r.rhs)])
+
+    def __call__(self, env: Mapping[str, Any]) -> ScreenResult:
+        env = statement_env(self.statement, env)
+        B = batch_size(env)
+        sides = self.evaluator(env)
+        H = len(self.relations) - 1
+        margins = np.empty((B, H))
+        hyp_ok = np.ones(B, dtype=bool)
+        finite = np.ones(B, dtype=bool)
+        with np.errstate(all="ignore"):
+            for j, rel in enumerate(self.relations[:H]):
+                m, fin = _margin(rel, sides[2 * j], sides[2 * j + 1])
+                margins[:, j] = m
+                finite &= fin
+                hyp_ok &= fin & _ok(rel.op, m)
+            rel = self.relations[H]
+            lhs, rhs = sides[2 * H], sides[2 * H + 1]
+            margin, fin = _margin(rel, lhs, rhs)
+            finite &= fin
+            if rel.op == "==":
+                ratio = np.full(B, np.nan)
+            else:
+                ratio = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.nan)
+            holds = _ok(rel.op, margin) | ~finite
+        return ScreenResult(margins, hyp_ok, lhs, rhs, margin, ratio, holds, finite)
+
+
+def screen(statement: Statement, env: Mapping[str, Any]) -> ScreenResult:
+    """Screen ``statement`` on a batched environment (compiles each call;
+    use :class:`Screen` to compile once)."""
+    return Screen(statement)(env)

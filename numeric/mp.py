@@ -1,0 +1,296 @@
+"""Arbitrary-precision reference evaluation of model expressions (mpmath).
+
+Executes the same plan as the float64 and Arb evaluators
+(:mod:`numeric.exprplan`) with ``mpmath.mpf`` scalars and ``mpmath.matrix``
+vectors/matrices at ``dps`` decimal digits.  Not rigorous (rounding is not
+tracked): it is the independent high-precision cross-check of the Arb
+confirmation.  The spectral norm is the largest singular value from
+``mpmath.svd_r``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from functools import reduce
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+from flint import arb, arb_mat
+
+from .exprplan import Plan, lower
+from .float64 import _execute, resolve_dim
+
+__all__ = ["to_mpf", "to_mp_instance", "evaluate_mp", "MpEvaluator", "mp_to_numpy"]
+
+_mp = mpmath.mp
+_PLANS: dict[Any, Plan] = {}
+
+
+def _plan(expr: sp.Basic) -> Plan:
+    try:
+        if expr not in _PLANS:
+            _PLANS[expr] = lower(expr)
+        return _PLANS[expr]
+    except TypeError:
+        return lower(expr)
+
+
+def to_mpf(value: Any) -> mpmath.mpf:
+    """A float exactly, a Fraction or decimal string rounded at the current
+    precision, an ``arb`` ball by its (exact) midpoint."""
+    if isinstance(value, mpmath.mpf):
+        return value
+    if isinstance(value, arb):
+        man, exp = value.mid().man_exp()
+        return mpmath.ldexp(_mp.mpf(int(man)), int(exp))
+    if isinstance(value, Fraction):
+        return _mp.mpf(value.numerator) / value.denominator
+    if isinstance(value, str):
+        return _mp.mpf(value)
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int | np.integer):
+        return _mp.mpf(int(value))
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            raise ValueError(f"not a finite number: {value}")
+        return _mp.mpf(float(value))
+    if isinstance(value, sp.Float):
+        value = sp.Rational(str(value))
+    if isinstance(value, sp.Rational):
+        return _mp.mpf(int(value.p)) / int(value.q)
+    raise TypeError(f"cannot convert {type(value).__name__} to mpf")
+
+
+def _to_matrix(value: Any, column: bool) -> mpmath.matrix:
+    if isinstance(value, mpmath.matrix):
+        return value
+    if isinstance(value, arb_mat):
+        r, c = value.nrows(), value.ncols()
+        m = _mp.matrix(r, c)
+        for i, e in enumerate(value.entries()):
+            m[i // c, i % c] = to_mpf(e)
+        return m
+    arr = np.asarray(value, dtype=object)
+    if column:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a matrix, got shape {arr.shape}")
+    r, c = arr.shape
+    m = _mp.matrix(r, c)
+    for i in range(r):
+        for j in range(c):
+            m[i, j] = to_mpf(arr[i, j])
+    return m
+
+
+def to_mp_instance(instance: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert an instance once (at the current ``mp.dps``)."""
+    out: dict[str, Any] = {}
+    deferred: list[tuple[str, sp.Expr]] = []
+    for name, v in instance.items():
+        if isinstance(v, sp.Expr) and not v.is_Number:
+            deferred.append((name, v))  # a derived parameter such as exp(-R**2)
+        elif name in ("A", "At"):
+            out[name] = _to_matrix(v, column=False)
+        elif name in ("x", "y", "b"):
+            out[name] = _to_matrix(v, column=True)
+        elif isinstance(v, mpmath.matrix | arb_mat) or (np.ndim(v) >= 1 and not isinstance(v, str)):
+            out[name] = _to_matrix(v, column=np.ndim(v) == 1)
+        else:
+            out[name] = to_mpf(v)
+    for name, expr in deferred:
+        out[name] = _execute(_plan(expr), _MpRun(out))
+    return out
+
+
+def mp_to_numpy(m: mpmath.matrix) -> np.ndarray:
+    """Round an mpmath matrix to float64."""
+    return np.array(m.tolist(), dtype=float)
+
+
+def _entries(m: mpmath.matrix) -> list:
+    return [m[i, j] for i in range(m.rows) for j in range(m.cols)]
+
+
+def _from(r: int, c: int, ents: list) -> mpmath.matrix:
+    m = _mp.matrix(r, c)
+    for k, e in enumerate(ents):
+        m[k // c, k % c] = e
+    return m
+
+
+class _MpRun:
+    def __init__(self, inst: Mapping[str, Any]) -> None:
+        self.inst = inst
+        self.sizes: dict[str, int] = {}
+        for name in ("A", "At"):
+            if name in inst:
+                self.sizes.setdefault("n", inst[name].rows)
+                self.sizes.setdefault("d", inst[name].cols)
+        if "b" in inst:
+            self.sizes.setdefault("n", inst["b"].rows)
+        for name in ("x", "y"):
+            if name in inst:
+                self.sizes.setdefault("d", inst[name].rows)
+
+    def var(self, data):
+        name, _column = data
+        if name not in self.inst:
+            raise KeyError(f"no value for the variable {name}")
+        return self.inst[name]
+
+    def param(self, name):
+        if name not in self.inst:
+            raise KeyError(f"no value for the parameter {name}")
+        return self.inst[name]
+
+    def size(self, name):
+        if name not in self.sizes:
+            raise KeyError(f"size {name} is unknown: give A, b, x or y")
+        return _mp.mpf(self.sizes[name])
+
+    def const(self, v):
+        if v is sp.pi:
+            return +_mp.pi
+        if v is sp.E:
+            return +_mp.e
+        if isinstance(v, sp.Rational):
+            return _mp.mpf(int(v.p)) / int(v.q)
+        raise NotImplementedError(f"no mpf for the constant {v}")
+
+    def _shape(self, data):
+        return tuple(resolve_dim(k, self.sizes) for k in data)
+
+    def ones(self, data):
+        r, c = self._shape(data)
+        return _from(r, c, [_mp.mpf(1)] * (r * c))
+
+    def zeros(self, data):
+        return _mp.matrix(*self._shape(data))
+
+    def identity(self, data):
+        r, c = self._shape(data)
+        return _from(r, c, [_mp.mpf(int(i == j)) for i in range(r) for j in range(c)])
+
+    def add(self, *a):
+        return reduce(lambda p, q: p + q, a)
+
+    def mul(self, *a):
+        return reduce(lambda p, q: p * q, a)
+
+    def powc(self, base, ex):
+        if ex == sp.Rational(1, 2):
+            return _mp.sqrt(base)
+        if ex.is_Integer:
+            return base ** int(ex)
+        return base ** (_mp.mpf(int(ex.p)) / int(ex.q))
+
+    def exp(self, a):
+        return _mp.exp(a)
+
+    def log(self, a):
+        return _mp.log(a)
+
+    def abs(self, a):
+        return abs(a)
+
+    def max(self, *a):
+        return max(a)
+
+    def min(self, *a):
+        return min(a)
+
+    def dot(self, v, w):
+        return _mp.fsum(p * q for p, q in zip(_entries(v), _entries(w), strict=True))
+
+    def norm(self, v, kind):
+        ents = _entries(v)
+        if kind in ("2", "fro") or (kind == "op" and 1 in (v.rows, v.cols)):
+            return _mp.sqrt(_mp.fsum(e * e for e in ents))
+        if kind == "1":
+            return _mp.fsum(abs(e) for e in ents)
+        if kind == "inf":
+            return max(abs(e) for e in ents)
+        if kind == "op":
+            return max(_mp.svd_r(v, compute_uv=False))
+        raise ValueError(f"unknown norm {kind}")
+
+    def _shifted(self, z):
+        ents = _entries(z)
+        m = max(ents)
+        return [_mp.exp(e - m) for e in ents], m
+
+    def sumexp(self, z):
+        ex, m = self._shifted(z)
+        return _mp.exp(m) * _mp.fsum(ex)
+
+    def logsumexp(self, z):
+        ex, m = self._shifted(z)
+        return m + _mp.log(_mp.fsum(ex))
+
+    def softmax(self, z):
+        ex, _ = self._shifted(z)
+        s = _mp.fsum(ex)
+        return _from(z.rows, 1, [e / s for e in ex])
+
+    def matadd(self, *a):
+        return reduce(lambda p, q: p + q, a)
+
+    def scale(self, s, m):
+        return m * s
+
+    def matmul(self, a, b):
+        return a * b
+
+    def diagmul(self, v, m):
+        ve = _entries(v)
+        return _from(
+            m.rows, m.cols, [m[i, j] * ve[i] for i in range(m.rows) for j in range(m.cols)]
+        )
+
+    def hadamard(self, *a):
+        ents = [_entries(m) for m in a]
+        return _from(
+            a[0].rows, a[0].cols, [reduce(lambda p, q: p * q, es) for es in zip(*ents, strict=True)]
+        )
+
+    def hadpow(self, m, ex):
+        return _from(m.rows, m.cols, [self.powc(e, ex) for e in _entries(m)])
+
+    def transpose(self, m):
+        return m.T
+
+    def entrywise(self, m, fn):
+        f = {"exp": _mp.exp, "log": _mp.log, "sqrt": _mp.sqrt, "abs": abs}[fn]
+        return _from(m.rows, m.cols, [f(e) for e in _entries(m)])
+
+    def diag(self, v):
+        return _mp.diag(_entries(v))
+
+    def col(self, m, i):
+        return _from(m.rows, 1, [m[r, i - 1] for r in range(m.rows)])
+
+    def colsym(self, m, i):
+        return self.col(m, int(i))
+
+
+class MpEvaluator:
+    """An expression compiled once for repeated mpmath evaluation."""
+
+    def __init__(self, expr: sp.Basic) -> None:
+        self.expr = expr
+        self.plan = _plan(expr)
+
+    def __call__(self, instance: Mapping[str, Any], dps: int = 50):
+        with _mp.workdps(dps):
+            return _execute(self.plan, _MpRun(to_mp_instance(instance)))
+
+
+def evaluate_mp(expr: sp.Basic, instance: Mapping[str, Any], dps: int = 50):
+    """``expr`` at ``instance`` in mpmath at ``dps`` digits: an ``mpf`` for a
+    scalar, an ``mpmath.matrix`` (``(k, 1)`` for a vector) otherwise."""
+    return MpEvaluator(expr)(instance, dps)

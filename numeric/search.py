@@ -1,0 +1,422 @@
+"""Searching a statement for violations, and the combined ``check`` driver.
+
+:func:`hypothesis_search` runs Hypothesis on the statement as written:
+instances from :func:`softproof.strategies.instance_latents` (the hypothesis
+set, read from the hypotheses), ``hypothesis.target`` on the score (``lhs /
+rhs``; see :func:`numeric.optimise.score`), a failure only for a *confirmed*
+violation (float64 candidates are re-checked rigorously inside the test, so
+shrinking never walks into a float64 artefact), and the worst score reached
+with its witness (the tightness of a true bound).
+
+:func:`check` spends a time budget on three searches in turn: random screening
+of :mod:`numeric.sampling` batches, the adversarial optimiser
+(:mod:`numeric.optimise`) started from the best screened points, then the
+Hypothesis search.  Identities are first given to the symbolic prover.  The
+verdict is ``'violated'`` (a confirmed witness), ``'proved'`` (identities the
+prover proves), or ``'searched'`` (so many instances, this worst ratio):
+never more than was shown.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import target as hyp_target
+from hypothesis.reporting import with_reporter
+
+from derivations.statement import Statement
+
+from .float64 import IDENTITY_RTOL
+from .optimise import Candidate, confirm_instance, optimise, score, witness_instance
+from .sampling import SamplingError, instance_at, sampler_for
+
+__all__ = [
+    "SearchResult",
+    "CheckResult",
+    "witness_instance",
+    "hypothesis_search",
+    "screen_search",
+    "check",
+    "Progress",
+]
+
+Confirm = Callable[[Statement, Mapping[str, Any]], Any]
+
+
+@dataclass
+class SearchResult:
+    """Outcome of one search.
+
+    ``verdict`` is ``'violated'`` only with a rigorous ``confirmation`` of
+    ``witness``; else ``'searched'``.  ``worst_ratio`` is the highest score
+    reached on the hypothesis set (``lhs / rhs``; for identities the relative
+    disagreement over ``IDENTITY_RTOL``), ``worst_witness`` where.
+    ``rejected`` counts float64 candidates the rigorous check refused.
+    """
+
+    statement_id: str
+    verdict: str
+    instances: int
+    worst_ratio: float
+    worst_witness: dict[str, Any] | None
+    confirmation: Any
+    seconds: float
+    method: str
+    witness: dict[str, Any] | None = None
+    rejected: int = 0
+
+
+@dataclass
+class CheckResult(SearchResult):
+    """Outcome of :func:`check`: also the proof (identities) and each phase's share."""
+
+    proof: str = ""
+    phases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    identity: bool = False
+
+    def summary(self) -> str:
+        """One line saying exactly what was shown."""
+        if self.verdict == "proved":
+            return f"proved {self.proof}"
+        if self.verdict == "violated":
+            return (
+                f"VIOLATED: confirmed counterexample after {self.instances} instances "
+                f"({self.method}); {self.confirmation.reason}"
+            )
+        what = (
+            f"max relative difference {self.worst_ratio * IDENTITY_RTOL:.3e} "
+            f"(tolerance {IDENTITY_RTOL:g})"
+            if self.identity
+            else f"worst ratio {self.worst_ratio:.9g}"
+        )
+        extra = f"; {self.proof}" if self.proof else ""
+        return (
+            f"searched: {self.instances} instances, {what}, no violation found "
+            f"(n={self.sizes.get('n')}, d={self.sizes.get('d')}; not a proof){extra}"
+        )
+
+
+class Progress:
+    """A one-line progress indicator on stderr (for runs longer than a few seconds)."""
+
+    def __init__(self, label: str, budget: float, enabled: bool | None = None) -> None:
+        self.label, self.budget = label, budget
+        self.enabled = (sys.stderr.isatty() and budget >= 3) if enabled is None else enabled
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, phase: str, evals: int, worst: float, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.5 and not force):
+            return
+        self.last = now
+        print(
+            f"\r[{self.label}] {phase:<10} {evals:>9} instances  worst {worst:.9g}  "
+            f"{now - self.t0:5.1f}/{self.budget:g} s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def done(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr, flush=True)
+
+
+class _OutOfTime(BaseException):
+    """Stops a Hypothesis run at once (a BaseException is not shrunk)."""
+
+
+class _Tracker:
+    """Worst case and confirmations shared by the searches of one check."""
+
+    def __init__(self, statement: Statement, confirm: Confirm | None) -> None:
+        self.statement = statement
+        self.confirm = confirm
+        self.worst = -np.inf
+        self.worst_instance: dict[str, Any] | None = None
+        self.rejected = 0
+        self.violation: Candidate | None = None
+        self._seen: dict[bytes, Any] = {}
+
+    def observe(self, env: Mapping[str, Any], scores: np.ndarray) -> None:
+        if not len(scores):
+            return
+        i = int(np.argmax(scores))
+        if scores[i] > self.worst:
+            self.worst = float(scores[i])
+            self.worst_instance = instance_at(env, i)
+
+    def try_confirm(self, instance: Mapping[str, Any], sc: float) -> Candidate:
+        """Confirm one candidate (cached per exact instance)."""
+        wit = witness_instance(self.statement, instance)
+        key = b"".join(np.asarray(wit[k], dtype=float).tobytes() for k in sorted(wit))
+        cand = Candidate(dict(instance), sc)
+        if key in self._seen:
+            cand.confirmation = self._seen[key]
+        elif self.confirm is None:
+            return cand
+        else:
+            try:
+                cand.confirmation = self.confirm(self.statement, wit)
+            except ValueError:
+                cand.confirmation = None
+            self._seen[key] = cand.confirmation
+            if not cand.confirmed:
+                self.rejected += 1
+        if cand.confirmed and self.violation is None:
+            self.violation = cand
+        return cand
+
+
+def _result(
+    statement: Statement, tr: _Tracker, n: int, t0: float, method: str
+) -> SearchResult:
+    v = tr.violation
+    return SearchResult(
+        statement_id=statement.id,
+        verdict="violated" if v is not None else "searched",
+        instances=n,
+        worst_ratio=tr.worst,
+        worst_witness=tr.worst_instance,
+        confirmation=None if v is None else v.confirmation,
+        seconds=time.perf_counter() - t0,
+        method=method,
+        witness=None if v is None else witness_instance(statement, v.instance),
+        rejected=tr.rejected,
+    )
+
+
+# --------------------------------------------------------------------------
+# Random screening
+# --------------------------------------------------------------------------
+def screen_search(
+    statement: Statement,
+    budget_seconds: float = 2.0,
+    rng: np.random.Generator | int | None = 0,
+    sizes: Mapping[str, int] | None = None,
+    batch: int = 2048,
+    confirm: Confirm | None = confirm_instance,
+    _tracker: _Tracker | None = None,
+    _progress: Progress | None = None,
+    keep: int = 16,
+) -> tuple[SearchResult, np.ndarray]:
+    """Screen random batches of the hypothesis set; confirm the best candidates.
+
+    Returns the result and the latents of the ``keep`` best-scoring rows (starts
+    for the optimiser).
+    """
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(rng)
+    tr = _tracker or _Tracker(statement, confirm)
+    sampler = sampler_for(statement, sizes)
+    n = 0
+    best_Z = np.zeros((0, sampler.K))
+    best_s = np.zeros(0)
+    while True:
+        Z = sampler.sample_latent(batch, rng)
+        env = sampler.decode(Z)
+        res = sampler.screen(env)
+        sc = score(statement, res)
+        n += len(Z)
+        tr.observe(env, sc)
+        allZ, alls = np.concatenate([best_Z, Z]), np.concatenate([best_s, sc])
+        top = np.argsort(-alls)[:keep]
+        best_Z, best_s = allZ[top], alls[top]
+        for i in np.flatnonzero(res.violation)[np.argsort(-sc[res.violation])][:3]:
+            if tr.try_confirm(instance_at(env, int(i)), float(sc[i])).confirmed:
+                break
+        if _progress:
+            _progress.update("screen", n, tr.worst)
+        if tr.violation is not None or time.perf_counter() - t0 >= budget_seconds:
+            break
+    return _result(statement, tr, n, t0, "random screening"), best_Z
+
+
+# --------------------------------------------------------------------------
+# Hypothesis
+# --------------------------------------------------------------------------
+def hypothesis_search(
+    statement: Statement,
+    budget_seconds: float = 10.0,
+    max_examples: int = 20_000,
+    rng_seed: int = 0,
+    sizes: Mapping[str, int] | None = None,
+    confirm: Confirm | None = confirm_instance,
+    _tracker: _Tracker | None = None,
+    _progress: Progress | None = None,
+) -> SearchResult:
+    """Hypothesis property search with ``target(score)``; stops at the first
+    confirmed violation, which Hypothesis then shrinks (every shrink step is
+    re-confirmed, so the final witness is confirmed too)."""
+    from softproof.strategies import instance_latents
+
+    t0 = time.perf_counter()
+    deadline = t0 + budget_seconds
+    tr = _tracker or _Tracker(statement, confirm)
+    sampler = sampler_for(statement, sizes)
+    count = [0]
+    last: list[Candidate] = []
+
+    @seed(rng_seed)
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        print_blob=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.target, Phase.shrink],
+    )
+    @given(instance_latents(statement, sizes))
+    def prop(z: np.ndarray) -> None:
+        if time.perf_counter() > deadline:
+            raise _OutOfTime
+        env = sampler.decode(z[None, :])
+        res = sampler.screen(env)
+        sc = score(statement, res)
+        count[0] += 1
+        tr.observe(env, sc)
+        if np.isfinite(sc[0]):
+            hyp_target(float(min(sc[0], 1e300)), label="score")
+        if _progress:
+            _progress.update("hypothesis", count[0], tr.worst)
+        if bool(res.violation[0]):
+            cand = tr.try_confirm(instance_at(env, 0), float(sc[0]))
+            if cand.confirmed:
+                last.append(cand)
+                raise AssertionError("confirmed violation")
+
+    try:
+        with with_reporter(lambda _msg: None):
+            prop()
+    except (_OutOfTime, AssertionError):
+        pass
+    if last:  # the final (shrunk) confirmed example
+        tr.violation = last[-1]
+    return _result(statement, tr, count[0], t0, "Hypothesis with target()")
+
+
+# --------------------------------------------------------------------------
+# The combined driver
+# --------------------------------------------------------------------------
+def _try_prove(statement: Statement, sizes: Mapping[str, int]) -> tuple[bool, str]:
+    """Ask the symbolic prover about an identity: (proved, what was shown)."""
+    try:
+        from derivations.identities import prove_identity
+    except ImportError:
+        return False, "symbolic prover not available"
+    lhs, rhs = statement.claim.lhs, statement.claim.rhs
+    notes = []
+    for level in ("symbolic", (sizes["n"], sizes["d"])):
+        try:
+            out = prove_identity(lhs, rhs, level)
+        except Exception as exc:  # the prover's failure is reported, never fatal
+            notes.append(f"prover failed at level {level}: {exc}")
+            continue
+        ok = getattr(out, "proved", out)
+        if ok is True:
+            where = (
+                "for symbolic n, d"
+                if level == "symbolic"
+                else f"at n={sizes['n']}, d={sizes['d']}"
+            )
+            detail = getattr(out, "message", "") or getattr(out, "method", "")
+            return True, f"{where} by the symbolic prover" + (f" ({detail})" if detail else "")
+        notes.append(f"not proved at level {level}")
+    return False, "; ".join(notes)
+
+
+def check(
+    statement: Statement,
+    budget_seconds: float = 20.0,
+    rng_seed: int = 0,
+    sizes: Mapping[str, int] | None = None,
+    progress: bool | None = None,
+    confirm: Confirm | None = confirm_instance,
+    prove: bool = True,
+    shares: tuple[float, float, float] = (0.15, 0.55, 0.30),
+) -> CheckResult:
+    """Check ``statement`` within ``budget_seconds``: prover (identities), random
+    screening, adversarial optimiser, Hypothesis; stop at the first confirmed
+    violation.  ``shares`` split the budget between the three searches."""
+    t0 = time.perf_counter()
+    sampler = sampler_for(statement, sizes)
+    sz = dict(sampler.sizes)
+    identity = statement.claim.op == "=="
+    out = CheckResult(
+        statement.id, "searched", 0, -np.inf, None, None, 0.0, "", sizes=sz, identity=identity
+    )
+    if identity and prove:
+        proved, text = _try_prove(statement, sz)
+        out.proof = text
+        if proved:
+            out.verdict, out.method = "proved", "symbolic prover"
+            out.seconds = time.perf_counter() - t0
+            return out
+    prog = Progress(statement.id, budget_seconds, progress)
+    tr = _Tracker(statement, confirm)
+    rng = np.random.default_rng(rng_seed)
+    total = 0
+    method = ""
+    try:
+        res, starts = screen_search(
+            statement, shares[0] * budget_seconds, rng, sz, confirm=confirm,
+            _tracker=tr, _progress=prog,
+        )
+        out.phases["screen"] = {"instances": res.instances, "seconds": res.seconds}
+        total += res.instances
+        method = res.method
+        left = budget_seconds - (time.perf_counter() - t0)
+        if tr.violation is None and left > 0:
+            opt_budget = left * shares[1] / (shares[1] + shares[2])
+            ores = optimise(
+                statement, opt_budget, rng, sz, starts=starts,
+                stop_at_violation=True,
+                confirm=None if confirm is None else (
+                    lambda _st, inst: tr.try_confirm(inst, np.nan).confirmation
+                ),
+            )
+            if ores.best is not None:
+                tr.observe(_env_of(ores.best.instance), np.array([ores.best.score]))
+            out.phases["optimise"] = {
+                "instances": ores.evaluations, "seconds": ores.seconds, "starts": ores.starts,
+            }
+            total += ores.evaluations
+            method = ores.method
+            prog.update("optimise", total, tr.worst, force=True)
+        left = budget_seconds - (time.perf_counter() - t0)
+        if tr.violation is None and left > 0:
+            hres = hypothesis_search(
+                statement, left, rng_seed=rng_seed, sizes=sz, confirm=confirm,
+                _tracker=tr, _progress=prog,
+            )
+            out.phases["hypothesis"] = {"instances": hres.instances, "seconds": hres.seconds}
+            total += hres.instances
+            method = hres.method
+    except SamplingError as exc:
+        out.proof = (out.proof + "; " if out.proof else "") + str(exc)
+    finally:
+        prog.done()
+    v = tr.violation
+    out.verdict = "violated" if v is not None else "searched"
+    out.instances = total
+    out.worst_ratio, out.worst_witness = tr.worst, tr.worst_instance
+    out.confirmation = None if v is None else v.confirmation
+    out.witness = None if v is None else witness_instance(statement, v.instance)
+    out.rejected = tr.rejected
+    out.method = method if v is not None else "random screening, L-BFGS-B, Hypothesis"
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _env_of(instance: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: np.asarray(v, dtype=float)[None, ...] for k, v in instance.items()}

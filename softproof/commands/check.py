@@ -1,0 +1,156 @@
+"""``softproof check ID|FILE``: look for a confirmed violation of a statement.
+
+Identities go to the symbolic prover first.  Otherwise (and when the prover
+fails) the statement is searched within ``--budget`` seconds: random
+screening, the adversarial optimiser, Hypothesis.  Exit 0: proved, or no
+violation found (the output says which, and how much was searched); 1: a
+violation confirmed rigorously (printed, and saved as JSON); 2: bad input
+(nothing written).  ``--replay W.json`` re-confirms a saved witness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
+
+__all__ = ["add_parser", "run", "load_target", "format_instance", "add_search_options"]
+
+
+def load_target(target: str | None):
+    """A statement from a catalogue id or a statement file (``BadInput`` otherwise)."""
+    from derivations.catalogue import get
+    from derivations.statement_files import StatementFileError, load_statement
+
+    if not target:
+        raise BadInput("give a catalogue id (e.g. S1) or a statement file")
+    if target.endswith(".toml") or os.path.sep in target or Path(target).is_file():
+        try:
+            return load_statement(target)
+        except StatementFileError as exc:
+            raise BadInput(str(exc)) from None
+    try:
+        return get(target)
+    except KeyError as exc:
+        msg = exc.args[0] if exc.args else target
+        raise BadInput(f"{msg} (see 'softproof list')") from None
+
+
+def sizes_from(args: argparse.Namespace) -> dict[str, int] | None:
+    sizes = {k: getattr(args, k) for k in ("n", "d") if getattr(args, k, None) is not None}
+    for k, v in sizes.items():
+        if not 1 <= v <= 10_000:
+            raise BadInput(f"--{k} must be between 1 and 10000, got {v}")
+    return sizes or None
+
+
+def format_instance(instance: dict[str, Any]) -> str:
+    """The instance, one variable per line, with every double in full (repr)."""
+    lines = []
+    for k, v in instance.items():
+        a = np.asarray(v, dtype=float)
+        text = (
+            repr(float(a))
+            if a.ndim == 0
+            else np.array2string(a, precision=17, floatmode="unique", max_line_width=100,
+                                 threshold=10_000)
+        )
+        lines.append(f"  {k} = " + text.replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def add_search_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", nargs="?", metavar="ID|FILE",
+                   help="a catalogue id (S1, P4, S1-m099, ...) or a statement file (.toml)")
+    p.add_argument("--budget", type=float, default=20.0, metavar="SECONDS",
+                   help="time to spend searching (default 20)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--n", type=int, default=None, metavar="N", help="number of tokens n")
+    p.add_argument("--d", type=int, default=None, metavar="D", help="dimension d")
+    p.add_argument("--witness-out", default=None, metavar="PATH",
+                   help="where to save a confirmed witness (check: default witness-<id>.json)")
+    p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "check",
+        help="prove an identity, or search a statement for a confirmed violation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_search_options(p)
+    p.add_argument("--replay", default=None, metavar="WITNESS.json",
+                   help="re-confirm a saved witness instead of searching")
+    p.set_defaults(run=run)
+    return p
+
+
+def _validate_budget(budget: float) -> None:
+    if not (budget > 0 and np.isfinite(budget)):
+        raise BadInput(f"--budget must be a positive number of seconds, got {budget}")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.replay:
+        return replay(args)
+    statement = load_target(args.target)
+    _validate_budget(args.budget)
+    sizes = sizes_from(args)
+    from numeric.search import check
+
+    res = check(statement, args.budget, args.seed, sizes, progress=False if args.quiet else None)
+    print(f"{statement.id}: {statement.claim}")
+    if res.verdict == "violated":
+        path = Path(args.witness_out or f"witness-{statement.id}.json")
+        save(path, statement, res.witness, res.confirmation)
+        print(res.summary())
+        print("witness:")
+        print(format_instance(res.witness))
+        print(f"saved to {path}")
+        return EXIT_VIOLATED
+    print(res.summary())
+    if res.verdict == "searched" and res.worst_witness is not None:
+        print(
+            f"worst case found ({res.rejected} float64 candidates rejected by the rigorous check):"
+        )
+        print(format_instance(res.worst_witness))
+    return EXIT_OK
+
+
+def save(path: Path, statement, instance, confirmation) -> None:
+    from numeric.instance import save_witness
+
+    try:
+        save_witness(path, statement, instance, confirmation)
+    except OSError as exc:
+        raise BadInput(f"cannot write the witness to {path}: {exc.strerror or exc}") from None
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Re-confirm a saved witness (exit 1 if it still violates the statement)."""
+    from numeric.confirm import confirm
+    from numeric.instance import load_witness
+
+    try:
+        sid, instance, _meta = load_witness(args.replay)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    statement = load_target(args.target or sid)
+    try:
+        res = confirm(statement, instance)
+    except (ValueError, KeyError) as exc:
+        raise BadInput(f"{args.replay}: the witness does not fit {statement.id}: {exc}") from None
+    print(f"{statement.id}: {statement.claim}")
+    print(f"witness {args.replay}: {res.reason}")
+    if res.confirmed:
+        return EXIT_VIOLATED
+    if "undecided" in res.reason:
+        return EXIT_UNDECIDED
+    return EXIT_OK
+

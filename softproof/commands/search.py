@@ -1,0 +1,90 @@
+"""``softproof search ID|FILE``: search a statement only (no prover), print the
+worst ratio reached and its witness.
+
+``--method`` picks the search: ``all`` (random screening, adversarial
+optimiser, Hypothesis, as in ``check``), ``screen``, ``optimise`` or
+``hypothesis``.  Exit 1 if a violation is confirmed rigorously (saved only
+with ``--witness-out``), else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from softproof.cli import EXIT_OK, EXIT_VIOLATED
+from softproof.commands.check import (
+    _validate_budget,
+    add_search_options,
+    format_instance,
+    load_target,
+    save,
+    sizes_from,
+)
+
+__all__ = ["add_parser", "run"]
+
+METHODS = ("all", "screen", "optimise", "hypothesis")
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "search",
+        help="search a statement for violations; print the worst ratio and its witness",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_search_options(p)
+    p.add_argument("--method", choices=METHODS, default="all", help="which search (default all)")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    statement = load_target(args.target)
+    _validate_budget(args.budget)
+    sizes = sizes_from(args)
+    from numeric import search
+    from numeric.optimise import optimise, witness_instance
+
+    if args.method == "all":
+        res = search.check(statement, args.budget, args.seed, sizes, prove=False,
+                           progress=False if args.quiet else None)
+        worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
+        violation, conf, method = res.witness, res.confirmation, res.method
+    elif args.method == "screen":
+        res, _ = search.screen_search(statement, args.budget, args.seed, sizes)
+        worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
+        violation, conf, method = res.witness, res.confirmation, res.method
+    elif args.method == "hypothesis":
+        res = search.hypothesis_search(statement, args.budget, rng_seed=args.seed, sizes=sizes)
+        worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
+        violation, conf, method = res.witness, res.confirmation, res.method
+    else:
+        ores = optimise(statement, args.budget, args.seed, sizes)
+        worst = ores.best.score if ores.best else -np.inf
+        wit = ores.best.instance if ores.best else None
+        inst, method = ores.evaluations, ores.method
+        v = ores.violation
+        violation = None if v is None else witness_instance(statement, v.instance)
+        conf = None if v is None else v.confirmation
+    identity = statement.claim.op == "=="
+    label = "worst relative difference / tolerance" if identity else "worst ratio lhs/rhs"
+    print(f"{statement.id}: {statement.claim}")
+    print(f"{method}: {inst} instances, {label} {worst:.12g}")
+    if violation is not None:
+        print(f"VIOLATED: {conf.reason}")
+        print("witness:")
+        print(format_instance(violation))
+        if args.witness_out:
+            save(Path(args.witness_out), statement, violation, conf)
+            print(f"saved to {args.witness_out}")
+        return EXIT_VIOLATED
+    print("no violation found (a search, not a proof)")
+    if wit is not None:
+        print("worst witness:")
+        print(format_instance(witness_instance(statement, wit)))
+    return EXIT_OK

@@ -1,0 +1,129 @@
+"""Sampling the hypothesis sets as written (numeric.sampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivations.catalogue import get
+from derivations.statement_files import parse_statement_text
+from numeric.balls import relation_arb
+from numeric.sampling import INSET, Sampler, SamplingError, instance_at, sample
+
+S1_BALLS = """
+id = "s1-balls"
+parameters = { R = 4 }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "norm2(y) <= R"]
+claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"
+"""
+
+
+def _stmt(text: str):
+    return parse_statement_text(text, "test.toml")
+
+
+def _alpha(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.exp(np.einsum("bij,bj->bi", A, x)).sum(axis=1)
+
+
+def test_balls_hold_in_numpy_and_reach_boundary_and_extremes():
+    env = sample(_stmt(S1_BALLS), 3000, np.random.default_rng(1))
+    A, x, y = env["A"], env["x"], env["y"]
+    opn = np.linalg.norm(A, 2, axis=(1, 2))
+    assert opn.shape == (3000,)
+    assert np.all(opn <= 4) and np.all(np.linalg.norm(x, axis=1) <= 4)
+    assert np.all(np.linalg.norm(y, axis=1) <= 4)
+    assert np.mean(opn > 4 * (1 - 1e-9)) > 0.2  # boundary-heavy
+    assert np.mean(opn < 0.1) > 0.01  # and tiny documents
+    rel = np.linalg.norm(x - y, axis=1) / np.linalg.norm(x, axis=1)
+    assert rel.min() < 1e-6 and rel.max() > 0.5  # x - y from 1e-8 to order 1
+
+
+def test_chain_hypotheses_p1_hold_in_numpy():
+    st = get("P1")
+    env = sample(st, 1000, np.random.default_rng(2))
+    A, x, y = env["A"], env["x"], env["y"]
+    beta = np.exp(-16.0)
+    assert np.all(np.abs(np.einsum("bij,bj->bi", A, x - y)).max(axis=1) < 0.01)
+    assert np.all(np.linalg.norm(A, 2, axis=(1, 2)) <= 4)
+    assert np.all(np.linalg.norm(x, axis=1) <= 4) and np.all(np.linalg.norm(y, axis=1) <= 4)
+    assert np.all(_alpha(A, x) >= beta) and np.all(_alpha(A, y) >= beta)
+    gap = np.abs(np.einsum("bij,bj->bi", A, x - y)).max(axis=1)
+    assert gap.max() > 0.009  # the closeness condition is approached
+
+
+def test_document_pair_q1_holds_in_numpy():
+    env = sample(get("Q1"), 500, np.random.default_rng(3))
+    A, At, x = env["A"], env["At"], env["x"]
+    assert np.all(np.abs(np.einsum("bij,bj->bi", A - At, x)).max(axis=1) < 0.01)
+    assert np.all(np.linalg.norm(At, 2, axis=(1, 2)) <= 4)
+    assert np.linalg.norm(A - At, axis=(1, 2)).min() < 1e-6
+
+
+def test_interval_e1():
+    env = sample(get("E1"), 2000, np.random.default_rng(4))
+    t = env["t"]
+    assert np.all(np.abs(t) <= 0.01) and t.max() > 0.0099 and t.min() < -0.0099
+    assert np.min(np.abs(t)) < 1e-5
+
+
+def test_centred_target_and_parameter_expressions():
+    text = """
+id = "centred"
+parameters = { R = [1, 3], beta = "exp(-R**2)" }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "norm2(c(x)) <= 0.01", "alpha(x) >= beta"]
+claim = "L(x) <= 0.00005"
+"""
+    env = sample(_stmt(text), 1000, np.random.default_rng(5))
+    A, x, b, R = env["A"], env["x"], env["b"], env["R"]
+    z = np.einsum("bij,bj->bi", A, x)
+    f = np.exp(z - z.max(axis=1, keepdims=True))
+    f /= f.sum(axis=1, keepdims=True)
+    assert np.all(np.linalg.norm(f - b, axis=1) <= 0.01)
+    assert np.all((R >= 1) & (R <= 3)) and R.min() == 1 and R.max() == 3
+    assert np.allclose(env["beta"], np.exp(-(R**2)))
+    assert np.all(np.linalg.norm(A, 2, axis=(1, 2)) <= R)
+
+
+def test_coupled_lower_bound_is_repaired_not_just_rejected():
+    # alpha(x) >= 6.9 at n = 7 forces A x close to 0: random draws mostly fail,
+    # the repair pulls x towards 0 until the hypothesis holds
+    text = """
+id = "tight-alpha"
+hypotheses = ["opnorm(A) <= 4", "norm2(x) <= 4", "alpha(x) >= 6.9"]
+claim = "norm2(f(x)) <= 1"
+"""
+    env = sample(_stmt(text), 500, np.random.default_rng(6))
+    assert len(env["x"]) == 500
+    al = _alpha(env["A"], env["x"])
+    assert np.all(al >= 6.9) and al.min() < 6.9 + 1e-6  # some rows end on the boundary
+
+
+def test_contradictory_hypotheses_raise():
+    text = """
+id = "empty"
+hypotheses = ["norm2(x) <= 1", "norm2(x) >= 2"]
+claim = "norm2(x) <= 5"
+"""
+    with pytest.raises(SamplingError):
+        sample(_stmt(text), 10, np.random.default_rng(7))
+
+
+def test_boundary_samples_pass_the_rigorous_check():
+    st = get("P1")
+    sam = Sampler(st)
+    env = sam.sample(400, np.random.default_rng(8))
+    opn = np.linalg.norm(env["A"], 2, axis=(1, 2))
+    rows = np.argsort(-opn)[:3]  # the closest to the boundary
+    assert opn[rows].min() > 4 * INSET * (1 - 1e-12)
+    for i in rows:
+        inst = {k: v for k, v in instance_at(env, int(i)).items() if k in ("A", "x", "y")}
+        inst["R"] = 4
+        inst["beta"] = float(np.exp(-16.0))
+        for h in st.hypotheses:
+            assert relation_arb(h, inst) is True, h
+
+
+def test_sizes_override():
+    env = sample(get("S1"), 10, np.random.default_rng(9), sizes={"n": 3, "d": 5})
+    assert env["A"].shape == (10, 3, 5) and env["x"].shape == (10, 5)
