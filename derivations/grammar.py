@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import sympy as sp
-from sympy import MatrixExpr, MatrixSymbol
+from sympy import MatrixSymbol
 
 from . import model
 from .statement import VARIABLES, Relation
@@ -55,8 +55,11 @@ class GrammarError(ValueError):
 
     def __init__(self, problem: str, line: int = 1, column: int = 1):
         self.problem, self.line, self.column = problem, line, column
-        super().__init__(f"line {line}, column {column}: {problem}" if line > 1 else
-                         f"column {column}: {problem}")
+        super().__init__(
+            f"line {line}, column {column}: {problem}"
+            if line > 1
+            else f"column {column}: {problem}"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -189,9 +192,7 @@ class _Walker:
         lm, rm = model.is_matrix(left), model.is_matrix(right)
         word = "add" if sign > 0 else "subtract"
         if lm != rm or (lm and not all(map(_same, left.shape, right.shape))):
-            raise self.error(
-                node, f"cannot {word} {_shape_text(left)} and {_shape_text(right)}"
-            )
+            raise self.error(node, f"cannot {word} {_shape_text(left)} and {_shape_text(right)}")
         return left + right if sign > 0 else left - right
 
     def sub(self, node, left, right):
@@ -415,8 +416,9 @@ def _model_function(cls: type) -> Callable:
         _need(w, v_node, v, f"{name}()", "vector")
         if not _same(doc.shape[1], v.shape[0]):
             raise w.error(
-                v_node, f"{name}(): {_shape_text(v)} does not fit a document of shape "
-                f"({doc.shape[0]}, {doc.shape[1]})"
+                v_node,
+                f"{name}(): {_shape_text(v)} does not fit a document of shape "
+                f"({doc.shape[0]}, {doc.shape[1]})",
             )
         if not takes_b:
             return cls(doc, v)
@@ -573,9 +575,20 @@ def _describe(node: ast.AST) -> str:
 
 def _op_name(op: ast.AST) -> str:
     symbols = {
-        ast.Mod: "%", ast.FloorDiv: "//", ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|",
-        ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~", ast.NotEq: "!=",
-        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
+        ast.Mod: "%",
+        ast.FloorDiv: "//",
+        ast.BitXor: "^",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.Not: "not",
+        ast.Invert: "~",
+        ast.NotEq: "!=",
+        ast.Is: "is",
+        ast.IsNot: "is not",
+        ast.In: "in",
+        ast.NotIn: "not in",
     }
     return f"'{symbols.get(type(op), type(op).__name__)}'"
 

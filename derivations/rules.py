@@ -27,7 +27,7 @@ import sympy as sp
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose
 
 from . import model
-from .lowering import LoweringError, indexed_base, lower_entry, lower_explicit
+from .lowering import LoweringError, explicit_symbols, indexed_base, lower_entry, lower_explicit
 from .model import Diag, Dot, Entrywise, Jac, Norm, Softmax
 from .statement import Relation
 
@@ -125,6 +125,33 @@ class Sup(sp.Expr):
         return rf"\sup_{{{v} \in [{lo}, {hi}]}} {printer._print(self.body)}"
 
 
+class SupUnit(sp.Expr):
+    """``sup_{||var||_2 = 1} body`` over unit vectors ``var`` (bound)."""
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, body, var):
+        return sp.Expr.__new__(cls, sp.sympify(body), var)
+
+    body = property(lambda self: self.args[0])
+    var = property(lambda self: self.args[1])
+
+    @property
+    def free_symbols(self):
+        return self.body.free_symbols - self.var.free_symbols
+
+    def _eval_is_nonnegative(self):
+        return self.body.is_nonnegative
+
+    def doit(self, **hints):
+        return self
+
+    def _latex(self, printer) -> str:
+        v = printer._print(self.var)
+        return rf"\sup_{{\|{v}\|_2 = 1}} {printer._print(self.body)}"
+
+
 #: The placeholder marking the rewritten position in a step's context.
 HOLE = sp.Symbol("HOLE", real=True)
 
@@ -147,10 +174,29 @@ def same(a: sp.Basic, b: sp.Basic) -> bool:
         return True
     if model.is_matrix(a) or model.is_matrix(b):
         return False
+    table: dict[sp.Basic, sp.Symbol] = {}
+    a, b = _atomize(a, table), _atomize(b, table)
     try:
         return sp.simplify(a - b) == 0
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
         return False
+
+
+def _atomize(e: sp.Basic, table: dict) -> sp.Basic:
+    """Model scalar nodes (norms, dots, alpha, sups) replaced by symbols with
+    their sign (the same node gets the same symbol)."""
+    if isinstance(e, model._ScalarNode | Sup | SupUnit):
+        if e not in table:
+            table[e] = sp.Dummy(
+                f"a{len(table)}",
+                positive=bool(e.is_positive) or None,
+                nonnegative=bool(e.is_nonnegative) or None,
+                real=True,
+            )
+        return table[e]
+    if not e.args or model.is_matrix(e):
+        return e
+    return e.func(*[_atomize(a, table) for a in e.args])
 
 
 def _nonneg(e: sp.Basic) -> bool:
@@ -222,6 +268,8 @@ def polarity(ctx: sp.Basic, hole: sp.Symbol, old: sp.Basic, new: sp.Basic) -> in
         if ctx.lo.has(hole) or ctx.hi.has(hole):
             return None
         return polarity(ctx.body, hole, old, new)
+    if isinstance(ctx, SupUnit):
+        return polarity(ctx.body, hole, old, new)
     return None
 
 
@@ -289,6 +337,8 @@ def identity(lhs: sp.Basic, rhs: sp.Basic, level: str = "symbolic") -> StepCheck
         return _fail("identity", f"shapes {lhs.shape} and {rhs.shape} differ")
     if definition(lhs, rhs).ok:
         return StepCheck(True, "SymPy identity (definition unfolding), symbolic n, d")
+    if model.is_matrix(lhs) and _mat_equal(lhs, rhs):
+        return StepCheck(True, "SymPy identity (matrix algebra), symbolic n, d")
     if not model.is_matrix(lhs) and same(lhs, rhs):
         return StepCheck(True, "SymPy identity (algebra, model nodes as atoms), symbolic n, d")
     prove = _get_identities()
@@ -309,10 +359,26 @@ def identity(lhs: sp.Basic, rhs: sp.Basic, level: str = "symbolic") -> StepCheck
             dl, dr = lower_indexed(lhs), lower_indexed(rhs)
         else:
             dl, dr = lower_entry(lhs), lower_entry(rhs)
-        if sp.simplify(dl.doit() - dr.doit()) == 0:
+        if sp.simplify(_canon_sums(dl.doit()) - _canon_sums(dr.doit())) == 0:
             return StepCheck(True, "SymPy identity (generic entry), symbolic n, d")
     except (LoweringError, TypeError, ValueError, NotImplementedError):
         pass
+    if prove is not None:
+        verdicts = []
+        for nv, dv in EXPLICIT_SIZES:
+            try:
+                verdicts.append(_result_status(prove(lhs, rhs, ("explicit", nv, dv))))
+            except Exception:  # noqa: BLE001 - use the local explicit check below
+                verdicts.append("unknown")
+        sizes = ", ".join(f"({a},{b})" for a, b in EXPLICIT_SIZES)
+        if all(v == "proved" for v in verdicts):
+            return StepCheck(
+                True,
+                f"SymPy identity (prove_identity), explicit sizes (n,d) in {sizes}",
+                level=f"explicit {sizes}",
+            )
+        if "refuted" in verdicts:
+            return _fail("identity", "refuted at an explicit size")
     try:
         bad = _explicit_zero(lhs, rhs, EXPLICIT_SIZES)
     except (LoweringError, TypeError, ValueError, NotImplementedError) as exc:
@@ -525,6 +591,8 @@ def homogeneity(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
         c, m = sp.S.NegativeOne, MatAdd(*[-a for a in lhs.arg.args])
     if same(rhs, sp.Abs(c) * Norm(lhs.kind, m)):
         return StepCheck(True, meth)
+    if _is_norm(rhs, lhs.kind) and _mat_equal(lhs.arg, rhs.arg):
+        return StepCheck(True, meth, "equal arguments (matrix algebra)")
     neg = Norm(lhs.kind, (-lhs.arg).expand())
     if _is_norm(rhs, lhs.kind) and _mat_equal(rhs.arg, neg.arg):
         return StepCheck(True, meth, "||-X|| = ||X||")
@@ -737,9 +805,9 @@ def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> 
 
 
 def sup_constant(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
-    """``sup_{z in [p, q]} h = h`` when ``h`` does not depend on ``z``."""
+    """``sup_{z in [p, q]} h = h`` (or over unit ``z``) when ``h`` does not depend on ``z``."""
     meth = "rule: supremum of a constant"
-    if isinstance(lhs, Sup) and not lhs.body.has(lhs.var) and lhs.body == rhs:
+    if isinstance(lhs, Sup | SupUnit) and not lhs.body.has(lhs.var) and lhs.body == rhs:
         return StepCheck(True, meth)
     return _fail(meth, "the body depends on the bound variable or differs")
 
@@ -798,7 +866,7 @@ def constant_comparison(lhs: sp.Expr, rhs: sp.Expr, lows: dict | None = None) ->
     nonnegative coefficients after shifting).  With no variables: a numeric
     comparison decided exactly (``e^{1/100} <= 2``)."""
     meth = "exact comparison of constants"
-    lows = {k: sp.sympify(v) for k, v in (lows or {}).items()}
+    lows = {k: sp.sympify(v) for k, v in dict(lows or {}).items()}
     lhs, rhs = exact(lhs), exact(rhs)
     if not (lhs.is_positive and rhs.is_positive):
         return _fail(meth, "both sides must be positive (SymPy could not decide)")
@@ -816,7 +884,10 @@ def constant_comparison(lhs: sp.Expr, rhs: sp.Expr, lows: dict | None = None) ->
         if not _nonneg_on_box(sp.diff(h, v), lows):
             return _fail(meth, f"could not show the log-ratio is nondecreasing in {v}")
     where = ", ".join(f"{k} >= {v}" for k, v in lows.items()) or "numbers"
-    return StepCheck(True, meth, f"for all {where}", level="exact")
+    assumes = tuple(
+        Relation(low, "<=", v) for v, low in lows.items() if not (v == model.n and low <= 1)
+    )
+    return StepCheck(True, meth, f"for all {where}", level="exact", assumes=assumes)
 
 
 # --------------------------------------------------------------------------
@@ -842,7 +913,7 @@ def entrywise_lemma(
         return _fail(meth, f"the constant {rhs.args[0]} is not the lemma's {k}")
     w = MatrixSymbol("w_", *v.shape)
     phi_vec = lhs.arg.xreplace({v: w})
-    if phi_vec.has(v) or phi_vec.free_symbols - {w}:
+    if phi_vec.has(v) or phi_vec.free_symbols - {w, model.n, model.d}:
         return _fail(meth, "the vector expression is not phi applied to v alone")
     i = sp.Symbol("i", integer=True)
     entry = lower_entry(phi_vec, i, sp.S.Zero).xreplace({sp.IndexedBase("w_", real=True)[i]: t})
@@ -850,6 +921,202 @@ def entrywise_lemma(
     if sp.simplify(sp.Abs(entry) - claim.lhs) != 0:
         return _fail(meth, f"entry {entry} is not the lemma's {claim.lhs.args[0]} (up to sign)")
     return StepCheck(True, meth, assumes=(Relation(Norm("inf", v), hyp.op, delta),))
+
+
+# --------------------------------------------------------------------------
+# Quadratic forms and the probability simplex (S3)
+# --------------------------------------------------------------------------
+#: Sizes at which identities "on the simplex" are checked (``d`` plays no role:
+#: ``f(x)`` is replaced by a probability vector ``s``).
+SIMPLEX_SIZES: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+
+
+def quadratic_form_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """For a symmetric ``M``: ``||M|| = sup_{||v|| = 1} |v^T M v|`` (spectral
+    theorem).  Symmetry ``M = M^T`` is proved as an identity."""
+    meth = "rule: spectral norm of a symmetric matrix as a quadratic form"
+    if not (_is_norm(lhs, "op") and isinstance(rhs, SupUnit)):
+        return _fail(meth, "expected ||M|| = sup_{||v||=1} |v^T M v|")
+    m, v = lhs.arg, rhs.var
+    if rhs.body != sp.Abs(Dot(v, m * v)):
+        return _fail(meth, "the body is not |<v, M v>|")
+    sym = identity(m, m.T)
+    if not sym.ok:
+        return _fail(meth, f"symmetry not proved: {sym.detail}")
+    return StepCheck(True, meth, f"symmetry: {sym.method}", level=sym.level)
+
+
+def _simplex_lowered(e: sp.Basic, s_node: sp.Basic, k: int):
+    """``e`` at size ``n = k`` (``d = 1``) with ``s_node`` (a softmax) replaced by
+    a probability vector ``s`` whose last entry is ``1 - sum of the others``."""
+    s = MatrixSymbol("s", model.n, 1)
+    keep = lambda node: node == s_node  # noqa: E731
+    e = model.unfold_all(e, keep).xreplace({s_node: s})
+    low = lower_explicit(e, k, 1)
+    svars = list(explicit_symbols(s, k, 1))
+    last = {svars[-1]: 1 - sum(svars[:-1])}
+    return low, svars, last
+
+
+def simplex_identity(lhs: sp.Basic, rhs: sp.Basic, s_node: sp.Basic) -> StepCheck:
+    """An identity that uses only ``sum_i s_i = 1`` for the softmax ``s_node``
+    (E4/G7): both sides with ``s_node`` replaced by a vector ``s``, the last entry
+    eliminated by ``sum s = 1``, expanded to zero at ``n = 1..6`` (explicit)."""
+    meth = "SymPy identity modulo sum(s) = 1"
+    simplex = softmax_simplex(Dot(s_node, model.ones(s_node.shape[0])), sp.S.One)
+    if not simplex.ok:
+        return _fail(meth, "the replaced node is not a softmax")
+    for k in SIMPLEX_SIZES:
+        left, vars_, last = _simplex_lowered(lhs, s_node, k)
+        right, _, _ = _simplex_lowered(rhs, s_node, k)
+        diff = sp.expand(sp.sympify(left - right).xreplace(last)) if not isinstance(
+            left, sp.MatrixBase
+        ) else (left - right).applyfunc(lambda q: sp.expand(q.xreplace(last)))
+        if (diff != 0) if not isinstance(diff, sp.MatrixBase) else not diff.is_zero_matrix:
+            return _fail(meth, f"the two sides differ at n={k}")
+    sizes = f"n in {SIMPLEX_SIZES[0]}..{SIMPLEX_SIZES[-1]}"
+    return StepCheck(True, f"{meth}, explicit {sizes}", level=f"explicit {sizes}")
+
+
+def weighted_max(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``|sum_i s_i h_i q_i| <= ||h||_inf sum_i s_i q_i`` for ``s >= 0`` (a
+    softmax, E4) and ``q = w o w >= 0``."""
+    meth = "rule: weighted maximum (nonnegative weights)"
+    if not (isinstance(lhs, sp.Abs) and isinstance(lhs.args[0], Dot)):
+        return _fail(meth, "the left side is not |<s o h, q>|")
+    p, q = lhs.args[0].args
+    if not (isinstance(p, HadamardProduct) and isinstance(q, HadamardProduct)):
+        return _fail(meth, "expected <s o h, w o w>")
+    if len(set(q.args)) != 1 or len(q.args) != 2:
+        return _fail(meth, "the second factor is not a square w o w")
+    for s, h in (p.args, p.args[::-1]):
+        if _softmax_parts(s) is not None and same(rhs, Norm("inf", h) * Dot(s, q)):
+            return StepCheck(True, meth, "weights: softmax entries (E4)")
+    return _fail(meth, "expected ||h||_inf <s, w o w> with s a softmax")
+
+
+def quadratic_form_bound(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``<v, M v> <= |<v, M v>| <= ||v||_2 ||M v||_2 <= ||M|| ||v||_2^2``
+    (Cauchy-Schwarz and submultiplicativity)."""
+    meth = "rule: quadratic form bound (Cauchy-Schwarz, submultiplicativity)"
+    if isinstance(lhs, Dot) and isinstance(lhs.args[1], MatMul):
+        v = lhs.args[0]
+        c, m = _split_scalar(lhs.args[1])
+        if c == 1 and isinstance(m, MatMul) and m.args[-1] == v:
+            mat = MatMul(*m.args[:-1]).doit() if len(m.args) > 2 else m.args[0]
+            if same(rhs, Norm("op", mat) * Norm("2", v) ** 2):
+                return StepCheck(True, meth)
+    return _fail(meth, "expected <v, M v> <= ||M|| ||v||^2")
+
+
+def unit_vector(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||v||_2 = 1`` for ``v`` bound by ``sup_{||v|| = 1}`` (the chain checks
+    that ``v`` is bound there)."""
+    if _is_norm(lhs, "2") and isinstance(lhs.arg, MatrixSymbol) and rhs == 1:
+        return StepCheck(True, "rule: unit vector")
+    return _fail("rule: unit vector", "expected ||v||_2 = 1")
+
+
+def _simplex_cert_ok(expr, cert, svars, last) -> bool:
+    cons = [*svars, *[1 - s for s in svars]]
+    if _certificate_terms_ok(cert, cons) is not None:
+        return False
+    return sp.expand((expr - cert).xreplace(last)) == 0
+
+
+def simplex_entry_bound(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``|2 s_i - ||s||^2| <= 1`` on the simplex: ``1 - 2s_i + ||s||^2 =
+    (1 - s_i)^2 + sum_{j != i} s_j^2`` and ``1 + 2 s_i - ||s||^2 = 2 s_i +
+    sum_j s_j (1 - s_j)`` (using ``sum s = 1``); certificates checked at
+    ``n = 1..6`` for every ``i``."""
+    meth = "SOS certificates on the simplex"
+    if not (_is_norm(lhs, "inf") and rhs == 1):
+        return _fail(meth, "expected ||2s - ||s||^2 1||_inf <= 1")
+    nodes = [a for a in lhs.atoms(model.F, Softmax)]
+    if len(nodes) != 1:
+        return _fail(meth, "expected one softmax vector")
+    (s_node,) = nodes
+    want = 2 * s_node - Dot(s_node, s_node) * model.ones(model.n)
+    if not _mat_equal(lhs.arg, want):
+        return _fail(meth, f"{lhs.arg} is not 2s - <s, s> 1")
+    for k in SIMPLEX_SIZES:
+        low, sv, last = _simplex_lowered(lhs.arg, s_node, k)
+        for i in range(k):
+            hi = low[i]
+            up = (1 - sv[i]) ** 2 + sum((sv[j] ** 2 for j in range(k) if j != i), sp.S.Zero)
+            dn = 2 * sv[i] + sum((sv[j] * (1 - sv[j]) for j in range(k)), sp.S.Zero)
+            if not (_simplex_cert_ok(1 - hi, up, sv, last) and _simplex_cert_ok(1 + hi, dn, sv, last)):
+                return _fail(meth, f"certificate fails at n={k}, i={i + 1}")
+    sizes = f"n in {SIMPLEX_SIZES[0]}..{SIMPLEX_SIZES[-1]}"
+    return StepCheck(True, f"{meth}, explicit {sizes}", level=f"explicit {sizes}")
+
+
+def simplex_oscillation(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``|b_i - <b, s>| <= sqrt(2) ||b||_2`` for ``s`` on the simplex:
+    ``b_i - <b, s> = sum_j s_j (b_i - b_j)`` (``sum s = 1``) is a convex
+    combination, so at most ``max_j |b_i - b_j|``, and
+    ``2||b||^2 - (b_i - b_j)^2 = (b_i + b_j)^2 + 2 sum_{k != i,j} b_k^2``.
+    Identity and certificates checked at ``n = 1..6`` for every ``i, j``."""
+    meth = "convex combination and SOS certificates on the simplex"
+    if not (_is_norm(lhs, "inf") and same(rhs, sp.sqrt(2) * Norm("2", model.b))):
+        return _fail(meth, "expected ||b - <b, s> 1||_inf <= sqrt(2) ||b||_2")
+    nodes = [a for a in lhs.atoms(model.F, Softmax)]
+    if len(nodes) != 1:
+        return _fail(meth, "expected one softmax vector")
+    (s_node,) = nodes
+    want = model.b - Dot(model.b, s_node) * model.ones(model.n)
+    if not _mat_equal(lhs.arg, want):
+        return _fail(meth, f"{lhs.arg} is not b - <b, s> 1")
+    for k in SIMPLEX_SIZES:
+        low, sv, last = _simplex_lowered(lhs.arg, s_node, k)
+        bv = list(explicit_symbols(model.b, k, 1))
+        for i in range(k):
+            comb = sum((sv[j] * (bv[i] - bv[j]) for j in range(k)), sp.S.Zero)
+            if sp.expand((low[i] - comb).xreplace(last)) != 0:
+                return _fail(meth, f"entry {i + 1} is not the convex combination at n={k}")
+            for j in range(k):
+                rest = sum((bv[m] ** 2 for m in range(k) if m not in (i, j)), sp.S.Zero)
+                cert = (bv[i] + bv[j]) ** 2 + 2 * rest if i != j else 2 * sum(b_**2 for b_ in bv)
+                gap = 2 * sum(b_**2 for b_ in bv) - (bv[i] - bv[j]) ** 2
+                if sp.expand(gap - cert) != 0:
+                    return _fail(meth, f"certificate fails at n={k}, i={i + 1}, j={j + 1}")
+    sizes = f"n in {SIMPLEX_SIZES[0]}..{SIMPLEX_SIZES[-1]}"
+    return StepCheck(True, f"{meth}, explicit {sizes}", level=f"explicit {sizes}")
+
+
+def nonneg_combination(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``lhs <= rhs`` because ``rhs - lhs``, with norms and other nonnegative
+    model quantities as variables, is a polynomial with nonnegative
+    coefficients (decided exactly)."""
+    meth = "exact comparison (nonnegative coefficients)"
+    table: dict = {}
+    diff = sp.expand(_atomize(exact(rhs), table) - _atomize(exact(lhs), table))
+    atoms = [v for k, v in table.items() if k.is_nonnegative]
+    if diff.free_symbols - set(atoms):
+        return _fail(meth, "depends on quantities of unknown sign")
+    poly = sp.Poly(diff, *atoms) if atoms else sp.Poly(diff, sp.Dummy())
+    if all(bool(sp.Ge(c, 0)) for c in poly.coeffs()):
+        return StepCheck(True, meth, level="exact")
+    return _fail(meth, f"{diff} has a negative coefficient")
+
+
+def diag_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||diag(v)|| = ||v||_inf`` (the singular values are the ``|v_i|``)."""
+    if _is_norm(lhs, "op") and isinstance(lhs.arg, Diag) and rhs == Norm("inf", lhs.arg.args[0]):
+        return StepCheck(True, "rule: spectral norm of a diagonal matrix")
+    return _fail("rule: spectral norm of a diagonal matrix", "expected ||diag(v)|| = ||v||_inf")
+
+
+def segment_norm(lhs: sp.Expr, rhs: sp.Expr, p: sp.Basic, q: sp.Basic) -> StepCheck:
+    """Convexity of the ball: ``||z||_2 <= r`` for ``z`` on the segment
+    ``[p, q]`` when ``||p||_2 <= r`` and ``||q||_2 <= r`` (assumed); the chain
+    checks that ``z`` is bound by a supremum over ``[p, q]``."""
+    meth = "rule: convexity of the ball"
+    if not (_is_norm(lhs, "2") and isinstance(lhs.arg, MatrixSymbol)):
+        return _fail(meth, "expected ||z||_2 <= r")
+    return StepCheck(
+        True, meth, assumes=(Relation(Norm("2", p), "<=", rhs), Relation(Norm("2", q), "<=", rhs))
+    )
 
 
 #: rule name -> function; names used by chains and printed in proofs.
@@ -873,9 +1140,30 @@ RULES: dict[str, Callable[..., StepCheck]] = {
     "sup_monotone": sup_monotone,
     "constant_comparison": constant_comparison,
     "entrywise_lemma": entrywise_lemma,
+    "quadratic_form_norm": quadratic_form_norm,
+    "simplex_identity": simplex_identity,
+    "weighted_max": weighted_max,
+    "quadratic_form_bound": quadratic_form_bound,
+    "unit_vector": unit_vector,
+    "simplex_entry_bound": simplex_entry_bound,
+    "simplex_oscillation": simplex_oscillation,
+    "nonneg_combination": nonneg_combination,
+    "diag_norm": diag_norm,
+    "segment_norm": segment_norm,
 }
 
 #: rules whose conclusion is an equality (the others conclude ``<=``).
 EQUALITY_RULES = frozenset(
-    {"identity", "definition", "homogeneity", "transpose_norm", "softmax_simplex", "sup_constant"}
+    {
+        "identity",
+        "definition",
+        "homogeneity",
+        "transpose_norm",
+        "softmax_simplex",
+        "sup_constant",
+        "quadratic_form_norm",
+        "simplex_identity",
+        "unit_vector",
+        "diag_norm",
+    }
 )

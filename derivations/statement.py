@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 import sympy as sp
 
@@ -21,7 +21,7 @@ Kind = Literal["definition", "identity", "inequality"]
 
 #: A parameter's value: a fixed number, a ``(low, high)`` range, or an expression
 #: in the other parameters (and the sizes ``n``, ``d``) such as ``exp(-R**2)``.
-ParameterValue = Union[int, float, sp.Rational, tuple[float, float], sp.Expr]
+ParameterValue = int | float | sp.Rational | tuple[float, float] | sp.Expr
 
 #: The variables a statement may quantify over, by name.
 VARIABLES: dict[str, sp.Basic] = {
@@ -123,8 +123,9 @@ class Statement:
     @property
     def derived_parameters(self) -> dict[str, sp.Expr]:
         """Parameters defined by an expression in the others, e.g. ``beta = exp(-R**2)``."""
-        return {k: v for k, v in self.parameters.items() if isinstance(v, sp.Expr)
-                and not v.is_Number}
+        return {
+            k: v for k, v in self.parameters.items() if isinstance(v, sp.Expr) and not v.is_Number
+        }
 
     def parameter_substitution(
         self, values: Mapping[str, float | int | sp.Expr] | None = None
@@ -147,8 +148,9 @@ class Statement:
             elif name in self.fixed_parameters:
                 out[syms[name]] = _exact(self.parameters[name])
             elif name in self.ranged_parameters:
-                raise KeyError(f"parameter {name} ranges over {self.parameters[name]}: "
-                               "give its value")
+                raise KeyError(
+                    f"parameter {name} ranges over {self.parameters[name]}: give its value"
+                )
         pending = {syms[k]: v for k, v in self.derived_parameters.items() if k not in values}
         while pending:
             ready = {s: e for s, e in pending.items() if not (e.free_symbols & set(pending))}

@@ -37,7 +37,15 @@ __all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLO
 
 ID_PATTERN = re.compile(r"[a-z0-9-]+\Z")
 ALLOWED_KEYS = (
-    "id", "title", "source", "sizes", "parameters", "hypotheses", "claim", "expected", "notes",
+    "id",
+    "title",
+    "source",
+    "sizes",
+    "parameters",
+    "hypotheses",
+    "claim",
+    "expected",
+    "notes",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -75,8 +83,13 @@ class _Locator:
 
     def key(self, key: str, after: int = 0) -> int | None:
         """Offset of ``key =`` (bare or quoted) at or after ``after``."""
-        pattern = re.compile(rf"""(?m)(^|[{{,\s])(["']?){re.escape(key)}\2\s*=""")
-        m = pattern.search(self.text, after)
+        k = re.escape(key)
+        at_line_start = re.compile(rf"""(?m)^[ \t]*(["']?){k}\1[ \t]*=""")
+        m = at_line_start.search(self.text, after)
+        if m:
+            return m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+        inline = re.compile(rf"""([{{,][ \t]*)(["']?){k}\2[ \t]*=""")
+        m = inline.search(self.text, after)
         return m.start() + len(m.group(1)) if m else None
 
     def string(self, value: str, after: int) -> int | None:
@@ -130,9 +143,7 @@ class _Loader:
             offset = self.string_offset(h, "hypotheses", start)
             hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset))
             start = offset + len(h) if self.text.startswith(h, offset) else start
-        claim = self.relation(
-            claim_text, symbols, "claim", self.string_offset(claim_text, "claim")
-        )
+        claim = self.relation(claim_text, symbols, "claim", self.string_offset(claim_text, "claim"))
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -154,8 +165,9 @@ class _Loader:
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        problem = "invalid TOML: " + re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)",
-                                            "", msg)
+        problem = "invalid TOML: " + re.sub(
+            r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg
+        )
         if m:
             return StatementFileError(self.path, problem, int(m.group(1)), int(m.group(2)))
         if "end of document" in msg:
@@ -235,8 +247,9 @@ class _Loader:
                     offset = self.string_offset(text, name, self.key_offset(name, where))
                     raise self.expression_error(exc, text, f"parameter {name}", offset) from None
                 if model.is_matrix(e):
-                    raise self.fail(f"parameter {name} must be a scalar", self.key_offset(name,
-                                                                                          where))
+                    raise self.fail(
+                        f"parameter {name} must be a scalar", self.key_offset(name, where)
+                    )
                 extra = e.free_symbols - allowed - {model.n, model.d}
                 if extra:
                     raise self.fail(
@@ -251,8 +264,10 @@ class _Loader:
                 progress = True
             if not progress:
                 names = ", ".join(sorted(pending))
-                raise self.fail(f"parameters defined in terms of each other: {names}",
-                                self.key_offset(sorted(pending)[0], where))
+                raise self.fail(
+                    f"parameters defined in terms of each other: {names}",
+                    self.key_offset(sorted(pending)[0], where),
+                )
 
     # ---- expressions -------------------------------------------------------
     def string_offset(self, text: str, key: str, after: int | None = None) -> int:

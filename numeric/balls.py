@@ -62,6 +62,8 @@ def to_arb(value: Any) -> arb:
     or decimal string as a ball at the current precision, an arb as itself."""
     if isinstance(value, arb):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     if isinstance(value, Fraction):
         return arb(value.numerator) / arb(value.denominator)
     if isinstance(value, str):

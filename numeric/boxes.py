@@ -590,6 +590,7 @@ class Reduction:
     norms: dict[sp.Symbol, sp.Matrix] = field(default_factory=dict)
     strict: bool = False
     clamp: bool = False
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def gradients(self) -> list[list[sp.Expr] | None]:
@@ -649,7 +650,7 @@ def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
         if nxt is not None:
             cur = nxt
             out.append(cur)
-    return out[-1:] if len(out) > 1 else out
+    return out[::-1]
 
 
 def _real(name: str) -> sp.Symbol:
@@ -794,10 +795,11 @@ def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
         ),
         stages=tuple(stages),
         margins=(margin,),
-        inner=tuple(xi) if k <= 3 else (),
+        inner=tuple(xi),
         norms=norms,
         strict=strict,
         clamp=False,
+        data={"phi": phi, "u": u, "xi": xi},
     )
 
 
@@ -827,16 +829,11 @@ def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
             continue
         # recover Phi(xi) columns: J = dPhi/dxi; rebuild Phi_z from the derivative is not
         # possible, so differentiate again from the lowered G through z.
-        phi_z = _phi_through(problem, mv, M, xi)
+        phi_z = _phi_through(mv, M)
         if phi_z is None:
             continue
         phi_list, z, forms = phi_z
         jz = sp.Matrix(len(phi_list), len(z), lambda i, j: sp.diff(phi_list[i], z[j]))
-        # check J = J_z M exactly (entrywise, after substituting z = M xi)
-        back = (jz * M).xreplace(dict(zip(z, forms, strict=True)))
-        diff = (back - jac_xi).applyfunc(lambda e: e if e == 0 else sp.simplify(e))
-        if any(e != 0 for e in diff):
-            continue
         phz = sp.Symbol("opnormJz", nonnegative=True)
         stages = tuple(mv.stages) + tuple(
             Stage(z[i], "expr", (forms[i],)) for i in range(len(z))
@@ -851,30 +848,28 @@ def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
             ),
             stages=stages,
             margins=(c - phz,),
-            inner=tuple(z) if len(z) <= 3 else (),
+            inner=tuple(z),
             norms={phz: jz},
             strict=mv.strict,
         )
     return None
 
 
-def _phi_through(problem: Problem, mv: Reduction, M: sp.Matrix, xi: list[sp.Symbol]):
-    """Phi (in u) with the forms ``M u`` replaced by ``z``; ``None`` if u remains."""
-    claim = problem.statement.claim
-    G = _norm_arg(claim.lhs)
-    G_low = _entries(problem.lower(G))
-    u = [s.symbol for s in mv.stages if s.kind == "expr" and s.symbol.name.startswith("u")]
-    if len(u) != len(xi):
+def _phi_through(mv: Reduction, M: sp.Matrix):
+    """``Phi_z`` with ``Phi(u) = Phi_z(M u)`` exactly (checked by substituting back),
+    the symbols ``z`` and the forms ``M xi``; ``None`` if ``Phi`` is not of that form."""
+    phi, u, xi = mv.data.get("phi"), mv.data.get("u"), mv.data.get("xi")
+    if phi is None:
         return None
-    rep = {s.exprs[0]: s.symbol for s in mv.stages if s.kind == "expr"}
-    phi = [g.xreplace(rep) for g in G_low]
     forms_u = list(M * sp.Matrix(u))
     z = [_real(f"z{i + 1}") for i in range(M.rows)]
     phi_z = [p.xreplace(dict(zip(forms_u, z, strict=True))) for p in phi]
     if any(set(u) & p.free_symbols for p in phi_z):
         return None
-    forms_xi = list(M * sp.Matrix(xi))
-    return phi_z, z, forms_xi
+    back = [p.xreplace(dict(zip(z, forms_u, strict=True))) for p in phi_z]
+    if any(a != b and sp.expand(a - b) != 0 for a, b in zip(back, phi, strict=True)):
+        return None
+    return phi_z, z, list(M * sp.Matrix(xi))
 
 
 def _minors(problem: Problem, red: Reduction) -> Reduction | None:
@@ -934,7 +929,7 @@ def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
                                    f"z = {name} {vname}",),
                 stages=red.stages + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(M.rows)),
                 margins=tuple(new),
-                inner=tuple(z) if len(z) <= 3 else (),
+                inner=tuple(z),
                 strict=red.strict,
             )
     return None
@@ -1003,23 +998,15 @@ class InnerInterval:
         return interval_ball(self.lo, self.hi)
 
     def to_json(self) -> list[str | None]:
+        """``[lo, hi, exact lo, exact hi]`` (exact ends as text, for the reader: the
+        checker recomputes them)."""
         return [frac_text(self.lo), frac_text(self.hi),
-                None if self.lo_sym is None else sp.srepr(self.lo_sym),
-                None if self.hi_sym is None else sp.srepr(self.hi_sym)]
+                None if self.lo_sym is None else str(self.lo_sym),
+                None if self.hi_sym is None else str(self.hi_sym)]
 
-    @staticmethod
-    def from_json(v: Sequence[Any]) -> InnerInterval:
-        lo_sym = None if v[2] is None else sp.parse_expr(v[2], evaluate=True) if False else (
-            None if v[2] is None else _parse_srepr(v[2]))
-        hi_sym = None if v[3] is None else _parse_srepr(v[3])
-        return InnerInterval(Fraction(v[0]), Fraction(v[1]), lo_sym, hi_sym)
-
-
-def _parse_srepr(text: str) -> sp.Expr:
-    ns = {name: getattr(sp, name) for name in ("Integer", "Rational", "Symbol", "exp", "Mul",
-                                               "Add", "Pow", "log", "sqrt", "Float", "Max",
-                                               "Min")}
-    return eval(text, {"__builtins__": {}}, ns)  # srepr of a number: SymPy constructors only
+    def split(self, at: Fraction) -> tuple[InnerInterval, InnerInterval]:
+        return (InnerInterval(self.lo, at, self.lo_sym, None),
+                InnerInterval(at, self.hi, None, self.hi_sym))
 
 
 def stage_ranges(

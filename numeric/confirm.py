@@ -6,8 +6,9 @@ A witness is confirmed only if, on the exact instance,
 2. the claim fails for the whole enclosure (the margin ``rhs - lhs`` is
    entirely on the wrong side; for ``==`` some entry of ``lhs - rhs``
    excludes 0), and
-3. an independent mpmath evaluation at ``dps`` digits agrees (hypothesis
-   margins and the claim margin have the same signs).
+3. an independent mpmath evaluation at ``dps`` digits (raised to the digits
+   of the Arb precision reached, if that is more) agrees: hypothesis margins
+   and the claim margin have the same signs.
 
 Undecided enclosures are retried at doubled precision (``prec``, ``2 prec``,
 ``4 prec``).  A float64 screen artefact (for example ``y`` a few ulps from
@@ -47,6 +48,19 @@ class Confirmation:
     prec: int = 0
     dps: int = 0
     reason: str = ""
+    op: str = ""
+
+    @property
+    def undecided(self) -> bool:
+        """True when no verdict was reached at the highest precision tried: no
+        hypothesis fails rigorously, but a hypothesis or an inequality claim
+        stayed undecided.  (For an identity, finding no entry that differs
+        rigorously is a rejection of the witness, not undecided.)"""
+        if self.confirmed or False in self.hypotheses or self.claim is True:
+            return False
+        if None in self.hypotheses:
+            return True
+        return self.claim is None and self.op != "=="
 
 
 def complete_instance(statement: Statement, instance: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,7 +158,9 @@ def confirm(
         decided = all(h is not None for h in hyp_res) and claim_res is not None
         if decided or any(h is False for h in hyp_res) or claim_res is True:
             break
-    result = Confirmation(False, hyp_res, claim_res, margin_str, "", ratio, p, dps, "")
+    # the cross-check works at least at the precision the enclosure needed
+    dps = max(dps, int(p * 0.30103) + 10)
+    result = Confirmation(False, hyp_res, claim_res, margin_str, "", ratio, p, dps, "", op)
 
     for j, (h, r) in enumerate(zip(statement.hypotheses, hyp_res, strict=True)):
         if r is not True:

@@ -13,6 +13,7 @@ until :mod:`numeric.confirm` confirms it rigorously.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -399,8 +400,13 @@ def statement_env(statement: Statement, env: Mapping[str, Any]) -> dict[str, Any
         ):
             out[name] = float(value)
     for name, expr in _derived_order(statement, set(out)):
-        out[name] = Evaluator(expr)(out)
+        out[name] = _cached_evaluator(expr)(out)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_evaluator(expr: sp.Basic) -> Evaluator:
+    return Evaluator(expr)
 
 
 class Screen:

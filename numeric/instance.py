@@ -102,6 +102,22 @@ def exact_decimal(v: float) -> str:
     return str(Decimal(float(v)))
 
 
+def _doubles(name: str, v: Any) -> np.ndarray:
+    """``v`` as float64, refusing values a double would round (a witness is exact)."""
+    if isinstance(v, bool) or isinstance(v, str):
+        raise ValueError(f"{name}: a witness stores doubles, got {type(v).__name__}")
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(
+            f"{name}: a witness stores doubles, got {arr.dtype} values "
+            "(round Fractions, strings or balls to float first)"
+        )
+    out = arr.astype(float)
+    if arr.dtype.kind in "iu" and not np.array_equal(out.astype(arr.dtype), arr):
+        raise ValueError(f"{name}: an integer is not exactly a double")
+    return out
+
+
 def _encode(v: Any) -> Any:
     arr = np.asarray(v, dtype=float)
     if arr.ndim == 0:
@@ -141,6 +157,7 @@ def save_witness(
 ) -> Path:
     """Write ``instance`` as a witness of ``statement`` to ``path`` atomically
     (temporary file in the same directory, then rename)."""
+    instance = {name: _doubles(name, v) for name, v in instance.items()}
     sizes = validate_instance(instance)
     doc = {
         "format": WITNESS_FORMAT,

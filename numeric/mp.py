@@ -43,6 +43,8 @@ def to_mpf(value: Any) -> mpmath.mpf:
     precision, an ``arb`` ball by its (exact) midpoint."""
     if isinstance(value, mpmath.mpf):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     if isinstance(value, arb):
         man, exp = value.mid().man_exp()
         return mpmath.ldexp(_mp.mpf(int(man)), int(exp))

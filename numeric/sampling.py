@@ -152,16 +152,18 @@ def _norm(v: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _unit(z: np.ndarray, kind: str) -> np.ndarray:
-    """``z / ||z||`` row-wise; a zero row becomes the first basis direction."""
-    nz = _norm(z, kind)
-    zero = ~(nz > 0) | ~np.isfinite(nz)
-    if zero.any():
-        flat = z.reshape(len(z), -1).copy()
-        flat[zero] = 0.0
-        flat[zero, 0] = 1.0
-        z = flat.reshape(z.shape)
-        nz = _norm(z, kind)
-    return z / nz.reshape((-1,) + (1,) * (z.ndim - 1))
+    """``z / ||z||`` row-wise (pre-scaled by ``max|z|``, so subnormal entries are
+    safe); a zero or non-finite row becomes the first basis direction."""
+    flat = z.reshape(len(z), -1)
+    m = np.abs(flat).max(axis=1) if flat.shape[1] else np.ones(len(z))
+    bad = ~(m > 0) | ~np.isfinite(m)
+    flat = flat / np.where(bad, 1.0, m)[:, None]
+    if bad.any():
+        flat = flat.copy()
+        flat[bad] = 0.0
+        flat[bad, 0] = 1.0
+    z = flat.reshape(z.shape)
+    return z / _norm(z, kind).reshape((-1,) + (1,) * (z.ndim - 1))
 
 
 def _bshape(s: np.ndarray, ndim: int) -> np.ndarray:
@@ -550,7 +552,8 @@ class Sampler:
                 trial[el.var] = base + delta
                 gv = g(trial)
                 r = np.broadcast_to(P(trial), (B,)) * INSET
-                f = np.where(gv > r, r / np.where(gv > 0, gv, 1.0), 1.0)
+                with np.errstate(all="ignore"):
+                    f = np.where(gv > r, r / np.where(gv > 0, gv, 1.0), 1.0)
                 delta = delta * _bshape(np.where(np.isfinite(f), f, 0.0), nd)
         out = base + delta
         r = el.rad(env, B)

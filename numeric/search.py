@@ -70,6 +70,12 @@ class SearchResult:
     method: str
     witness: dict[str, Any] | None = None
     rejected: int = 0
+    #: the highest float64 score seen (may be a float64 artefact)
+    worst_float64: float = float("nan")
+    #: how ``worst_ratio`` was evaluated: 'ball arithmetic' or 'float64'
+    worst_by: str = "float64"
+    #: top float64 cases whose ball-arithmetic ratio disagreed (artefacts)
+    artefacts: int = 0
 
 
 @dataclass
@@ -94,7 +100,7 @@ class CheckResult(SearchResult):
             f"max relative difference {self.worst_ratio * IDENTITY_RTOL:.3e} "
             f"(tolerance {IDENTITY_RTOL:g})"
             if self.identity
-            else f"worst ratio {self.worst_ratio:.9g}"
+            else f"worst ratio {self.worst_ratio:.9g} ({self.worst_by})"
         )
         extra = f"; {self.proof}" if self.proof else ""
         return (
@@ -145,6 +151,7 @@ class _Tracker:
         self.rejected = 0
         self.violation: Candidate | None = None
         self._seen: dict[bytes, Any] = {}
+        self.top: list[tuple[float, dict[str, Any]]] = []
 
     def observe(self, env: Mapping[str, Any], scores: np.ndarray) -> None:
         if not len(scores):
@@ -153,6 +160,30 @@ class _Tracker:
         if scores[i] > self.worst:
             self.worst = float(scores[i])
             self.worst_instance = instance_at(env, i)
+        floor = self.top[-1][0] if len(self.top) >= self.TOP else -np.inf
+        for j in np.argsort(-scores)[: self.TOP]:
+            if not scores[j] > floor:
+                break
+            self.top.append((float(scores[j]), instance_at(env, int(j))))
+        self.top.sort(key=lambda p: -p[0])
+        del self.top[self.TOP :]
+
+    TOP = 6
+
+    def rigorous_worst(self) -> tuple[float, dict[str, Any] | None, int]:
+        """The best of the top float64 cases re-evaluated in Arb ball arithmetic:
+        ``(ratio midpoint, instance, artefacts)``; float64 cases whose ball ratio
+        differs by more than 1e-6 (relative) are counted as artefacts."""
+        best, inst, artefacts = -np.inf, None, 0
+        for sc, cand in self.top:
+            r = rigorous_ratio(self.statement, cand)
+            if r is None:
+                continue
+            if abs(r - sc) > 1e-6 * max(1.0, abs(r)):
+                artefacts += 1
+            if r > best:
+                best, inst = r, cand
+        return best, inst, artefacts
 
     def try_confirm(self, instance: Mapping[str, Any], sc: float) -> Candidate:
         """Confirm one candidate (cached per exact instance)."""
@@ -176,22 +207,59 @@ class _Tracker:
         return cand
 
 
+def rigorous_ratio(statement: Statement, instance: Mapping[str, Any]) -> float | None:
+    """``lhs / rhs`` of an inequality at ``instance`` in Arb ball arithmetic
+    (midpoint of the ball; ``None`` for identities, ``rhs <= 0`` or failure)."""
+    if statement.claim.op == "==":
+        return None
+    from flint import ctx
+
+    from .balls import evaluate_arb
+    from .confirm import complete_instance
+
+    try:
+        inst = complete_instance(statement, witness_instance(statement, instance))
+        with ctx.workprec(128):
+            lhs = evaluate_arb(statement.claim.lhs, inst, 128)
+            rhs = evaluate_arb(statement.claim.rhs, inst, 128)
+            if not rhs > 0:
+                return None
+            return float((lhs / rhs).mid())
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+
+
 def _result(
     statement: Statement, tr: _Tracker, n: int, t0: float, method: str
 ) -> SearchResult:
     v = tr.violation
-    return SearchResult(
+    out = SearchResult(
         statement_id=statement.id,
         verdict="violated" if v is not None else "searched",
         instances=n,
         worst_ratio=tr.worst,
         worst_witness=tr.worst_instance,
         confirmation=None if v is None else v.confirmation,
-        seconds=time.perf_counter() - t0,
+        seconds=0.0,
         method=method,
         witness=None if v is None else witness_instance(statement, v.instance),
         rejected=tr.rejected,
     )
+    _set_worst(out, tr)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _set_worst(out: SearchResult, tr: _Tracker) -> None:
+    """Fill the worst case, re-evaluated in ball arithmetic for inequalities."""
+    out.worst_float64 = tr.worst
+    out.worst_ratio, out.worst_witness = tr.worst, tr.worst_instance
+    if tr.statement.claim.op == "==":
+        return
+    r, inst, artefacts = tr.rigorous_worst()
+    if inst is not None:
+        out.worst_ratio, out.worst_witness = r, inst
+        out.worst_by, out.artefacts = "ball arithmetic", artefacts
 
 
 # --------------------------------------------------------------------------
@@ -250,12 +318,14 @@ def hypothesis_search(
     rng_seed: int = 0,
     sizes: Mapping[str, int] | None = None,
     confirm: Confirm | None = confirm_instance,
+    shrink_seconds: float = 2.0,
     _tracker: _Tracker | None = None,
     _progress: Progress | None = None,
 ) -> SearchResult:
     """Hypothesis property search with ``target(score)``; stops at the first
-    confirmed violation, which Hypothesis then shrinks (every shrink step is
-    re-confirmed, so the final witness is confirmed too)."""
+    confirmed violation, which Hypothesis then shrinks for at most
+    ``shrink_seconds`` (every shrink step is re-confirmed, so the reported
+    witness, the last confirmed one, is always a confirmed violation)."""
     from softproof.strategies import instance_latents
 
     t0 = time.perf_counter()
@@ -278,7 +348,8 @@ def hypothesis_search(
     )
     @given(instance_latents(statement, sizes))
     def prop(z: np.ndarray) -> None:
-        if time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if now > deadline or (last and now > last[0].score_time + shrink_seconds):
             raise _OutOfTime
         env = sampler.decode(z[None, :])
         res = sampler.screen(env)
@@ -292,6 +363,7 @@ def hypothesis_search(
         if bool(res.violation[0]):
             cand = tr.try_confirm(instance_at(env, 0), float(sc[0]))
             if cand.confirmed:
+                cand.score_time = last[0].score_time if last else time.perf_counter()
                 last.append(cand)
                 raise AssertionError("confirmed violation")
 
@@ -409,7 +481,7 @@ def check(
     v = tr.violation
     out.verdict = "violated" if v is not None else "searched"
     out.instances = total
-    out.worst_ratio, out.worst_witness = tr.worst, tr.worst_instance
+    _set_worst(out, tr)
     out.confirmation = None if v is None else v.confirmation
     out.witness = None if v is None else witness_instance(statement, v.instance)
     out.rejected = tr.rejected

@@ -60,12 +60,14 @@ def _direction(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 def _scaled(z: np.ndarray, radius: float, ord: Any) -> np.ndarray:
-    nz = float(np.linalg.norm(z, ord))
-    if not nz > 0:
+    """``radius z / ||z||`` (a zero ``z`` becomes the first basis direction)."""
+    m = float(np.abs(z).max()) if z.size else 0.0
+    if not m > 0:
         z = np.zeros_like(z)
         z.flat[0] = 1.0
-        nz = 1.0
-    return z * (radius / nz)
+    else:
+        z = z / m  # safe for subnormal entries
+    return z * (radius / float(np.linalg.norm(z, ord)))
 
 
 def documents(n: int, d: int, R: float) -> st.SearchStrategy[np.ndarray]:
@@ -169,7 +171,7 @@ def betas(R: float) -> st.SearchStrategy[float]:
     ...     assert 0 < beta <= math.exp(-16)
     """
     top = math.exp(-(R**2))
-    return st.one_of(st.just(top), st.floats(0.0, 1.0, exclude_min=True).map(lambda u: top * u))
+    return st.one_of(st.just(top), st.floats(1e-200, 1.0).map(lambda u: top * u))
 
 
 def _latents(sampler: Sampler) -> st.SearchStrategy[np.ndarray]:
@@ -190,9 +192,12 @@ def _scalar_latent(el: Element) -> st.SearchStrategy[float]:
     if el.kind in ("spectral", "ball", "centred"):
         return _FRACTION
     if el.var == "t":
+        # |s| below 1e-9 is snapped to 0: ulp-sized t only yields float64 artefacts
         if el.lo or el.hi:
-            return st.one_of(st.sampled_from([1.0, -1.0]), st.floats(-1.0, 1.0))
-        return st.floats(-30.0, 30.0)
+            frac = st.one_of(st.sampled_from([1.0, -1.0]), st.floats(-1.0, 1.0))
+        else:
+            frac = st.floats(-30.0, 30.0)
+        return frac.map(lambda v: 0.0 if abs(v) < 1e-9 else v)
     if el.kind == "offset":
         return st.floats(-8.0, 0.3)  # log10 of the size relative to the base
     lo, hi = Sampler.FREE_LOG10["matrix" if el.is_matrix else "vector"]

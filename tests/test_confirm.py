@@ -286,3 +286,35 @@ def test_catalogue_mutants_confirmed_and_originals_not(mutant_id):
     assert not original.confirmed
     # either the original claim holds there, or the witness leaves its hypotheses
     assert original.claim is not False or False in original.hypotheses, original.reason
+
+
+def test_save_refuses_inexact_values(tmp_path):
+    from fractions import Fraction
+
+    with pytest.raises(ValueError, match="doubles"):
+        save_witness(tmp_path / "w.json", s1(), {"t": Fraction(1, 3)}, None)
+    with pytest.raises(ValueError, match="doubles"):
+        save_witness(tmp_path / "w.json", s1(), {"t": "0.1"}, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_undecided_flag():
+    # a claim at equality within a wide ball: undecided
+    from flint import arb
+
+    st_ = Statement(id="u", title="", claim=Relation(t, "<=", sp.Rational(1, 2)))
+    res = confirm(st_, {"t": arb(0.5, 1e-3)})
+    assert res.claim is None and res.undecided and not res.confirmed
+    assert not confirm(st_, {"t": 0.25}).undecided
+    assert not confirm(st_, {"t": 0.75}).undecided and confirm(st_, {"t": 0.75}).confirmed
+
+
+def test_mpmath_disagreement_blocks_confirmation(monkeypatch):
+    """If the independent mpmath value disagrees, nothing is confirmed."""
+    import numeric.confirm as cm
+
+    st_ = s1(sp.Rational(99, 200), "S1-0.99")
+    assert confirm(st_, sharp_witness()).confirmed
+    monkeypatch.setattr(cm, "_mp_margin", lambda rel, inst, dps: sp.Float(1))
+    res = confirm(st_, sharp_witness())
+    assert not res.confirmed and "mpmath" in res.reason and "disagrees" in res.reason

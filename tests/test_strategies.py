@@ -95,10 +95,16 @@ def test_s1_bound_holds_on_instances(inst):
 
 
 def test_failing_examples_shrink():
-    # a false property: the strategy shrinks to a small counterexample
+    # false properties: the strategies shrink to simple counterexamples
     inst = find(
-        instances(get("P1")),
-        lambda i: np.linalg.norm(i["x"]) > 1.0,
+        instances(get("E1-m-wide")),
+        lambda i: i["t"] > 1.5,
         settings=settings(max_examples=200, database=None),
     )
-    assert 1.0 < np.linalg.norm(inst["x"]) <= 4.0
+    assert 1.5 < inst["t"] <= 2.0
+    A, x, y = find(
+        close_pairs(3, 2, 4.0),
+        lambda p: np.linalg.norm(p[1]) > 1.0,
+        settings=settings(max_examples=200, database=None),
+    )
+    assert 1.0 < np.linalg.norm(x) <= 4.0

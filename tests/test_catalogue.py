@@ -1,0 +1,201 @@
+"""The catalogue: complete against the spec, well-formed, mutants linked, grammar round trip."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derivations import catalogue, model
+from derivations.catalogue import CATALOGUE, all_entries, entry, get
+from derivations.grammar import parse_relation
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_CANDIDATES = [
+    os.environ.get("SOFTPROOF_SPEC", ""),
+    ROOT / "docs" / "spec" / "lemmas.md",
+    ROOT / "docs" / "lemmas.md",
+    ROOT / "spec" / "lemmas.md",
+    Path("/work/shared/spec/lemmas.md"),
+]
+
+
+@pytest.fixture(scope="module")
+def spec_text() -> str:
+    for p in SPEC_CANDIDATES:
+        if p and Path(p).is_file():
+            return Path(p).read_text()
+    pytest.skip("the catalogue spec lemmas.md is not available")
+
+
+def spec_ids(text: str) -> list[str]:
+    """Ids in the first column of the spec's tables (``| G6' |``, ``| T1 (weight ...) |``)."""
+    return re.findall(r"^\|\s*([DGEPQTS]\d+'?)[\s|(]", text, re.M)
+
+
+def spec_mutant_bases(text: str) -> list[str]:
+    """Ids that the bullets of the mutant section start with (``- S1 with``, ``; G6 with``)."""
+    section = text.split("must be caught", 1)[1]
+    return re.findall(r"(?:^- |; )([DGEPQTS]\d+'?) ", section, re.M)
+
+
+def canonical(spec_id: str) -> str:
+    return catalogue.ALIASES.get(spec_id, spec_id)
+
+
+def test_every_spec_id_registered_exactly_once(spec_text):
+    ids = spec_ids(spec_text)
+    assert len(ids) == 6 + 8 + 5 + 4 + 4 + 3 + 3  # D, G (with G6'), E, P, Q, T, S
+    for i in ids:
+        assert list(CATALOGUE).count(canonical(i)) == 1, i
+        assert get(i).id == canonical(i)
+    main_entries = {s.id for s in all_entries() if not s.mutant_of and not s.part_of}
+    assert main_entries == {canonical(i) for i in ids}
+
+
+def test_every_spec_mutant_exists(spec_text):
+    bases = spec_mutant_bases(spec_text)
+    assert sorted(bases) == sorted(["S1", "E1", "P1", "P3", "G5", "G6", "E5"])
+    mutants = [s for s in all_entries() if s.mutant_of]
+    assert {s.mutant_of for s in mutants} == set(bases)
+    assert sorted(s.id for s in mutants if s.mutant_of == "S1") == ["S1-m099", "S1-m0999"]
+
+
+def test_mutants_are_false_and_linked():
+    mutants = [s for s in all_entries() if s.mutant_of]
+    assert {s.id for s in mutants} == {
+        "S1-m099",
+        "S1-m0999",
+        "E1-m-wide",
+        "P1-m099",
+        "P3-m-beta1",
+        "G5-m-sign",
+        "G6-m-factor1",
+        "E5-m-quarter",
+    }
+    for s in mutants:
+        base = get(s.mutant_of)
+        assert s.expected is False and base.expected is True
+        assert s.kind == base.kind and s.notes
+        assert (s.claim, s.hypotheses, s.parameters) != (
+            base.claim,
+            base.hypotheses,
+            base.parameters,
+        )
+
+
+def test_non_mutants_are_true_and_parts_linked():
+    for s in all_entries():
+        if not s.mutant_of:
+            assert s.expected is True, s.id
+        if s.part_of:
+            assert s.part_of in CATALOGUE and s.id.startswith(s.part_of + "-")
+        assert re.fullmatch(r"[A-Z]\d+p?(-[a-z0-9]+)*", s.id), s.id
+
+
+def test_kinds():
+    assert {s.kind for s in all_entries() if s.id.startswith("D")} == {"definition"}
+    for s in all_entries():
+        if s.kind == "inequality":
+            assert s.claim.op in ("<=", "<")
+        else:
+            assert s.claim.op == "=="
+
+
+def test_claims_round_trip_through_the_grammar():
+    for s in all_entries():
+        symbols = s.parameter_symbols
+        assert parse_relation(s.claim_text, parameters=symbols) == s.claim
+        again = tuple(parse_relation(h, parameters=symbols) for h in s.hypotheses_text)
+        assert again == s.hypotheses
+
+
+def test_chain_hypotheses_match_the_spec():
+    p1, q1 = get("P1"), get("Q1")
+    assert p1.hypotheses_text == (
+        "opnorm(A) <= R",
+        "norm2(x) <= R",
+        "norm2(y) <= R",
+        "norm_inf(A @ (x - y)) < 0.01",
+        "alpha(x) >= beta",
+        "alpha(y) >= beta",
+        "R >= 4",
+    )
+    assert "norm_inf((A - At) @ x) < 0.01" in q1.hypotheses_text
+    R, beta = sp.Symbol("R", positive=True), sp.Symbol("beta", positive=True)
+    for pid in ("P1", "P2", "P3", "P4", "Q1", "Q2", "Q3", "Q4"):
+        s = get(pid)
+        assert s.sizes == {"n": 7, "d": 4}
+        assert s.parameter_substitution() == {R: 4, beta: sp.exp(-16)}
+
+
+def test_constants_finite_in_float64():
+    """Every exp(number) left after substituting parameters (ranges at their top) and sizes
+    is below e^709, so float64 screens see finite constants (T1: e^160 at R = 4)."""
+    largest = 0.0
+    for s in all_entries():
+        subs = s.parameter_substitution({k: hi for k, (_, hi) in s.ranged_parameters.items()})
+        for rel in (s.claim, *s.hypotheses):
+            for side in (rel.lhs, rel.rhs):
+                e = model.at_size(side.xreplace(subs), s.sizes["n"], s.sizes["d"])
+                for node in sp.preorder_traversal(e):
+                    if isinstance(node, sp.exp) and node.args[0].is_number:
+                        largest = max(largest, float(node.args[0]))
+    assert 160 <= largest < 709
+
+
+def test_registering_twice_raises():
+    with pytest.raises(ValueError, match="registered twice"):
+        entry("P1", title="again", claim="norm2(x) <= 1")
+    assert get("P1").title.startswith("||u(x)")
+
+
+def test_get_suggests_close_ids():
+    with pytest.raises(KeyError, match="did you mean .*S3"):
+        get("S4")
+    assert get("G6'").id == get("g6'").id == get("g6p").id == "G6p"
+    assert get("p1").id == "P1"
+
+
+def test_p3_mutant_beta_is_documented():
+    m = get("P3-m-beta1")
+    assert m.parameters["beta"] == 0.01 and "still true" in m.notes
+
+
+lowering = pytest.importorskip("derivations.lowering")
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "D1",
+        "D3",
+        "D3-softmax",
+        "D5",
+        "G2",
+        "G3",
+        "G4",
+        "G5",
+        "G7",
+        "G7-kernel",
+        "T1-residual",
+        "G5-m-sign",
+    ],
+)
+def test_identities_agree_at_a_rational_point(sid):
+    """Explicit size n = 3, d = 2: the transcriptions are right, the G5 mutant is not."""
+    s = get(sid)
+    lhs = lowering.lower_explicit(s.claim.lhs, 3, 2)
+    rhs = lowering.lower_explicit(s.claim.rhs, 3, 2)
+    diff = sp.Matrix(lhs - rhs) if hasattr(lhs, "shape") else sp.Matrix([lhs - rhs])
+    rng = random.Random(sid)
+    point = {v: sp.Rational(rng.randint(-9, 9), 7) for v in diff.free_symbols}
+    err = max(abs(sp.N(e.xreplace(point), 30)) for e in diff)
+    if s.expected:
+        assert err < 1e-25, (sid, err)
+    else:
+        assert err > 1e-3, (sid, err)

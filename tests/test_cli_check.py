@@ -1,0 +1,98 @@
+"""``softproof check`` / ``softproof search``: exit codes 0/1/2, witnesses, replay."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from softproof.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def test_true_statement_exits_0_and_says_searched(capsys, tmp_path):
+    assert main(["check", "E1", "--budget", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "searched:" in out and "worst ratio" in out and "not a proof" in out
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_violation_exits_1_prints_and_saves_the_witness(capsys, tmp_path):
+    assert main(["check", "S1-m099", "--budget", "10", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATED" in out and "witness:" in out and "A = " in out
+    path = tmp_path / "witness-S1-m099.json"
+    doc = json.loads(path.read_text())
+    assert doc["statement"] == "S1-m099" and doc["confirmation"]["confirmed"] is True
+    # replaying the saved witness re-confirms it
+    assert main(["check", "--replay", str(path)]) == 1
+    assert "violation confirmed" in capsys.readouterr().out
+    # the same witness does not violate the true S1
+    assert main(["check", "S1", "--replay", str(path)]) == 0
+    assert "holds rigorously" in capsys.readouterr().out
+
+
+def test_witness_out(tmp_path):
+    target = tmp_path / "w.json"
+    assert main(["check", "E1-m-wide", "--budget", "5", "--witness-out", str(target)]) == 1
+    assert target.exists() and not (tmp_path / "witness-E1-m-wide.json").exists()
+
+
+def test_unknown_id_exits_2_with_suggestions(capsys, tmp_path):
+    assert main(["check", "S9"]) == 2
+    err = capsys.readouterr().err
+    assert "S9" in err and "did you mean" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_malformed_file_names_file_and_line(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "bad"\nhypotheses = ["norm2(x) <= 1"]\nclaim = "norm2(x) <= "\n')
+    assert main(["check", str(bad), "--budget", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml:3" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_hostile_file_exits_2_and_creates_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.toml"
+    evil.write_text(f'id = "evil"\nclaim = "__import__(\'os\').system(\'touch {marker}\')"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "softproof", "check", str(evil), "--budget", "1"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "evil.toml:2" in proc.stderr
+    assert not marker.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.toml"]
+
+
+def test_bad_options_exit_2(capsys):
+    assert main(["check", "E1", "--budget", "-1"]) == 2
+    assert main(["check", "E1", "--n", "0"]) == 2
+    assert main(["check", "--replay", "missing.json"]) == 2
+
+
+def test_statement_file_is_checked(capsys, tmp_path):
+    f = tmp_path / "lip.toml"
+    f.write_text(
+        'id = "lipschitz-f-sharp"\nsizes = { n = 3, d = 2 }\nparameters = { R = 4 }\n'
+        'hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "norm2(y) <= R"]\n'
+        'claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"\n'
+    )
+    assert main(["check", str(f), "--budget", "1", "--quiet"]) == 0
+    assert "n=3, d=2" in capsys.readouterr().out
+
+
+def test_search_command_prints_worst_ratio(capsys):
+    assert main(["search", "E1", "--budget", "1", "--method", "screen"]) == 0
+    out = capsys.readouterr().out
+    assert "worst ratio" in out and "worst witness" in out and "t = " in out
+    assert main(["search", "E1-m-wide", "--budget", "5", "--method", "hypothesis"]) == 1

@@ -1,0 +1,154 @@
+"""Statement files: good examples load, each malformed one names file, line, column, problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derivations import model
+from derivations.statement_files import (
+    StatementFileError,
+    load_statement,
+    parse_statement_text,
+)
+
+HERE = Path(__file__).parent / "statements"
+GOOD = sorted(HERE.glob("*.toml"))
+BAD = sorted((HERE / "bad").glob("*.toml"))
+
+
+def test_examples_exist():
+    assert len(GOOD) >= 3 and len(BAD) >= 15
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
+def test_good_files_load(path):
+    s = load_statement(path)
+    assert s.id == path.stem
+    assert s.claim_text and s.title
+    assert len(s.hypotheses) == len(s.hypotheses_text)
+
+
+def test_sharp_s1_example():
+    s = load_statement(HERE / "lipschitz-f-sharp.toml")
+    R = sp.Symbol("R", positive=True)
+    assert s.kind == "inequality" and s.expected is True
+    assert s.sizes == {"n": 7, "d": 4} and s.parameters == {"R": 4}
+    assert s.claim.lhs == model.Norm("2", model.F(model.A, model.x) - model.F(model.A, model.y))
+    assert s.claim.rhs == R / 2 * model.Norm("2", model.x - model.y)
+    assert [str(h.rhs) for h in s.hypotheses] == ["R", "R", "R"]
+    assert s.variables == ("A", "x", "y")
+
+
+def test_false_and_identity_examples():
+    assert load_statement(HERE / "lipschitz-f-too-sharp.toml").expected is False
+    g = load_statement(HERE / "gradient-loss.toml")
+    assert g.kind == "identity" and g.expected is None and g.hypotheses == ()
+    assert g.sizes == {"n": 7, "d": 4}
+
+
+def test_ranges_and_derived_parameters():
+    s = load_statement(HERE / "alpha-reciprocal-beta.toml")
+    R, beta = sp.Symbol("R", positive=True), sp.Symbol("beta", positive=True)
+    assert s.ranged_parameters == {"R": (4, 5)}
+    assert s.derived_parameters == {"beta": sp.exp(-(R**2))}
+    assert s.parameter_symbols == {"R": R, "beta": beta}
+    assert s.parameter_substitution({"R": 4}) == {R: 4, beta: sp.exp(-16)}
+    with pytest.raises(KeyError, match="give its value"):
+        s.parameter_substitution()
+
+
+def test_negative_parameter_gets_a_real_symbol():
+    s = parse_statement_text(
+        'id = "neg"\nparameters = { s = [-1, 1], k = "s**2 + 1" }\nclaim = "s <= k"\n'
+    )
+    assert s.parameter_symbols["s"].is_positive is None
+    assert s.parameter_symbols["k"].is_positive
+    assert s.parameter_substitution({"s": -0.5})[s.parameter_symbols["k"]] == sp.Rational(5, 4)
+
+
+def _expectation(path: Path) -> str:
+    m = re.search(r"^# expect: (.*)$", path.read_text(), re.M)
+    assert m, f"{path} has no '# expect:' line"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.name)
+def test_bad_files_report_file_line_and_problem(path):
+    with pytest.raises(StatementFileError) as err:
+        load_statement(path)
+    message = str(err.value)
+    assert message.startswith(str(path) + ":")
+    assert f"{path}:{_expectation(path)}" in message or _expectation(path) in message
+    if re.match(r"\d+:\d+:", _expectation(path)):
+        line, column = map(int, _expectation(path).split(":")[:2])
+        assert (err.value.line, err.value.column) == (line, column)
+
+
+def test_hostile_file_has_no_side_effect(tmp_path):
+    marker = tmp_path / "pwned"
+    bad = tmp_path / "hostile.toml"
+    bad.write_text(
+        f"id = \"hostile\"\nclaim = \"__import__('os').system('touch {marker}') <= 1\"\n"
+        f"hypotheses = [\"open('{marker}', 'w') <= 1\"]\n"
+    )
+    with pytest.raises(StatementFileError, match=r"hostile\.toml:3:\d+: unknown function 'open'"):
+        load_statement(bad)
+    assert not marker.exists()
+
+
+def test_missing_file_and_binary_file(tmp_path):
+    with pytest.raises(StatementFileError, match="nope.toml: cannot read"):
+        load_statement(tmp_path / "nope.toml")
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b'id = "x"\nclaim = "\xff"\n')
+    with pytest.raises(StatementFileError, match=r"bin.toml:2: not UTF-8"):
+        load_statement(binary)
+
+
+def test_escaped_string_points_at_the_key():
+    text = 'id = "esc"\nclaim = "norm2(x) <= \\u0067amma"\n'
+    with pytest.raises(StatementFileError) as err:
+        parse_statement_text(text, "esc.toml")
+    assert str(err.value) == "esc.toml:2:1: unknown name 'gamma' in claim"
+
+
+def test_wrong_types():
+    head = 'id = "a"\nclaim = "norm2(x) <= 1"\n'
+    cases = {
+        'id = 3\nclaim = "norm2(x) <= 1"': "<s>:1:1: 'id' must be a string",
+        'id = "a"\nclaim = ["norm2(x) <= 1"]': "<s>:2:1: 'claim' must be a string",
+        head + 'hypotheses = "norm2(y) <= 1"': "<s>:3:1: 'hypotheses' must be a list of strings",
+        head + 'expected = "yes"': "<s>:3:1: 'expected' must be true or false",
+        head + "sizes = { n = 3, k = 2 }": "<s>:3:18: unknown size 'k'",
+        head + "parameters = { R = true }": "<s>:3:16: parameter R must be a number",
+        head + 'parameters = { R = "x" }': "<s>:3:16: parameter R must be a scalar",
+        head + 'parameters = { R = "norm2(x)" }': "<s>:3:16: parameter R may use only",
+    }
+    for text, message in cases.items():
+        with pytest.raises(StatementFileError) as err:
+            parse_statement_text(text, "<s>")
+        assert str(err.value).startswith(message), (text, str(err.value))
+
+
+def test_table_syntax_for_parameters():
+    s = parse_statement_text(
+        'id = "t"\nclaim = "norm2(x) <= R"\n\n[parameters]\nR = 4.5\n', "t.toml"
+    )
+    assert s.parameters == {"R": 4.5}
+    assert s.parameter_substitution()[sp.Symbol("R", positive=True)] == sp.Rational(9, 2)
+    with pytest.raises(StatementFileError, match=r"t.toml:5:1: parameter R: a range"):
+        parse_statement_text('id = "t"\nclaim = "1 <= R"\n\n[parameters]\nR = [1]\n', "t.toml")
+
+
+def test_errors_are_value_errors_and_statement_is_backward_compatible():
+    from derivations.grammar import GrammarError
+    from derivations.statement import Relation, Statement
+
+    assert issubclass(StatementFileError, ValueError) and issubclass(GrammarError, ValueError)
+    s = Statement("x", "t", Relation(model.Norm("2", model.x), "<=", sp.Integer(1)))
+    assert s.part_of is None and s.claim_text == "" and s.parameter_symbols == {}
+    assert s.parameter_substitution() == {}
