@@ -23,6 +23,7 @@ from functools import reduce
 
 import sympy as sp
 from sympy import (
+    HadamardPower,
     HadamardProduct,
     Identity,
     MatAdd,
@@ -65,18 +66,85 @@ def explicit_symbols(sym: MatrixSymbol, n_value: int, d_value: int) -> sp.Matrix
     rows, cols = (int(model.at_size(s, n_value, d_value)) for s in sym.shape)
     name = sym.name
     if cols == 1:
-        return sp.Matrix(rows, 1, [sp.Symbol(f"{name}_{{{r + 1}}}", real=True) for r in range(rows)])
+        return sp.Matrix(
+            rows, 1, [sp.Symbol(f"{name}_{{{r + 1}}}", real=True) for r in range(rows)]
+        )
     return sp.Matrix(
         rows,
         cols,
-        [sp.Symbol(f"{name}_{{{r + 1},{c + 1}}}", real=True) for r in range(rows) for c in range(cols)],
+        [
+            sp.Symbol(f"{name}_{{{r + 1},{c + 1}}}", real=True)
+            for r in range(rows)
+            for c in range(cols)
+        ],
     )
 
 
 def lower_explicit(e: sp.Basic, n_value: int, d_value: int) -> sp.Matrix | sp.Expr:
     """Lower ``e`` at sizes ``n, d`` to a ``sympy.Matrix`` (vector/matrix ``e``) or a
-    scalar SymPy expression in the symbols of :func:`explicit_symbols`."""
-    return _Explicit(n_value, d_value).lower(e)
+    scalar SymPy expression in the symbols of :func:`explicit_symbols`.
+
+    Entries are built with plain ``Add``/``Mul`` (no ``Matrix`` arithmetic, which
+    would convert to polynomial domains and expand denominators).
+    """
+    out = _Explicit(n_value, d_value).lower(e)
+    return sp.Matrix(out.rows) if isinstance(out, _Mat) else out
+
+
+class _Mat:
+    """A minimal dense matrix of SymPy expressions (rows of lists)."""
+
+    def __init__(self, rows: list[list[sp.Expr]]) -> None:
+        self.rows = rows
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rows), len(self.rows[0])
+
+    @classmethod
+    def build(cls, r: int, c: int, fn) -> _Mat:
+        return cls([[fn(p, q) for q in range(c)] for p in range(r)])
+
+    def map(self, fn) -> _Mat:
+        return _Mat([[fn(v) for v in row] for row in self.rows])
+
+    def entries(self) -> list[sp.Expr]:
+        return [v for row in self.rows for v in row]
+
+    def zip(self, other: _Mat, fn) -> _Mat:
+        if self.shape != other.shape:
+            raise LoweringError(f"shapes {self.shape} and {other.shape} differ")
+        return _Mat(
+            [
+                [fn(p, q) for p, q in zip(r1, r2, strict=True)]
+                for r1, r2 in zip(self.rows, other.rows, strict=True)
+            ]
+        )
+
+    @property
+    def T(self) -> _Mat:
+        r, c = self.shape
+        return _Mat.build(c, r, lambda p, q: self.rows[q][p])
+
+    def matmul(self, other: _Mat) -> _Mat:
+        r, k = self.shape
+        k2, c = other.shape
+        if k != k2:
+            raise LoweringError(f"cannot multiply shapes {self.shape} and {other.shape}")
+        return _Mat.build(
+            r, c, lambda p, q: sp.Add(*[self.rows[p][m] * other.rows[m][q] for m in range(k)])
+        )
+
+
+def _times(p, q):
+    """Product of two lowered operands (scalar or :class:`_Mat`)."""
+    if isinstance(p, _Mat) and isinstance(q, _Mat):
+        return p.matmul(q)
+    if isinstance(p, _Mat):
+        return p.map(lambda v: v * q)
+    if isinstance(q, _Mat):
+        return q.map(lambda v: p * v)
+    return p * q
 
 
 class _Explicit:
@@ -99,61 +167,67 @@ class _Explicit:
         self.cache[e] = out
         return out
 
+    def square(self, e) -> int:
+        return self.size(e.shape[0])
+
     def _lower(self, e: sp.Basic):
         L = self.lower
         if isinstance(e, model._Named):
             return L(e.definition)
         if isinstance(e, MatrixSymbol):
-            return explicit_symbols(e, self.n, self.d)
-        if isinstance(e, OneMatrix):
-            return sp.ones(self.size(e.shape[0]), self.size(e.shape[1]))
-        if isinstance(e, ZeroMatrix):
-            return sp.zeros(self.size(e.shape[0]), self.size(e.shape[1]))
-        if isinstance(e, Identity):
-            return sp.eye(self.size(e.shape[0]))
+            return _Mat(explicit_symbols(e, self.n, self.d).tolist())
+        if isinstance(e, (OneMatrix, ZeroMatrix, Identity)):
+            r, c = self.size(e.shape[0]), self.size(e.shape[1])
+            if isinstance(e, OneMatrix):
+                return _Mat.build(r, c, lambda p, q: sp.S.One)
+            if isinstance(e, ZeroMatrix):
+                return _Mat.build(r, c, lambda p, q: sp.S.Zero)
+            return _Mat.build(r, c, lambda p, q: sp.S.One if p == q else sp.S.Zero)
         if isinstance(e, MatAdd):
-            return reduce(lambda p, q: p + q, [L(a) for a in e.args])
+            parts = [L(a) for a in e.args]
+            return reduce(lambda p, q: p.zip(q, lambda s, t: s + t), parts)
         if isinstance(e, MatMul):
-            return reduce(lambda p, q: p * q, [L(a) for a in e.args])
+            return reduce(_times, [L(a) for a in e.args])
         if isinstance(e, HadamardProduct):
-            return reduce(lambda p, q: p.multiply_elementwise(q), [L(a) for a in e.args])
+            return reduce(lambda p, q: p.zip(q, lambda s, t: s * t), [L(a) for a in e.args])
+        if isinstance(e, HadamardPower):
+            k = L(e.exp)
+            return L(e.base).map(lambda v: v**k)
         if isinstance(e, Transpose):
             return L(e.arg).T
         if isinstance(e, MatPow):
-            k = sp.sympify(e.exp)
-            if not k.is_Integer:
-                raise LoweringError(f"matrix power with exponent {k}")
-            m = L(e.base)
-            return m ** int(k) if k >= 0 or m.is_diagonal() else m.inv() ** int(-k)
+            return self._power(e)
         if isinstance(e, Entrywise):
-            return L(e.arg).applyfunc(_ENTRYWISE[e.fn])
+            return L(e.arg).map(_ENTRYWISE[e.fn])
         if isinstance(e, Softmax):
-            ex = L(e.args[0]).applyfunc(sp.exp)
-            return ex / sum(ex)
+            ex = L(e.args[0]).map(sp.exp)
+            total = sp.Add(*ex.entries())
+            return ex.map(lambda v: v / total)
         if isinstance(e, Diag):
-            return sp.diag(*L(e.args[0]))
+            v = L(e.args[0]).entries()
+            return _Mat.build(len(v), len(v), lambda p, q: v[p] if p == q else sp.S.Zero)
         if isinstance(e, Col):
             m, i = L(e.args[0]), e.args[1]
             if not sp.sympify(i).is_Integer:
                 raise LoweringError(f"column index {i} must be a number at explicit size")
-            if not 1 <= int(i) <= m.cols:
-                raise LoweringError(f"column {i} out of range 1..{m.cols}")
-            return m[:, int(i) - 1]
+            if not 1 <= int(i) <= m.shape[1]:
+                raise LoweringError(f"column {i} out of range 1..{m.shape[1]}")
+            return _Mat([[row[int(i) - 1]] for row in m.rows])
         if isinstance(e, Dot):
-            v, w = L(e.args[0]), L(e.args[1])
-            return sum((p * q for p, q in zip(v, w, strict=True)), sp.S.Zero)
+            v, w = L(e.args[0]).entries(), L(e.args[1]).entries()
+            return sp.Add(*[p * q for p, q in zip(v, w, strict=True)])
         if isinstance(e, Norm):
-            return self._norm(e.kind, L(e.arg))
+            return self._norm(e.kind, L(e.arg).entries())
         if isinstance(e, Grad):
-            s, v = L(e.args[0]), L(e.args[1])
-            return sp.Matrix([sp.diff(s, vj) for vj in v])
+            s, v = L(e.args[0]), L(e.args[1]).entries()
+            return _Mat([[sp.diff(s, vj)] for vj in v])
         if isinstance(e, Jac):
-            w, v = L(e.args[0]), L(e.args[1])
-            return w.jacobian(v)
+            w, v = L(e.args[0]).entries(), L(e.args[1]).entries()
+            return _Mat.build(len(w), len(v), lambda p, q: sp.diff(w[p], v[q]))
         if isinstance(e, Hess):
-            s, v = L(e.args[0]), L(e.args[1])
+            s, v = L(e.args[0]), L(e.args[1]).entries()
             g = [sp.diff(s, vj) for vj in v]
-            return sp.Matrix(len(v), len(v), lambda r, c: sp.diff(g[r], v[c]))
+            return _Mat.build(len(v), len(v), lambda p, q: sp.diff(g[p], v[q]))
         if isinstance(e, sp.MatrixExpr):
             raise LoweringError(f"cannot lower the matrix node {type(e).__name__}")
         if e in (model.n, model.d):
@@ -162,12 +236,24 @@ class _Explicit:
             return e
         return e.func(*[L(a) for a in e.args])
 
+    def _power(self, e: MatPow) -> _Mat:
+        k = sp.sympify(e.exp)
+        if not k.is_Integer:
+            raise LoweringError(f"matrix power with exponent {k}")
+        if isinstance(e.base, Diag):
+            v = self.lower(e.base.args[0]).entries()
+            return _Mat.build(len(v), len(v), lambda p, q: v[p] ** k if p == q else sp.S.Zero)
+        if k < 1:
+            raise LoweringError("negative matrix powers are lowered for diagonal matrices only")
+        m = self.lower(e.base)
+        return reduce(lambda p, q: p.matmul(q), [m] * int(k))
+
     @staticmethod
-    def _norm(kind: str, m: sp.Matrix) -> sp.Expr:
+    def _norm(kind: str, m: list[sp.Expr]) -> sp.Expr:
         if kind in ("2", "fro"):
-            return sp.sqrt(sum((v**2 for v in m), sp.S.Zero))
+            return sp.sqrt(sp.Add(*[v**2 for v in m]))
         if kind == "1":
-            return sum((sp.Abs(v) for v in m), sp.S.Zero)
+            return sp.Add(*[sp.Abs(v) for v in m])
         if kind == "inf":
             return sp.Max(*[sp.Abs(v) for v in m])
         raise LoweringError("the spectral norm has no entrywise closed form")
@@ -214,6 +300,7 @@ def _is_one(s: sp.Expr) -> bool:
 class _Indexed:
     def __init__(self) -> None:
         self.counter = 0
+        self.cache: dict[tuple, sp.Expr] = {}
 
     def dummy(self) -> sp.Symbol:
         self.counter += 1
@@ -227,6 +314,14 @@ class _Indexed:
         return sp.Sum(body_of(j), (j, 0, upper - 1))
 
     def entry(self, e: sp.Basic, r, c) -> sp.Expr:
+        """Entry ``(r, c)``; equal sub-trees at equal indices are built once, so
+        repeated sub-expressions (``alpha`` in ``f`` and ``c``) share their dummies."""
+        key = (e, r, c)
+        if key not in self.cache:
+            self.cache[key] = self._entry(e, r, c)
+        return self.cache[key]
+
+    def _entry(self, e: sp.Basic, r, c) -> sp.Expr:
         E = self.entry
         if not model.is_matrix(e):
             return self.scalar(e)
@@ -250,6 +345,8 @@ class _Indexed:
             return coeff * self.chain(mats, r, c)
         if isinstance(e, HadamardProduct):
             return sp.Mul(*[E(a, r, c) for a in e.args])
+        if isinstance(e, HadamardPower):
+            return E(e.base, r, c) ** self.scalar(e.exp)
         if isinstance(e, Transpose):
             return E(e.arg, c, r)
         if isinstance(e, MatPow):

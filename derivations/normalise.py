@@ -21,6 +21,7 @@ everything SymPy can write); callers refute by evaluation at explicit sizes.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -106,7 +107,10 @@ class _Normaliser:
     def product(self, ps: list[Term], qs: list[Term]) -> list[Term]:
         out = []
         for p in ps:
+            used = {j for j, _ in p.dummies}
             for q in qs:
+                if any(j in used for j, _ in q.dummies):
+                    q = self.refresh(q)  # the same Sum met twice: rename its dummies
                 t = self.finish(p.times(q))
                 if t is not None:
                     out.append(t)
@@ -142,11 +146,16 @@ class _Normaliser:
         return [out]
 
     def summation(self, e: sp.Sum) -> list[Term]:
-        body = e.function
-        for j, lo, hi in reversed(e.limits):
+        body, binders = e.function, []
+        for j, lo, hi in e.limits:
+            if isinstance(j, sp.Dummy) and lo == 0:
+                binders.append((j, hi + 1))  # already unique; clashes renamed in product
+                continue
             new = self.dummy()
             body = body.xreplace({j: new + lo})
-            body = _Bound(body, new, hi - lo + 1)
+            binders.append((new, hi - lo + 1))
+        for new, length in reversed(binders):
+            body = _Bound(body, new, length)
         return self._bound_terms(body)
 
     def _bound_terms(self, b) -> list[Term]:
@@ -196,7 +205,7 @@ class _Normaliser:
         while changed:
             changed = False
             for j, length in t.dummies:
-                holders = [a for a in t.factors if j in a.free_symbols]
+                holders = [a for a in t.factors if j in _free(a)]
                 rest = tuple(p for p in t.dummies if p[0] != j)
                 if not holders:
                     t = Term(t.coeff * length, t.factors, rest)
@@ -255,7 +264,17 @@ def _substitute(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr) -> Term |
 # Canonical renaming and collection
 # --------------------------------------------------------------------------
 def _key(factors: dict[sp.Expr, sp.Expr]) -> tuple:
-    return tuple(sorted((sp.srepr(a), sp.srepr(e)) for a, e in factors.items()))
+    return tuple(sorted((_srepr(a), _srepr(e)) for a, e in factors.items()))
+
+
+@functools.lru_cache(maxsize=65536)
+def _srepr(e: sp.Basic) -> str:
+    return sp.srepr(e)
+
+
+@functools.lru_cache(maxsize=65536)
+def _free(e: sp.Basic) -> frozenset:
+    return frozenset(e.free_symbols)
 
 
 def canonical_term(t: Term, prefix: str = "_c0_") -> Term:

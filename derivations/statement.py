@@ -68,6 +68,11 @@ class Relation:
     def __str__(self) -> str:
         return f"{self.lhs} {self.op} {self.rhs}"
 
+    def _repr_latex_(self) -> str:
+        from .printing import relation_to_latex
+
+        return f"$\\displaystyle {relation_to_latex(self)}$"
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -104,6 +109,15 @@ class Statement:
         for h in self.hypotheses:
             syms |= h.free_symbols
         return tuple(name for name, v in VARIABLES.items() if v in syms)
+
+    def _repr_latex_(self) -> str:
+        from .printing import relation_to_latex
+
+        hyps = ", \\quad ".join(relation_to_latex(h) for h in self.hypotheses)
+        text = f"\\text{{{self.id}}}:\\; {relation_to_latex(self.claim)}"
+        if hyps:
+            text += f"\\quad \\text{{if}}\\; {hyps}"
+        return f"$\\displaystyle {text}$"
 
     @property
     def parameter_symbols(self) -> dict[str, sp.Symbol]:

@@ -47,6 +47,7 @@ __all__ = [
     "Domain",
     "Problem",
     "Evaluator",
+    "Iv",
     "Stage",
     "Reduction",
     "frac",
@@ -89,9 +90,9 @@ def q_arb(q: Fraction) -> arb:
     return arb(fmpq(q.numerator, q.denominator))
 
 
-def interval_ball(lo: Fraction, hi: Fraction) -> arb:
-    """A ball containing the exact interval ``[lo, hi]``."""
-    return q_arb(lo).union(q_arb(hi)) if lo != hi else q_arb(lo)
+def interval_ball(lo: Fraction, hi: Fraction) -> Iv:
+    """An interval enclosing the exact ``[lo, hi]``."""
+    return Iv(q_arb(lo).lower(), q_arb(hi).upper())
 
 
 def _exact_point(a: arb) -> Fraction | None:
@@ -114,6 +115,146 @@ def arb_bounds(a: arb) -> tuple[Fraction, Fraction] | None:
 
 def _ball_from(lo: arb, hi: arb) -> arb:
     return lo.union(hi)
+
+
+_INF = arb("inf")
+
+
+class Iv:
+    """An interval ``[lo, hi]`` with exact Arb endpoints (inf-sup arithmetic).
+
+    Arb balls are midpoint-radius: ``[1e-7, 1e14]`` as a ball has a negative lower
+    end and products of wide balls overestimate; evaluating on endpoints (every
+    operation monotone on the pieces it is applied to) keeps such ranges tight.
+    Endpoint operations are rounded outward (``lower()``/``upper()`` of the ball
+    result), so the enclosure is rigorous.
+    """
+
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, lo: arb, hi: arb) -> None:
+        if lo.is_nan() or hi.is_nan():
+            lo, hi = -_INF, _INF
+        self.lo, self.hi = lo, hi
+
+    @staticmethod
+    def of(v: Any) -> Iv:
+        if isinstance(v, Iv):
+            return v
+        if not isinstance(v, arb):
+            v = arb(v)
+        if v.is_nan() or not v.is_finite():
+            return Iv(-_INF, _INF) if v.is_nan() else Iv(v.lower(), v.upper())
+        return Iv(v.lower(), v.upper())
+
+    @staticmethod
+    def whole() -> Iv:
+        return Iv(-_INF, _INF)
+
+    def ball(self) -> arb:
+        return self.lo.union(self.hi)
+
+    def lower(self) -> arb:
+        return self.lo
+
+    def upper(self) -> arb:
+        return self.hi
+
+    def is_finite(self) -> bool:
+        return bool(self.lo.is_finite() and self.hi.is_finite())
+
+    def str(self, digits: int = 5, radius: bool = True) -> str:
+        return f"[{self.lo.str(digits, radius=False)}, {self.hi.str(digits, radius=False)}]"
+
+    __str__ = str
+
+    def __repr__(self) -> str:
+        return f"Iv{self.str()}"
+
+    def union(self, o: Any) -> Iv:
+        o = Iv.of(o)
+        return Iv(self.lo.min(o.lo), self.hi.max(o.hi))
+
+    def __add__(self, o: Any) -> Iv:
+        o = Iv.of(o)
+        return Iv((self.lo + o.lo).lower(), (self.hi + o.hi).upper())
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Iv:
+        return Iv(-self.hi, -self.lo)
+
+    def __sub__(self, o: Any) -> Iv:
+        return self + (-Iv.of(o))
+
+    def __rsub__(self, o: Any) -> Iv:
+        return Iv.of(o) + (-self)
+
+    def __mul__(self, o: Any) -> Iv:
+        o = Iv.of(o)
+        ps = [a * b for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
+        if any(p.is_nan() for p in ps):
+            return Iv.whole()
+        return Iv(reduce(arb.min, (p.lower() for p in ps)), reduce(arb.max, (p.upper() for p in ps)))
+
+    __rmul__ = __mul__
+
+    def recip(self) -> Iv:
+        if self.lo > 0 or self.hi < 0:
+            return Iv((1 / self.hi).lower(), (1 / self.lo).upper())
+        return Iv.whole()
+
+    def __truediv__(self, o: Any) -> Iv:
+        return self * Iv.of(o).recip()
+
+    def __abs__(self) -> Iv:
+        if self.lo >= 0:
+            return self
+        if self.hi <= 0:
+            return -self
+        return Iv(arb(0), (-self.lo).max(self.hi))
+
+    def mono(self, fn, increasing: bool = True) -> Iv:
+        a, b = fn(self.lo), fn(self.hi)
+        if not increasing:
+            a, b = b, a
+        return Iv(a.lower(), b.upper())
+
+    def max(self, o: Any) -> Iv:
+        o = Iv.of(o)
+        return Iv(self.lo.max(o.lo), self.hi.max(o.hi))
+
+    def min(self, o: Any) -> Iv:
+        o = Iv.of(o)
+        return Iv(self.lo.min(o.lo), self.hi.min(o.hi))
+
+    def __ge__(self, o: Any) -> bool:
+        return bool(self.lo >= Iv.of(o).hi)
+
+    def __gt__(self, o: Any) -> bool:
+        return bool(self.lo > Iv.of(o).hi)
+
+    def __le__(self, o: Any) -> bool:
+        return bool(self.hi <= Iv.of(o).lo)
+
+    def __lt__(self, o: Any) -> bool:
+        return bool(self.hi < Iv.of(o).lo)
+
+    def contains_zero(self) -> bool:
+        return bool(self.lo <= 0 <= self.hi)
+
+
+def _ipow(b: Iv, k: int) -> Iv:
+    """``b ** k`` for an integer ``k`` (monotone on each sign)."""
+    if k == 0:
+        return Iv.of(arb(1))
+    n = abs(k)
+    if n % 2 == 0:
+        a = abs(b)
+        p = Iv((a.lo**n).lower(), (a.hi**n).upper())
+    else:
+        p = Iv((b.lo**n).lower(), (b.hi**n).upper())
+    return p if k > 0 else p.recip()
 
 
 def to_sympy_exact(v: Any) -> sp.Expr:
@@ -221,12 +362,14 @@ class Problem:
         d: int,
         parameters: Mapping[str, Any] | None = None,
         domain: Mapping[str, tuple[Any, Any]] | None = None,
+        default_radius: Any = None,
     ) -> None:
         if statement.claim.op == "==" or model.is_matrix(statement.claim.lhs):
             raise DomainError("certification handles inequalities '<=' and '<', not identities")
         self.statement = statement
         self.n, self.d = int(n), int(d)
         self.explicit = {k: (frac(v[0]), frac(v[1])) for k, v in (domain or {}).items()}
+        self.default_radius = None if default_radius is None else frac(default_radius)
         overrides = dict(parameters or {})
         psyms = statement.parameter_symbols
         ranged = {k: v for k, v in statement.ranged_parameters.items() if k not in overrides}
@@ -340,7 +483,16 @@ class Problem:
             for s in targets:
                 bounds[s] = (lo, hi)
                 origins[s] = "given"
-        missing = [nm for nm, s in zip(self.names, self.symbols, strict=True) if s not in bounds]
+        for s in self.symbols:
+            if self.default_radius is not None and (
+                s not in bounds or abs(bounds[s][0]) >= 10**29 or abs(bounds[s][1]) >= 10**29
+            ):
+                r = self.default_radius
+                old = bounds.get(s, (-r, r))
+                bounds[s] = (max(old[0], -r), min(old[1], r))
+                origins[s] = "default radius"
+        missing = [nm for nm, s in zip(self.names, self.symbols, strict=True)
+                   if s not in bounds or abs(bounds[s][0]) >= 10**29 or abs(bounds[s][1]) >= 10**29]
         if missing:
             raise DomainError(
                 f"no bound for {', '.join(missing)}: the hypotheses of {self.statement.id} do not "
@@ -405,7 +557,7 @@ class Problem:
         return None if b is None else b[0]
 
     # ---- boxes ----------------------------------------------------------------
-    def env(self, box: Sequence[Interval]) -> dict[sp.Symbol, arb]:
+    def env(self, box: Sequence[Interval]) -> dict[sp.Symbol, Iv]:
         """Balls for the variable entries of ``box`` (at the current precision)."""
         return {s: interval_ball(lo, hi) for s, (lo, hi) in zip(self.symbols, box, strict=True)}
 
@@ -424,7 +576,7 @@ class Problem:
             out[s.name] = vals[s]
         return out
 
-    def hypothesis_margin(self, i: int, env: Mapping[sp.Symbol, arb]) -> arb:
+    def hypothesis_margin(self, i: int, env: Mapping[sp.Symbol, Any]) -> Iv:
         lhs, _op, rhs = self.hypotheses[i]
         ev = Evaluator(self, env, clamp=False)
         return ev(rhs) - ev(lhs)
@@ -434,7 +586,7 @@ class Problem:
         return reductions(self)
 
 
-def decide_margin(op: str, m: arb) -> bool | None:
+def decide_margin(op: str, m: Iv) -> bool | None:
     """``True`` if ``m >= 0`` (``> 0`` for ``<``) on the whole ball, ``False`` if the
     opposite holds on the whole ball, else ``None``."""
     if op == "<=":
@@ -446,7 +598,8 @@ def decide_margin(op: str, m: arb) -> bool | None:
 # Arb evaluation of lowered scalar expressions
 # --------------------------------------------------------------------------
 class Evaluator:
-    """Enclose lowered scalar expressions over balls for their symbols.
+    """Enclose lowered scalar expressions (:class:`Iv`) over intervals or balls for
+    their symbols.
 
     With ``clamp=True`` a sub-expression bounded by a hypothesis is intersected
     with that bound (valid at every point where the hypotheses hold).
@@ -455,7 +608,7 @@ class Evaluator:
     def __init__(
         self,
         problem: Problem | None,
-        env: Mapping[sp.Symbol, arb],
+        env: Mapping[sp.Symbol, Any],
         *,
         clamp: bool = True,
         norms: Mapping[sp.Symbol, sp.Matrix] | None = None,
@@ -466,9 +619,9 @@ class Evaluator:
         self.norms = dict(problem.placeholders) if problem is not None else {}
         if norms:
             self.norms.update(norms)
-        self.memo: dict[sp.Basic, arb] = {}
+        self.memo: dict[sp.Basic, Iv] = {}
 
-    def __call__(self, e: sp.Basic) -> arb:
+    def __call__(self, e: sp.Basic) -> Iv:
         try:
             return self.memo[e]
         except KeyError:
@@ -476,42 +629,57 @@ class Evaluator:
         v = self._eval(e)
         c = self.clamps.get(e)
         if c is not None:
-            v = self._clamp(v, c)
+            lo, hi, _, _ = self._clamped(v, c)
+            if lo <= hi:  # else the hypothesis fails on the whole box: keep v
+                v = Iv(lo, hi)
         self.memo[e] = v
         return v
 
-    def _clamp(self, v: arb, c: Clamp) -> arb:
-        lo, hi = v.lower(), v.upper()
-        if c.lo is not None:
-            b = self(c.lo).lower()
-            lo = lo.max(b)
-        if c.hi is not None:
-            b = self(c.hi).upper()
-            hi = hi.min(b)
-        if lo > hi:  # the hypothesis fails on the whole box: keep the plain enclosure
-            return v
-        return _ball_from(lo, hi)
+    def _clamped(self, v: Iv, c: Clamp):
+        lo, hi = v.lo, v.hi
+        lo_sym = hi_sym = None
+        if c.lo is not None and not c.lo.free_symbols:
+            b = self(c.lo)
+            if lo <= b.hi:
+                lo, lo_sym = b.lo, c.lo
+        if c.hi is not None and not c.hi.free_symbols:
+            b = self(c.hi)
+            if hi >= b.lo:
+                hi, hi_sym = b.hi, c.hi
+        return lo, hi, lo_sym, hi_sym
+
+    def bounds(self, e: sp.Basic) -> tuple[arb, arb, sp.Expr | None, sp.Expr | None]:
+        """Exact lower and upper ends of the clamped range of ``e``, with the
+        hypothesis bound as exact symbolic end where it is active."""
+        v = self._eval(e)
+        c = self.clamps.get(e)
+        if c is None:
+            return v.lo, v.hi, None, None
+        lo, hi, lo_sym, hi_sym = self._clamped(v, c)
+        if not lo <= hi:
+            return v.lo, v.hi, None, None
+        return lo, hi, lo_sym, hi_sym
 
     def matrix(self, m: sp.Matrix) -> arb_mat:
-        return arb_mat(m.rows, m.cols, [self(e) for e in m])
+        return arb_mat(m.rows, m.cols, [self(e).ball() for e in m])
 
-    def _eval(self, e: sp.Basic) -> arb:
+    def _eval(self, e: sp.Basic) -> Iv:
         if e.is_Symbol:
             if e in self.env:
-                return self.env[e]
+                return Iv.of(self.env[e])
             if e in self.norms:
-                return spectral_norm_arb(self.matrix(self.norms[e]))
+                return Iv.of(spectral_norm_arb(self.matrix(self.norms[e])))
             raise KeyError(f"no value for {e}")
         if e.is_Integer:
-            return arb(int(e))
+            return Iv.of(arb(int(e)))
         if e.is_Rational:
-            return arb(fmpq(int(e.p), int(e.q)))
+            return Iv.of(arb(fmpq(int(e.p), int(e.q))))
         if e.is_Float:
             return self(sp.Rational(str(e)))
         if e is sp.E:
-            return arb(1).exp()
+            return Iv.of(arb(1).exp())
         if e is sp.pi:
-            return arb.pi()
+            return Iv.of(arb.pi())
         if e.is_Add:
             return reduce(lambda p, q: p + q, (self(a) for a in e.args))
         if e.is_Mul:
@@ -520,43 +688,44 @@ class Evaluator:
             return self._pow(e)
         f = e.func
         if f is sp.exp:
-            return self(e.args[0]).exp()
+            return self(e.args[0]).mono(arb.exp)
         if f is sp.log:
-            return self(e.args[0]).log()
+            v = self(e.args[0])
+            if not v.lo > 0:
+                return Iv.whole()
+            return v.mono(arb.log)
         if f is sp.Abs:
             return abs(self(e.args[0]))
         if f is sp.Max:
-            return reduce(arb.max, (self(a) for a in e.args))
+            return reduce(Iv.max, (self(a) for a in e.args))
         if f is sp.Min:
-            return reduce(arb.min, (self(a) for a in e.args))
+            return reduce(Iv.min, (self(a) for a in e.args))
         if f is sp.sign:
             v = self(e.args[0])
-            if v > 0:
-                return arb(1)
-            if v < 0:
-                return arb(-1)
-            return arb(0, 1)
+            if v.lo > 0:
+                return Iv.of(arb(1))
+            if v.hi < 0:
+                return Iv.of(arb(-1))
+            return Iv(arb(-1), arb(1))
         raise NotImplementedError(f"no ball evaluation for {type(e).__name__}: {e}")
 
-    def _pow(self, e: sp.Pow) -> arb:
+    def _pow(self, e: sp.Pow) -> Iv:
         base, ex = e.args
         b = self(base)
         if ex.is_Integer:
-            k = int(ex)
-            if k == 0:
-                return arb(1)
-            if k % 2 == 0:
-                p = (abs(b) ** abs(k)).nonnegative_part()
-            else:
-                p = b ** abs(k)
-            return p if k > 0 else 1 / p
-        if ex == sp.S.Half:
-            return b.sqrt()
-        if ex == -sp.S.Half:
-            return 1 / b.sqrt()
+            return _ipow(b, int(ex))
         if ex.is_Rational:
-            return b ** arb(fmpq(int(ex.p), int(ex.q)))
-        return (self(ex) * b.log()).exp()
+            if not b.lo >= 0:
+                return Iv.whole()
+            q = arb(fmpq(int(ex.p), int(ex.q)))
+            if ex > 0:
+                return b.mono(lambda a: a**q)
+            if not b.lo > 0:
+                return Iv.whole()
+            return b.mono(lambda a: a**q, increasing=False)
+        if not b.lo > 0:
+            return Iv.whole()
+        return (self(ex) * b.mono(arb.log)).mono(arb.exp)
 
 
 # --------------------------------------------------------------------------
@@ -591,6 +760,8 @@ class Reduction:
     strict: bool = False
     clamp: bool = False
     data: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: equal forms of each margin (tried by the interval test after the margin)
+    alternates: tuple[tuple[sp.Expr, ...], ...] = ()
 
     @cached_property
     def gradients(self) -> list[list[sp.Expr] | None]:
@@ -631,7 +802,8 @@ def reductions(problem: Problem) -> list[Reduction]:
     ]
     base = _base_symmetric_norm(problem, strict)
     if base is not None:
-        out.extend(_refine(problem, base))
+        out.extend(_refine(problem, base)[:-1])  # the base itself is 'direct'
+
     mv = _mean_value(problem, strict)
     if mv is not None:
         out.append(mv)
@@ -645,7 +817,7 @@ def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
     """``red`` followed by as many of minors / linear atoms / shift invariance as apply."""
     out = [red]
     cur = red
-    for step in (_minors, _atoms, _shift):
+    for step in (_atoms, _shift, _minors):
         nxt = step(problem, cur)
         if nxt is not None:
             cur = nxt
@@ -880,37 +1052,111 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
     (ph, P), = red.norms.items()
     g = red.margins[0]
     c = g + ph
-    if c.free_symbols or not P.is_square:
+    if c.free_symbols or not P.is_square or P.rows > 4:
         return None
     k = P.rows
-    if k > 4:
-        return None
     for i in range(k):
         for j in range(i + 1, k):
             if P[i, j] != P[j, i] and sp.simplify(P[i, j] - P[j, i]) != 0:
                 return None
-    margins = []
+    margins, alternates = [], []
     for sign in (-1, 1):
         Q = c * sp.eye(k) + sign * P
         for r in range(1, k + 1):
             for idx in itertools.combinations(range(k), r):
-                margins.append(Q.extract(list(idx), list(idx)).det(method="berkowitz"))
+                raw = Q.extract(list(idx), list(idx)).det(method="berkowitz")
+                small = _simplify_exp_rational(raw) if sp.count_ops(raw) < 300 else raw
+                if sp.count_ops(small) <= 200 and small != raw:
+                    margins.append(small)
+                    alternates.append((raw,))
+                else:
+                    margins.append(raw)
+                    alternates.append((small,) if small != raw else ())
     return Reduction(
         name=red.name + "+minors",
         steps=red.steps
         + (f"P symmetric (checked): ||P|| <= {c} iff every principal minor of {c}I -+ P is "
-           ">= 0",),
+           ">= 0 (Sylvester)",),
         stages=red.stages,
         margins=tuple(margins),
         inner=red.inner,
         strict=red.strict,
+        alternates=tuple(alternates),
     )
 
 
+def _simplify_exp_rational(e: sp.Expr) -> sp.Expr:
+    """Cancel ``e`` as a rational function of its ``exp`` atoms (exact algebra)."""
+    exps = sorted(e.atoms(sp.exp), key=sp.default_sort_key)
+    if not exps:
+        return sp.cancel(e) if e.is_rational_function() else e
+    Ys = [sp.Symbol(f"E_{i}", positive=True) for i in range(len(exps))]
+    h = e.xreplace(dict(zip(exps, Ys, strict=True)))
+    if not h.is_rational_function(*Ys) or h.free_symbols - set(Ys):
+        return e
+    h = sp.cancel(sp.together(h))
+    return h.xreplace(dict(zip(Ys, exps, strict=True)))
+
+
+def _map_exprs(red: Reduction, fn) -> tuple[tuple, dict] | None:
+    """Apply ``fn`` to every margin and every entry of the norm matrices."""
+    margins = []
+    for g in red.margins:
+        h = fn(g)
+        if h is None:
+            return None
+        margins.append(h)
+    norms = {}
+    for ph, P in red.norms.items():
+        ents = []
+        for e in P:
+            h = fn(e)
+            if h is None:
+                return None
+            ents.append(h)
+        norms[ph] = sp.Matrix(P.rows, P.cols, ents)
+    return tuple(margins), norms
+
+
+def _linear_in(arg: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol]) -> sp.Expr | None:
+    """``arg`` written as ``sum c_i forms_i`` (rational ``c_i``) in ``z``, or ``None``."""
+    arg = sp.expand(arg)
+    out = sp.S.Zero
+    rest = arg
+    for f, zi in zip(forms, z, strict=True):
+        f = sp.expand(f)
+        lead = sp.Add.make_args(f)[0]
+        c = sp.Poly(arg, *sorted(f.free_symbols, key=sp.default_sort_key)).coeff_monomial(
+            lead) if lead.free_symbols else 0
+        c = sp.sympify(c)
+        if c.free_symbols or not c.is_Rational:
+            return None
+        if c != 0:
+            lc = lead.as_coeff_Mul()[0]
+            c = c / lc
+            rest = sp.expand(rest - c * f)
+            out += c * zi
+    return out if rest == 0 else None
+
+
+def _subst_forms(e: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol], gone: set) -> sp.Expr | None:
+    """``e`` with every linear form ``forms_i`` (also inside ``exp`` arguments) replaced by
+    ``z_i``; ``None`` if some symbol of ``gone`` remains."""
+    rep = {}
+    for a in e.atoms(sp.exp):
+        if a.args[0].free_symbols & gone:
+            lin = _linear_in(a.args[0], forms, z)
+            if lin is None:
+                return None
+            rep[a] = sp.exp(lin)
+    h = e.xreplace(rep).xreplace(dict(zip(forms, z, strict=True)))
+    return None if h.free_symbols & gone else h
+
+
 def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
-    """Margins in the box variables that depend on ``(M, v)`` only through ``z = M v``
-    become margins in ``z`` (range: the enclosure of ``M v`` over the box)."""
-    if red.inner or red.norms:
+    """Expressions in the box variables that depend on ``(M, v)`` only through ``z = M v``
+    become expressions in ``z`` (range: the enclosure of ``M v`` over the box)."""
+    if red.inner:
         return None
     for vname in ("x", "y", "b"):
         if vname not in problem.matrices:
@@ -918,18 +1164,19 @@ def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
         vec = list(problem.matrices[vname])
         for name, M, forms in _linear_forms(problem, vec):
             z = [_real(f"z{i + 1}") for i in range(M.rows)]
-            rep = dict(zip(forms, z, strict=True))
-            new = [g.xreplace(rep) for g in red.margins]
             gone = set(vec) | set(M)
-            if any(gone & g.free_symbols for g in new):
+            mapped = _map_exprs(red, lambda e, f=forms, z=z, g=gone: _subst_forms(e, f, z, g))
+            if mapped is None:
                 continue
+            margins, norms = mapped
             return Reduction(
                 name=red.name + "+atoms",
-                steps=red.steps + (f"the margins depend on {name}, {vname} only through "
+                steps=red.steps + (f"the claim depends on {name}, {vname} only through "
                                    f"z = {name} {vname}",),
                 stages=red.stages + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(M.rows)),
-                margins=tuple(new),
+                margins=margins,
                 inner=tuple(z),
+                norms=norms,
                 strict=red.strict,
             )
     return None
@@ -939,7 +1186,7 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
     """An exact invariance ``g(z + tau 1) = g(z)`` (checked by exact rational-function
     algebra in ``exp(z_i)``) reduces ``z`` to ``delta_i = z_i - z_k``."""
     z = list(red.inner)
-    if len(z) < 2 or red.norms:
+    if len(z) < 2:
         return None
     zs = {s.symbol: s for s in red.stages}
     if any(v not in zs or zs[v].kind != "expr" for v in z):
@@ -948,35 +1195,41 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
     X = sp.Symbol("X_shift", positive=True)
     Y = [sp.Symbol(f"Y{i + 1}", positive=True) for i in range(k - 1)]
     delta = [_real(f"delta{i + 1}") for i in range(k - 1)]
-    new = []
-    for g in red.margins:
-        exps = g.atoms(sp.exp)
+
+    def reduce_one(g: sp.Expr) -> sp.Expr | None:
         rep = {}
-        for e in exps:
+        for e in g.atoms(sp.exp):
             arg = sp.expand(e.args[0])
             coeffs = [arg.coeff(v) for v in z]
             rest = sp.expand(arg - sum(c * v for c, v in zip(coeffs, z, strict=True)))
             if rest != 0 or any(c.free_symbols or not c.is_Rational for c in coeffs):
                 return None
-            total = sum(coeffs)
-            rep[e] = X**total * sp.Mul(*[Y[i] ** coeffs[i] for i in range(k - 1)])
+            rep[e] = X ** sum(coeffs) * sp.Mul(*[Y[i] ** coeffs[i] for i in range(k - 1)])
         h = g.xreplace(rep)
         if set(z) & h.free_symbols:
             return None
-        h = sp.cancel(sp.together(h))
-        if X in h.free_symbols:
+        if not h.is_rational_function(X, *Y):
             return None
-        new.append(h.xreplace({Y[i]: sp.exp(delta[i]) for i in range(k - 1)}))
+        if X in sp.cancel(sp.together(h)).free_symbols:
+            return None
+        # invariant: the value at z_k = 0, in the original (unexpanded) form
+        return g.xreplace({**{z[i]: delta[i] for i in range(k - 1)}, z[-1]: sp.S.Zero})
+
+    mapped = _map_exprs(red, reduce_one)
+    if mapped is None:
+        return None
+    margins, norms = mapped
     stages = list(red.stages)
     for i in range(k - 1):
         stages.append(Stage(delta[i], "expr", (zs[z[i]].exprs[0] - zs[z[-1]].exprs[0],)))
     return Reduction(
         name=red.name + "+shift",
-        steps=red.steps + ("exact invariance under z -> z + tau 1 (softmax, G7): "
-                           "delta_i = z_i - z_k",),
+        steps=red.steps + ("exact invariance under z -> z + tau 1 (softmax, G7), checked by "
+                           "rational-function algebra: delta_i = z_i - z_k",),
         stages=tuple(stages),
-        margins=tuple(new),
+        margins=margins,
         inner=tuple(delta),
+        norms=norms,
         strict=red.strict,
     )
 
@@ -994,7 +1247,7 @@ class InnerInterval:
     lo_sym: sp.Expr | None = None
     hi_sym: sp.Expr | None = None
 
-    def ball(self) -> arb:
+    def ball(self) -> Iv:
         return interval_ball(self.lo, self.hi)
 
     def to_json(self) -> list[str | None]:
@@ -1013,46 +1266,34 @@ def stage_ranges(
     problem: Problem, red: Reduction, env: Mapping[sp.Symbol, arb]
 ) -> tuple[dict[sp.Symbol, arb], list[InnerInterval] | None]:
     """Evaluate the stages over ``env`` (the box): the extended environment and the
-    exact ranges of the inner variables (``None`` if some range is not finite)."""
+    exact ranges of the inner variables (``None`` if some range is not finite).
+
+    A range clamped by a hypothesis ``E >= c`` (active on the box) has the exact
+    lower end ``c``; the hull of two ranges with the same exact end keeps it.
+    """
     env = dict(env)
-    exact: dict[sp.Symbol, tuple[sp.Expr | None, sp.Expr | None]] = {}
+    ends: dict[sp.Symbol, tuple[arb, arb, sp.Expr | None, sp.Expr | None]] = {}
     for st in red.stages:
         ev = Evaluator(problem, env, clamp=True)
         if st.kind == "expr":
-            e = st.exprs[0]
-            v = ev(e)
-            exact[st.symbol] = _exact_ends(problem, e, v)
+            ends[st.symbol] = ev.bounds(st.exprs[0])
         else:
-            a, b = (ev(x) for x in st.exprs)
-            v = a.union(b)
-            ea = exact.get(st.exprs[0], (None, None)) if st.exprs[0].is_Symbol else (None, None)
-            eb = exact.get(st.exprs[1], (None, None)) if st.exprs[1].is_Symbol else (None, None)
-            lo_sym = ea[0] if (ea[0] is not None and (eb[0] is not None and ea[0] == eb[0])) else None
-            hi_sym = ea[1] if (ea[1] is not None and (eb[1] is not None and ea[1] == eb[1])) else None
-            if st.exprs[1].is_Number:
-                # hull with an exact number: endpoint exact when it is that number
-                pass
-            exact[st.symbol] = (lo_sym, hi_sym)
-        env[st.symbol] = v
+            parts = [ends[e] if e in ends else (ev(e).lo, ev(e).hi, None, None) for e in st.exprs]
+            (la, ha, sla, sha), (lb, hb, slb, shb) = parts
+            lo, hi = la.min(lb), ha.max(hb)
+            lo_sym = sla if (sla is not None and sla == slb) else None
+            hi_sym = sha if (sha is not None and sha == shb) else None
+            ends[st.symbol] = (lo, hi, lo_sym, hi_sym)
+        lo, hi = ends[st.symbol][:2]
+        env[st.symbol] = Iv(lo, hi)
     ranges = []
     for s in red.inner:
-        b = arb_bounds(env[s])
-        if b is None:
+        lo, hi, lo_sym, hi_sym = ends[s]
+        blo, bhi = _exact_point(lo), _exact_point(hi)
+        if blo is None or bhi is None:
             return env, None
-        lo_sym, hi_sym = exact.get(s, (None, None))
-        ranges.append(InnerInterval(b[0], b[1], lo_sym, hi_sym))
+        ranges.append(InnerInterval(blo, bhi, lo_sym, hi_sym))
     return env, ranges
-
-
-def _exact_ends(problem: Problem, e: sp.Expr, v: arb) -> tuple[sp.Expr | None, sp.Expr | None]:
-    """Exact endpoints of a clamped enclosure: the hypothesis bound when it is active."""
-    c = problem.clamps.get(e)
-    if c is None:
-        return None, None
-    ev = Evaluator(problem, {}, clamp=False)
-    lo = c.lo if (c.lo is not None and not c.lo.free_symbols and v.lower() == ev(c.lo).lower()) else None
-    hi = c.hi if (c.hi is not None and not c.hi.free_symbols and v.upper() == ev(c.hi).upper()) else None
-    return lo, hi
 
 
 def _inner_env(env, red: Reduction, box: Sequence[InnerInterval]) -> dict:
@@ -1062,15 +1303,21 @@ def _inner_env(env, red: Reduction, box: Sequence[InnerInterval]) -> dict:
     return out
 
 
-def _ok(m: arb, strict: bool) -> bool:
+def _ok(m: Iv, strict: bool) -> bool:
     return bool(m > 0) if strict else bool(m >= 0)
 
 
 def _test_interval(problem, red, k, env, box, record):
     ev = Evaluator(problem, env, clamp=red.clamp, norms=red.norms)
-    m = ev(red.margins[k])
-    record["enclosure"] = m.str(5, radius=True)
-    return _ok(m, red.strict)
+    forms = (red.margins[k],) + (red.alternates[k] if red.alternates else ())
+    for j, g in enumerate(forms):
+        m = ev(g)
+        record["enclosure"] = m.str(5, radius=True)
+        if _ok(m, red.strict):
+            if j:
+                record["form"] = j
+            return True
+    return False
 
 
 def _test_centred(problem, red, k, env, box, record):
@@ -1082,8 +1329,8 @@ def _test_centred(problem, red, k, env, box, record):
     ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
     m = ev_c(red.margins[k])
     for gi, s, iv in zip(grad, red.inner, box, strict=True):
-        half = q_arb((iv.hi - iv.lo) / 2)
-        m = m + ev_b(gi) * arb(0, 1) * half
+        half = q_arb((iv.hi - iv.lo) / 2).upper()
+        m = m + ev_b(gi) * Iv(-half, half)
     record["enclosure"] = m.str(5, radius=True)
     return _ok(m, red.strict)
 
@@ -1170,7 +1417,7 @@ def _test_second_order(problem, red, k, env, box, record):
     ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
     H = [[ev_b(h) for h in row] for row in hess]
     for i, row in enumerate(H):
-        off = sum((abs(h) for j, h in enumerate(row) if j != i), arb(0))
+        off = sum((abs(h) for j, h in enumerate(row) if j != i), Iv.of(arb(0)))
         if not (row[i] - off >= 0):
             return False
     for p in _critical_candidates(g, red.inner, box):

@@ -173,13 +173,19 @@ class Objective:
         Z[1 + K + idx, idx] = zm
         vals, res, env = self.values(Z)
         step = zp - zm
-        grad = np.where(step > 0, (vals[1 : K + 1] - vals[K + 1 :]) / np.where(step > 0, step, 1), 0)
+        grad = np.where(
+            step > 0, (vals[1 : K + 1] - vals[K + 1 :]) / np.where(step > 0, step, 1), 0
+        )
         grad = np.where(np.isfinite(grad), grad, 0.0)
         return float(vals[0]), grad, res, env
 
 
-_BLAS_SET = ("openblas_set_num_threads", "openblas_set_num_threads64_",
-             "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
+_BLAS_SET = (
+    "openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "scipy_openblas_set_num_threads64_",
+)
 
 
 def _openblas_controls() -> list[tuple[Any, Any]]:
@@ -256,12 +262,14 @@ def optimise(
         queue.extend(Z[np.argsort(vals)[:16]])
     deadline = t0 + budget_seconds
     with single_threaded_blas():
-        return _multistart(statement, sampler, obj, queue, rng, t0, deadline, maxiter,
-                           confirm, stop_at_violation)
+        return _multistart(
+            statement, sampler, obj, queue, rng, t0, deadline, maxiter, confirm, stop_at_violation
+        )
 
 
-def _multistart(statement, sampler, obj, queue, rng, t0, deadline, maxiter, confirm,
-                stop_at_violation) -> OptimiseResult:
+def _multistart(
+    statement, sampler, obj, queue, rng, t0, deadline, maxiter, confirm, stop_at_violation
+) -> OptimiseResult:
     best: Candidate | None = None
     violation: Candidate | None = None
     rejected: list[Candidate] = []
@@ -291,30 +299,10 @@ def _multistart(statement, sampler, obj, queue, rng, t0, deadline, maxiter, conf
         n_starts += 1
         bounds = obj.bounds(z0)
         z0 = _clip(z0, bounds)
-        state: dict[str, Any] = {}
-
-        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-            v, g, res, _ = obj.value_and_grad(z, bounds)
-            if stop_at_violation and bool(res.violation[0]):
-                state["hit"] = z.copy()
-                raise _Found
-            if time.perf_counter() > deadline:
-                state["late"] = z.copy()
-                raise _Found
-            state["last"] = z.copy()
-            return v, g
-
-        try:
-            out = minimize(
-                fun, z0, jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-15, "maxcor": 30},
-            )
-            zend = out.x
-        except _Found:
-            zend = state.get("hit", state.get("late"))
+        zend, last, hit = _local_run(obj, z0, bounds, deadline, maxiter, stop_at_violation)
         cand = consider(zend)
-        if cand is None and "last" in state and "hit" not in state:
-            consider(state["last"])
+        if cand is None and last is not None and not hit:
+            consider(last)
         if cand is not None:
             if confirm is None:
                 violation = cand
@@ -334,6 +322,43 @@ def _multistart(statement, sampler, obj, queue, rng, t0, deadline, maxiter, conf
         seconds=time.perf_counter() - t0,
         rejected=rejected,
     )
+
+
+def _local_run(
+    obj: Objective,
+    z0: np.ndarray,
+    bounds: list[tuple[float | None, float | None]],
+    deadline: float,
+    maxiter: int,
+    stop_at_violation: bool,
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """One L-BFGS-B run: ``(end point, last accepted point, stopped at a violation)``."""
+    state: dict[str, Any] = {}
+
+    def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g, res, _ = obj.value_and_grad(z, bounds)
+        if stop_at_violation and bool(res.violation[0]):
+            state["hit"] = z.copy()
+            raise _Found
+        if time.perf_counter() > deadline:
+            state["late"] = z.copy()
+            raise _Found
+        state["last"] = z.copy()
+        return v, g
+
+    try:
+        out = minimize(
+            fun,
+            z0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-15, "maxcor": 30},
+        )
+        zend = out.x
+    except _Found:
+        zend = state.get("hit", state.get("late"))
+    return zend, state.get("last"), "hit" in state
 
 
 def _clip(z: np.ndarray, bounds: list[tuple[float | None, float | None]]) -> np.ndarray:

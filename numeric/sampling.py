@@ -27,7 +27,6 @@ parameters (``beta = exp(-R**2)``, E3).
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,8 +89,13 @@ def _parse_param_expr(text: str, names: set[str]) -> sp.Expr:
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BinOp):
             a, b = conv(node.left), conv(node.right)
-            ops = {ast.Add: sp.Add, ast.Sub: lambda p, q: p - q, ast.Mult: sp.Mul,
-                   ast.Div: lambda p, q: p / q, ast.Pow: sp.Pow}
+            ops = {
+                ast.Add: sp.Add,
+                ast.Sub: lambda p, q: p - q,
+                ast.Mult: sp.Mul,
+                ast.Div: lambda p, q: p / q,
+                ast.Pow: sp.Pow,
+            }
             for k, f in ops.items():
                 if isinstance(node.op, k):
                     return f(a, b)
@@ -225,11 +229,6 @@ def _upper(rel: Relation) -> tuple[sp.Basic, sp.Basic, bool] | None:
     return rel.lhs, rel.rhs, rel.op == "<"
 
 
-def _is_bound(e: sp.Basic) -> bool:
-    """A bound: no model variable in it (numbers, parameters, n, d)."""
-    return not _vars_in(e)
-
-
 @dataclass
 class Element:
     """One variable's sampling plan (see the module docstring).
@@ -317,13 +316,11 @@ class Sampler:
         self.param_ranges = [k for k, v in self.params.items() if isinstance(v, tuple)]
         self.param_exprs = [k for k, v in self.params.items() if isinstance(v, sp.Basic)]
         self._param_order = self._order_param_exprs()
-        self.param_only_hyps = [
-            Evaluator(h.rhs - h.lhs) if h.op != "==" else None
+        n, d = self.sizes["n"], self.sizes["d"]
+        self.param_only = [
+            (h.op, Evaluator(model.at_size(h.rhs - h.lhs, n, d)))
             for h in statement.hypotheses
-            if not _vars_in(h.lhs) and not _vars_in(h.rhs)
-        ]
-        self._param_only_ops = [
-            h.op for h in statement.hypotheses if not _vars_in(h.lhs) and not _vars_in(h.rhs)
+            if h.op != "==" and not _vars_in(h.lhs) and not _vars_in(h.rhs)
         ]
         self.elements = self._plan()
         self.offsets: list[int] = []
@@ -449,8 +446,14 @@ class Sampler:
 
     @staticmethod
     def _centred(arg: sp.Basic) -> tuple[str, sp.Basic] | None:
-        """``E - v`` (or ``v - E``) with ``v`` a vector variable not in ``E``."""
-        e = model.unfold_all(arg)
+        """``E - v`` (or ``v - E``) with ``v`` a vector variable not in ``E``
+        (named functions unfolded one level at a time, so ``c(x)`` gives ``f(x) - b``
+        and ``f`` stays a max-shifted softmax)."""
+        e = arg
+        for _ in range(3):
+            if isinstance(e, MatAdd):
+                break
+            e = model.unfold(e)
         if not isinstance(e, MatAdd):
             return None
         for term in e.args:
@@ -520,8 +523,9 @@ class Sampler:
         if el.var == "t":
             if el.kind == "interval" and (el.lo or el.hi):
                 lo, hi = el.interval(env, B)
-                lo_f, hi_f = np.where(np.isfinite(lo), lo, hi - 1.0), np.where(
-                    np.isfinite(hi), hi, lo + 1.0
+                lo_f, hi_f = (
+                    np.where(np.isfinite(lo), lo, hi - 1.0),
+                    np.where(np.isfinite(hi), hi, lo + 1.0),
                 )
                 both = np.isfinite(lo) & np.isfinite(hi)
                 zero_in = (lo <= 0) & (hi >= 0)
@@ -568,11 +572,16 @@ class Sampler:
     def draw(self, B: int, rng: np.random.Generator) -> np.ndarray:
         """Random latents, mixing typical and extreme scales."""
         Z = np.zeros((B, self.K))
-        for i, name in enumerate(self.param_ranges):
-            lo, hi = self.params[name]
-            u = rng.uniform(lo, hi, size=B)
-            pick = rng.uniform(size=B)
-            Z[:, i] = np.where(pick < 0.15, lo, np.where(pick < 0.3, hi, u))
+        todo = np.ones(B, dtype=bool)
+        for _ in range(20):  # ranged parameters: redraw rows failing e.g. R >= 4
+            for i, name in enumerate(self.param_ranges):
+                lo, hi = self.params[name]
+                u = rng.uniform(lo, hi, size=B)
+                pick = rng.uniform(size=B)
+                Z[todo, i] = np.where(pick < 0.15, lo, np.where(pick < 0.3, hi, u))[todo]
+            todo &= ~self._params_ok(Z)
+            if not self.param_ranges or not todo.any():
+                break
         env = self.params_env(Z)
         for el in self.elements:
             i, sl = self.slices(el)
@@ -581,6 +590,18 @@ class Sampler:
                 Z[:, sl] = dirs.reshape(B, -1)
             env[el.var] = self._build(el, Z, env)
         return Z
+
+    def _params_ok(self, Z: np.ndarray) -> np.ndarray:
+        """Rows whose parameters satisfy the hypotheses on parameters alone."""
+        ok = np.ones(len(Z), dtype=bool)
+        if not self.param_only:
+            return ok
+        env = self.params_env(Z)
+        with np.errstate(all="ignore"):
+            for op, margin in self.param_only:
+                m = np.broadcast_to(margin(env), (len(Z),))
+                ok &= (m > 0) if op == "<" else (m >= 0)
+        return ok
 
     def _draw_element(
         self, el: Element, B: int, rng: np.random.Generator, env: dict[str, Any]
@@ -612,6 +633,13 @@ class Sampler:
             r = el.rad(env, B)
             ref = np.where(ref > 0, ref, 1.0 if r is None else np.where(r > 0, r, 1.0))
             s = ref * 10.0 ** rng.uniform(-8, 0.3, size=B)
+            if r is not None:
+                # point the offset inwards (<base, delta> <= 0): projecting base + delta
+                # back onto the ball would otherwise collapse a small outward delta
+                # to a few ulps, where float64 ratios are meaningless
+                axes = tuple(range(1, base.ndim))
+                inward = np.sum(base * dirs, axis=axes) <= 0
+                dirs = dirs * _bshape(np.where(inward, 1.0, -1.0), base.ndim)
         return s, dirs
 
     # -- repair and filtering -------------------------------------------------
@@ -738,7 +766,3 @@ def stack_instances(instances: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Instances stacked into a batched env."""
     keys = instances[0].keys()
     return {k: np.stack([np.asarray(inst[k], dtype=float) for inst in instances]) for k in keys}
-
-
-def _finite(x: float) -> bool:
-    return math.isfinite(x)

@@ -90,12 +90,13 @@ class CheckResult(SearchResult):
     def summary(self) -> str:
         """One line saying exactly what was shown."""
         if self.verdict == "proved":
-            return f"proved {self.proof}"
+            return self.proof
         if self.verdict == "violated":
-            return (
+            text = (
                 f"VIOLATED: confirmed counterexample after {self.instances} instances "
                 f"({self.method}); {self.confirmation.reason}"
             )
+            return text + (f"; {self.proof}" if self.proof else "")
         what = (
             f"max relative difference {self.worst_ratio * IDENTITY_RTOL:.3e} "
             f"(tolerance {IDENTITY_RTOL:g})"
@@ -151,39 +152,45 @@ class _Tracker:
         self.rejected = 0
         self.violation: Candidate | None = None
         self._seen: dict[bytes, Any] = {}
-        self.top: list[tuple[float, dict[str, Any]]] = []
+        self.top: list[tuple[float, dict[str, Any], bool]] = []
+        self.artefacts = 0
+
+    #: worst cases kept, keyed by their ball-arithmetic ratio
+    TOP = 8
+    #: rows of one batch considered for the worst-case list
+    PER_BATCH = 8
 
     def observe(self, env: Mapping[str, Any], scores: np.ndarray) -> None:
+        """Track the float64 maximum, and the worst cases re-evaluated in Arb ball
+        arithmetic (float64 cases the balls contradict are counted as artefacts)."""
         if not len(scores):
             return
         i = int(np.argmax(scores))
         if scores[i] > self.worst:
             self.worst = float(scores[i])
             self.worst_instance = instance_at(env, i)
-        floor = self.top[-1][0] if len(self.top) >= self.TOP else -np.inf
-        for j in np.argsort(-scores)[: self.TOP]:
-            if not scores[j] > floor:
+        for j in np.argsort(-scores)[: self.PER_BATCH]:
+            sc = float(scores[j])
+            if not np.isfinite(sc):
                 break
-            self.top.append((float(scores[j]), instance_at(env, int(j))))
-        self.top.sort(key=lambda p: -p[0])
-        del self.top[self.TOP :]
+            if len(self.top) >= self.TOP and sc <= self.top[-1][0] * (1 - 1e-6):
+                break
+            inst = instance_at(env, int(j))
+            r = rigorous_ratio(self.statement, inst)
+            if r is not None and abs(r - sc) > 1e-6 * max(1.0, abs(r)):
+                self.artefacts += 1
+            self.top.append((sc if r is None else r, inst, r is not None))
+            self.top.sort(key=lambda p: -p[0])
+            del self.top[self.TOP :]
 
-    TOP = 6
-
-    def rigorous_worst(self) -> tuple[float, dict[str, Any] | None, int]:
-        """The best of the top float64 cases re-evaluated in Arb ball arithmetic:
-        ``(ratio midpoint, instance, artefacts)``; float64 cases whose ball ratio
-        differs by more than 1e-6 (relative) are counted as artefacts."""
-        best, inst, artefacts = -np.inf, None, 0
-        for sc, cand in self.top:
-            r = rigorous_ratio(self.statement, cand)
-            if r is None:
-                continue
-            if abs(r - sc) > 1e-6 * max(1.0, abs(r)):
-                artefacts += 1
-            if r > best:
-                best, inst = r, cand
-        return best, inst, artefacts
+    def rigorous_worst(self) -> tuple[float, dict[str, Any] | None, bool, int]:
+        """``(ratio, instance, by_balls, artefacts)``: the worst case (by ball
+        arithmetic where it could be evaluated, else float64) and how many float64
+        cases the balls contradicted."""
+        if not self.top:
+            return -np.inf, None, False, self.artefacts
+        r, inst, by_balls = self.top[0]
+        return r, inst, by_balls, self.artefacts
 
     def try_confirm(self, instance: Mapping[str, Any], sc: float) -> Candidate:
         """Confirm one candidate (cached per exact instance)."""
@@ -229,9 +236,7 @@ def rigorous_ratio(statement: Statement, instance: Mapping[str, Any]) -> float |
         return None
 
 
-def _result(
-    statement: Statement, tr: _Tracker, n: int, t0: float, method: str
-) -> SearchResult:
+def _result(statement: Statement, tr: _Tracker, n: int, t0: float, method: str) -> SearchResult:
     v = tr.violation
     out = SearchResult(
         statement_id=statement.id,
@@ -256,10 +261,11 @@ def _set_worst(out: SearchResult, tr: _Tracker) -> None:
     out.worst_ratio, out.worst_witness = tr.worst, tr.worst_instance
     if tr.statement.claim.op == "==":
         return
-    r, inst, artefacts = tr.rigorous_worst()
+    r, inst, by_balls, artefacts = tr.rigorous_worst()
+    out.artefacts = artefacts
     if inst is not None:
         out.worst_ratio, out.worst_witness = r, inst
-        out.worst_by, out.artefacts = "ball arithmetic", artefacts
+        out.worst_by = "ball arithmetic" if by_balls else "float64"
 
 
 # --------------------------------------------------------------------------
@@ -322,7 +328,8 @@ def hypothesis_search(
     _tracker: _Tracker | None = None,
     _progress: Progress | None = None,
 ) -> SearchResult:
-    """Hypothesis property search with ``target(score)``; stops at the first
+    """Hypothesis property search with ``target(ratio)`` (the ratio in ball
+    arithmetic for inequalities, the float64 score for identities); stops at the first
     confirmed violation, which Hypothesis then shrinks for at most
     ``shrink_seconds`` (every shrink step is re-confirmed, so the reported
     witness, the last confirmed one, is always a confirmed violation)."""
@@ -334,6 +341,7 @@ def hypothesis_search(
     sampler = sampler_for(statement, sizes)
     count = [0]
     last: list[Candidate] = []
+    inequality = statement.claim.op != "=="
 
     @seed(rng_seed)
     @settings(
@@ -357,7 +365,10 @@ def hypothesis_search(
         count[0] += 1
         tr.observe(env, sc)
         if np.isfinite(sc[0]):
-            hyp_target(float(min(sc[0], 1e300)), label="score")
+            # target the ball-arithmetic ratio, so Hypothesis does not climb
+            # towards float64 cancellation artefacts
+            r = rigorous_ratio(statement, instance_at(env, 0)) if inequality else None
+            hyp_target(float(min(sc[0] if r is None else r, 1e300)), label="score")
         if _progress:
             _progress.update("hypothesis", count[0], tr.worst)
         if bool(res.violation[0]):
@@ -381,29 +392,25 @@ def hypothesis_search(
 # The combined driver
 # --------------------------------------------------------------------------
 def _try_prove(statement: Statement, sizes: Mapping[str, int]) -> tuple[bool, str]:
-    """Ask the symbolic prover about an identity: (proved, what was shown)."""
+    """Ask the symbolic prover about an identity, for symbolic ``n, d`` first, then
+    at the explicit sizes: ``(proved, what the prover said)``."""
     try:
         from derivations.identities import prove_identity
     except ImportError:
         return False, "symbolic prover not available"
     lhs, rhs = statement.claim.lhs, statement.claim.rhs
     notes = []
-    for level in ("symbolic", (sizes["n"], sizes["d"])):
+    for level in ("symbolic", ("explicit", int(sizes["n"]), int(sizes["d"]))):
         try:
             out = prove_identity(lhs, rhs, level)
-        except Exception as exc:  # the prover's failure is reported, never fatal
-            notes.append(f"prover failed at level {level}: {exc}")
+        except (ValueError, TypeError, NotImplementedError) as exc:
+            notes.append(f"prover: {exc}")
             continue
-        ok = getattr(out, "proved", out)
-        if ok is True:
-            where = (
-                "for symbolic n, d"
-                if level == "symbolic"
-                else f"at n={sizes['n']}, d={sizes['d']}"
-            )
-            detail = getattr(out, "message", "") or getattr(out, "method", "")
-            return True, f"{where} by the symbolic prover" + (f" ({detail})" if detail else "")
-        notes.append(f"not proved at level {level}")
+        if out.proved:
+            return True, out.summary()
+        notes.append(f"prover: {out.summary()}")
+        if out.status == "refuted":
+            break
     return False, "; ".join(notes)
 
 
@@ -415,11 +422,13 @@ def check(
     progress: bool | None = None,
     confirm: Confirm | None = confirm_instance,
     prove: bool = True,
-    shares: tuple[float, float, float] = (0.15, 0.55, 0.30),
+    shares: tuple[float, float, float] = (0.1, 0.7, 0.2),
+    screen_cap: float = 0.3,
 ) -> CheckResult:
     """Check ``statement`` within ``budget_seconds``: prover (identities), random
     screening, adversarial optimiser, Hypothesis; stop at the first confirmed
-    violation.  ``shares`` split the budget between the three searches."""
+    violation.  ``shares`` split the budget between the three searches (the
+    screening share is capped at ``screen_cap`` seconds)."""
     t0 = time.perf_counter()
     sampler = sampler_for(statement, sizes)
     sz = dict(sampler.sizes)
@@ -441,8 +450,13 @@ def check(
     method = ""
     try:
         res, starts = screen_search(
-            statement, shares[0] * budget_seconds, rng, sz, confirm=confirm,
-            _tracker=tr, _progress=prog,
+            statement,
+            min(shares[0] * budget_seconds, screen_cap),
+            rng,
+            sz,
+            confirm=confirm,
+            _tracker=tr,
+            _progress=prog,
         )
         out.phases["screen"] = {"instances": res.instances, "seconds": res.seconds}
         total += res.instances
@@ -451,16 +465,22 @@ def check(
         if tr.violation is None and left > 0:
             opt_budget = left * shares[1] / (shares[1] + shares[2])
             ores = optimise(
-                statement, opt_budget, rng, sz, starts=starts,
+                statement,
+                opt_budget,
+                rng,
+                sz,
+                starts=starts,
                 stop_at_violation=True,
-                confirm=None if confirm is None else (
-                    lambda _st, inst: tr.try_confirm(inst, np.nan).confirmation
-                ),
+                confirm=None
+                if confirm is None
+                else (lambda _st, inst: tr.try_confirm(inst, np.nan).confirmation),
             )
             if ores.best is not None:
                 tr.observe(_env_of(ores.best.instance), np.array([ores.best.score]))
             out.phases["optimise"] = {
-                "instances": ores.evaluations, "seconds": ores.seconds, "starts": ores.starts,
+                "instances": ores.evaluations,
+                "seconds": ores.seconds,
+                "starts": ores.starts,
             }
             total += ores.evaluations
             method = ores.method
@@ -468,8 +488,13 @@ def check(
         left = budget_seconds - (time.perf_counter() - t0)
         if tr.violation is None and left > 0:
             hres = hypothesis_search(
-                statement, left, rng_seed=rng_seed, sizes=sz, confirm=confirm,
-                _tracker=tr, _progress=prog,
+                statement,
+                left,
+                rng_seed=rng_seed,
+                sizes=sz,
+                confirm=confirm,
+                _tracker=tr,
+                _progress=prog,
             )
             out.phases["hypothesis"] = {"instances": hres.instances, "seconds": hres.seconds}
             total += hres.instances

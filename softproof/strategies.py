@@ -80,9 +80,7 @@ def documents(n: int, d: int, R: float) -> st.SearchStrategy[np.ndarray]:
     ... def test(A):
     ...     assert np.linalg.norm(A, 2) <= 4.0
     """
-    return st.builds(
-        lambda s, G: _scaled(G, R * INSET * s, 2), _FRACTION, _direction((n, d))
-    )
+    return st.builds(lambda s, G: _scaled(G, R * INSET * s, 2), _FRACTION, _direction((n, d)))
 
 
 def weights(d: int, R: float, ord: Any = 2) -> st.SearchStrategy[np.ndarray]:
@@ -129,10 +127,12 @@ def close_pairs(
         return A, At, x
 
     if vary == "x":
-        return st.builds(build_x, documents(n, d, R), weights(d, R), _relative_size(),
-                         _direction((d,)))
-    return st.builds(build_A, documents(n, d, R), weights(d, R), _relative_size(),
-                     _direction((n, d)))
+        return st.builds(
+            build_x, documents(n, d, R), weights(d, R), _relative_size(), _direction((d,))
+        )
+    return st.builds(
+        build_A, documents(n, d, R), weights(d, R), _relative_size(), _direction((n, d))
+    )
 
 
 def _shrink_into(base, delta, gap, r, R, ord):

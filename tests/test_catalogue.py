@@ -163,7 +163,8 @@ def test_get_suggests_close_ids():
 
 def test_p3_mutant_beta_is_documented():
     m = get("P3-m-beta1")
-    assert m.parameters["beta"] == 0.01 and "still true" in m.notes
+    assert m.parameters["beta"] == get("P3").parameters["beta"]
+    assert m.sizes["n"] == 2 and "still true" in m.notes
 
 
 lowering = pytest.importorskip("derivations.lowering")

@@ -63,10 +63,13 @@ def test_malformed_file_names_file_and_line(capsys, tmp_path):
 def test_hostile_file_exits_2_and_creates_nothing(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.toml"
-    evil.write_text(f'id = "evil"\nclaim = "__import__(\'os\').system(\'touch {marker}\')"\n')
+    evil.write_text(f"id = \"evil\"\nclaim = \"__import__('os').system('touch {marker}')\"\n")
     proc = subprocess.run(
         [sys.executable, "-m", "softproof", "check", str(evil), "--budget", "1"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stderr
     assert "evil.toml:2" in proc.stderr
@@ -96,3 +99,26 @@ def test_search_command_prints_worst_ratio(capsys):
     out = capsys.readouterr().out
     assert "worst ratio" in out and "worst witness" in out and "t = " in out
     assert main(["search", "E1-m-wide", "--budget", "5", "--method", "hypothesis"]) == 1
+
+
+def test_identity_is_proved_symbolically(capsys):
+    assert main(["check", "G5", "--budget", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "proved for symbolic n, d" in out and "searched" not in out
+
+
+def test_false_identity_is_refuted_with_a_confirmed_witness(capsys, tmp_path):
+    assert main(["check", "G5-m-sign", "--budget", "10", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATED" in out and "refuted" in out
+    assert (tmp_path / "witness-G5-m-sign.json").exists()
+
+
+def test_progress_line_goes_to_stderr(capsys):
+    from numeric.search import Progress
+
+    p = Progress("S1", 10.0, enabled=True)
+    p.update("screen", 2048, 0.75, force=True)
+    p.done()
+    err = capsys.readouterr().err
+    assert "[S1]" in err and "2048" in err and "0.75" in err

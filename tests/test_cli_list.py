@@ -48,7 +48,7 @@ def test_long_shows_hypotheses_and_claim(capsys):
     assert code == 0
     assert "assume  alpha(x) >= beta" in out
     assert "claim   abs(1/alpha(x) - 1/alpha(y)) <= beta**(-1)*abs(alpha(x) - alpha(y))" in out
-    assert "mutant of P3" in out and "beta = 0.01" in out
+    assert "mutant of P3" in out and "beta = exp(-R**2)" in out
 
 
 def test_json(capsys):

@@ -15,11 +15,31 @@ from numeric.optimise import confirm_instance
 from numeric.search import check, hypothesis_search, screen_search
 
 MUTANTS = [
-    "S1-m099", "S1-m0999", "E1-m-wide", "P1-m099", "P3-m-beta1",
-    "G5-m-sign", "G6-m-factor1", "E5-m-quarter",
+    "S1-m099",
+    "S1-m0999",
+    "E1-m-wide",
+    "P1-m099",
+    "P3-m-beta1",
+    "G5-m-sign",
+    "G6-m-factor1",
+    "E5-m-quarter",
 ]
 TRUE_ENTRIES = [
-    "S1", "S2", "E1", "E5", "P1", "P2", "P3", "P4", "Q1", "Q2", "Q3", "Q4", "T1", "T2", "T3",
+    "S1",
+    "S2",
+    "E1",
+    "E5",
+    "P1",
+    "P2",
+    "P3",
+    "P4",
+    "Q1",
+    "Q2",
+    "Q3",
+    "Q4",
+    "T1",
+    "T2",
+    "T3",
 ]
 
 

@@ -102,9 +102,9 @@ def test_failing_examples_shrink():
         settings=settings(max_examples=200, database=None),
     )
     assert 1.5 < inst["t"] <= 2.0
-    A, x, y = find(
-        close_pairs(3, 2, 4.0),
-        lambda p: np.linalg.norm(p[1]) > 1.0,
+    x = find(
+        weights(3, 4.0),
+        lambda v: np.linalg.norm(v) > 1.0,
         settings=settings(max_examples=200, database=None),
     )
     assert 1.0 < np.linalg.norm(x) <= 4.0

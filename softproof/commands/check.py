@@ -57,23 +57,37 @@ def format_instance(instance: dict[str, Any]) -> str:
         text = (
             repr(float(a))
             if a.ndim == 0
-            else np.array2string(a, precision=17, floatmode="unique", max_line_width=100,
-                                 threshold=10_000)
+            else np.array2string(
+                a, precision=17, floatmode="unique", max_line_width=100, threshold=10_000
+            )
         )
         lines.append(f"  {k} = " + text.replace("\n", "\n      "))
     return "\n".join(lines)
 
 
 def add_search_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", nargs="?", metavar="ID|FILE",
-                   help="a catalogue id (S1, P4, S1-m099, ...) or a statement file (.toml)")
-    p.add_argument("--budget", type=float, default=20.0, metavar="SECONDS",
-                   help="time to spend searching (default 20)")
+    p.add_argument(
+        "target",
+        nargs="?",
+        metavar="ID|FILE",
+        help="a catalogue id (S1, P4, S1-m099, ...) or a statement file (.toml)",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="time to spend searching (default 20)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--n", type=int, default=None, metavar="N", help="number of tokens n")
     p.add_argument("--d", type=int, default=None, metavar="D", help="dimension d")
-    p.add_argument("--witness-out", default=None, metavar="PATH",
-                   help="where to save a confirmed witness (check: default witness-<id>.json)")
+    p.add_argument(
+        "--witness-out",
+        default=None,
+        metavar="PATH",
+        help="where to save a confirmed witness (check: default witness-<id>.json)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
 
 
@@ -85,8 +99,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_search_options(p)
-    p.add_argument("--replay", default=None, metavar="WITNESS.json",
-                   help="re-confirm a saved witness instead of searching")
+    p.add_argument(
+        "--replay",
+        default=None,
+        metavar="WITNESS.json",
+        help="re-confirm a saved witness instead of searching",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -105,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from numeric.search import check
 
     res = check(statement, args.budget, args.seed, sizes, progress=False if args.quiet else None)
-    print(f"{statement.id}: {statement.claim}")
+    print(f"{statement.id}: {statement.claim_text or statement.claim}")
     if res.verdict == "violated":
         path = Path(args.witness_out or f"witness-{statement.id}.json")
         save(path, statement, res.witness, res.confirmation)
@@ -141,16 +159,24 @@ def replay(args: argparse.Namespace) -> int:
         sid, instance, _meta = load_witness(args.replay)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    statement = load_target(args.target or sid)
+    if args.target:
+        statement = load_target(args.target)
+    else:
+        try:
+            statement = load_target(sid)
+        except BadInput:
+            raise BadInput(
+                f"{args.replay} is a witness of {sid!r}, which is not a catalogue id: "
+                f"give its statement file, 'softproof check FILE --replay {args.replay}'"
+            ) from None
     try:
         res = confirm(statement, instance)
     except (ValueError, KeyError) as exc:
         raise BadInput(f"{args.replay}: the witness does not fit {statement.id}: {exc}") from None
-    print(f"{statement.id}: {statement.claim}")
+    print(f"{statement.id}: {statement.claim_text or statement.claim}")
     print(f"witness {args.replay}: {res.reason}")
     if res.confirmed:
         return EXIT_VIOLATED
     if "undecided" in res.reason:
         return EXIT_UNDECIDED
     return EXIT_OK
-

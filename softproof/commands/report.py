@@ -22,15 +22,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "entry holds and every seeded mutant is caught, 1 otherwise."
         ),
     )
-    p.add_argument("--out", default="softproof-report", metavar="DIR",
-                   help="folder for the report (replaced; default: softproof-report)")
-    p.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
-                   help="search time per entry (default: 2)")
-    p.add_argument("--certify-budget", type=float, default=15.0, metavar="SECONDS",
-                   help="time per branch-and-bound certification run (default: 15)")
+    p.add_argument(
+        "--out",
+        default="softproof-report",
+        metavar="DIR",
+        help="folder for the report (replaced; default: softproof-report)",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="search time per entry (default: 2)",
+    )
+    p.add_argument(
+        "--certify-budget",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="time per branch-and-bound certification run (default: 15)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--only", nargs="+", metavar="ID",
-                   help="check only these catalogue ids (default: all)")
+    p.add_argument(
+        "--only", nargs="+", metavar="ID", help="check only these catalogue ids (default: all)"
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=run)
@@ -53,8 +68,12 @@ def run(args: argparse.Namespace) -> int:
         entries, certs = all_entries(), list(CERTIFICATION_RUNS)
     out = Path(args.out)
     report = run_report(
-        entries, out, budget=args.budget, seed=args.seed,
-        certify_budget=args.certify_budget, plots=not args.no_plots,
+        entries,
+        out,
+        budget=args.budget,
+        seed=args.seed,
+        certify_budget=args.certify_budget,
+        plots=not args.no_plots,
         progress=not args.no_progress and sys.stderr.isatty(),
         certification_runs=certs,
     )
@@ -65,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{e.id:<14} {e.verdict:<10} {e.evidence}")
     print()
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(f"report written to {out / 'report.md'} and {out / 'report.json'} "
-          f"({report.seconds:.0f} s)")
+    print(
+        f"report written to {out / 'report.md'} and {out / 'report.json'} ({report.seconds:.0f} s)"
+    )
     if report.unexpected:
         print("unexpected verdicts: " + ", ".join(e.id for e in report.unexpected))
         return EXIT_VIOLATED

@@ -51,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
     from numeric.optimise import optimise, witness_instance
 
     if args.method == "all":
-        res = search.check(statement, args.budget, args.seed, sizes, prove=False,
-                           progress=False if args.quiet else None)
+        res = search.check(
+            statement,
+            args.budget,
+            args.seed,
+            sizes,
+            prove=False,
+            progress=False if args.quiet else None,
+        )
         worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
         violation, conf, method = res.witness, res.confirmation, res.method
     elif args.method == "screen":
@@ -65,15 +71,17 @@ def run(args: argparse.Namespace) -> int:
         violation, conf, method = res.witness, res.confirmation, res.method
     else:
         ores = optimise(statement, args.budget, args.seed, sizes)
-        worst = ores.best.score if ores.best else -np.inf
         wit = ores.best.instance if ores.best else None
+        worst = ores.best.score if ores.best else -np.inf
+        rig = search.rigorous_ratio(statement, wit) if wit is not None else None
+        worst = worst if rig is None else rig
         inst, method = ores.evaluations, ores.method
         v = ores.violation
         violation = None if v is None else witness_instance(statement, v.instance)
         conf = None if v is None else v.confirmation
     identity = statement.claim.op == "=="
     label = "worst relative difference / tolerance" if identity else "worst ratio lhs/rhs"
-    print(f"{statement.id}: {statement.claim}")
+    print(f"{statement.id}: {statement.claim_text or statement.claim}")
     print(f"{method}: {inst} instances, {label} {worst:.12g}")
     if violation is not None:
         print(f"VIOLATED: {conf.reason}")

@@ -1,0 +1,192 @@
+"""LaTeX in the paper's notation (arXiv:2304.13276): :func:`to_latex`.
+
+``<v, w>`` for ``Dot``, ``\\circ`` for the entrywise product, ``\\exp(Ax)``,
+``A_{*,i}``, ``\\mathbf{1}_n``, ``\\|v\\|_2``, ``\\|A\\|``, ``\\tilde A``, ``f(x)``,
+``\\alpha(x)``, ``u_{\\tilde A}(x)`` when the document is not ``A``,
+``\\nabla L(x)``, ``\\nabla^2 L(x)``, ``B(x)``, ``\\operatorname{diag}(f)``,
+``f f^\\top``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from . import model
+from .statement import Relation
+
+__all__ = ["PaperLatexPrinter", "to_latex", "relation_to_latex"]
+
+_NAMED = {
+    "u": "u",
+    "alpha": r"\alpha",
+    "f": "f",
+    "c": "c",
+    "L": "L",
+    "grad_L": r"\nabla L",
+    "B": "B",
+    "hess_L": r"\nabla^2 L",
+}
+_OPS = {"<=": r"\le", "<": "<", "==": "="}
+_NORMS = {
+    "1": r"\|{}\|_1",
+    "2": r"\|{}\|_2",
+    "inf": r"\|{}\|_\infty",
+    "op": r"\|{}\|",
+    "fro": r"\|{}\|_F",
+}
+
+
+class PaperLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the model's nodes in the paper's notation."""
+
+    printmethod = "_paper_latex"
+
+    def __init__(self, settings=None):
+        super().__init__({"mul_symbol": None, **(settings or {})})
+
+    # -- symbols ----------------------------------------------------------
+    def _print_MatrixSymbol(self, expr):
+        return r"\tilde{A}" if expr.name == "At" else super()._print_MatrixSymbol(expr)
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr.name == "At":
+            return r"\tilde{A}"
+        return super()._print_Symbol(expr, style)
+
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        inner = self._print(arg)
+        if isinstance(arg, sp.HadamardProduct):
+            return " \\circ ".join(self._factor(a.T) for a in arg.args)
+        if not isinstance(arg, (sp.MatrixSymbol, model.ModelVector, model.Col)):
+            inner = rf"\left({inner}\right)"
+        return rf"{inner}^\top"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        if cols == 1:
+            return rf"\mathbf{{1}}_{{{self._print(rows)}}}"
+        return rf"\mathbf{{1}}_{{{self._print(rows)} \times {self._print(cols)}}}"
+
+    def _print_ZeroMatrix(self, expr):
+        return "0"
+
+    def _print_Identity(self, expr):
+        return rf"I_{{{self._print(expr.shape[0])}}}"
+
+    # -- model nodes ------------------------------------------------------
+    def _print_Entrywise(self, expr):
+        name = {"exp": r"\exp", "log": r"\log", "sqrt": r"\sqrt", "abs": "|"}[expr.fn]
+        arg = self._print(expr.arg)
+        if expr.fn == "sqrt":
+            return rf"\sqrt{{{arg}}}"
+        if expr.fn == "abs":
+            return rf"\lvert {arg} \rvert"
+        return rf"{name}({arg})"
+
+    def _print_Softmax(self, expr):
+        return rf"\operatorname{{softmax}}({self._print(expr.args[0])})"
+
+    def _print_Diag(self, expr):
+        return rf"\operatorname{{diag}}({self._print(expr.args[0])})"
+
+    def _print_Col(self, expr):
+        m, i = expr.args
+        if isinstance(m, model.Jac):
+            target, var = (self._print(a) for a in m.args)
+            return rf"\frac{{\partial {target}}}{{\partial {var}_{{{self._print(i)}}}}}"
+        return rf"{self._print(expr.args[0])}_{{*,{self._print(expr.args[1])}}}"
+
+    def _print_Dot(self, expr):
+        v, w = expr.args
+        return rf"\langle {self._print(v)}, {self._print(w)} \rangle"
+
+    def _print_Norm(self, expr):
+        return _NORMS[expr.kind].format(self._print(expr.arg))
+
+    def _factor(self, expr) -> str:
+        """A matrix factor, in parentheses when it is a sum or product."""
+        text = self._print(expr)
+        if isinstance(expr, (sp.MatAdd, sp.HadamardProduct, sp.MatMul, sp.Transpose)):
+            return rf"\left({text}\right)"
+        return text
+
+    def _print_HadamardProduct(self, expr):
+        return r" \circ ".join(self._factor(a) for a in expr.args)
+
+    def _print_HadamardPower(self, expr):
+        return rf"{self._factor(expr.base)}^{{\circ {self._print(expr.exp)}}}"
+
+    def _print_MatAdd(self, expr):
+        texts = [self._print(term) for term in expr.args]
+        texts = [t for t in texts if not t.startswith("-")] + [
+            t for t in texts if t.startswith("-")
+        ]
+        out = ""
+        for k, text in enumerate(texts):
+            if text.startswith("-"):
+                out += (" - " if k else "-") + text[1:]
+            else:
+                out += (" + " if k else "") + text
+        return out
+
+    def _named(self, expr) -> str:
+        head = _NAMED[expr.name]
+        doc = expr.args[0]
+        if doc != model.A:
+            head += rf"_{{{self._print(doc)}}}"
+        return rf"{head}({self._print(expr.args[1])})"
+
+    _print_U = _print_Alpha = _print_F = _print_C = _print_Loss = _named
+    _print_GradL = _print_BMat = _print_HessL = _named
+
+    def _derivative(self, symbol: str, expr) -> str:
+        target, var = expr.args
+        sub = "" if var == model.x else rf"_{{{self._print(var)}}}"
+        body = self._print(target)
+        if not isinstance(target, (model.ModelScalar, model.ModelVector, sp.Symbol)):
+            body = rf"\left({body}\right)"
+        return rf"{symbol}{sub} {body}"
+
+    def _print_Grad(self, expr):
+        return self._derivative(r"\nabla", expr)
+
+    def _print_Hess(self, expr):
+        return self._derivative(r"\nabla^2", expr)
+
+    def _print_Jac(self, expr):
+        target, var = expr.args
+        return rf"\frac{{\partial {self._print(target)}}}{{\partial {self._print(var)}}}"
+
+    def _print_MatMul(self, expr):
+        # f f^T and A^T B A without a multiplication sign; scalars in front
+        scalar_args = [a for a in expr.args if not model.is_matrix(a)]
+        mat_args = [a for a in expr.args if model.is_matrix(a)]
+        sign = ""
+        scalar = sp.Mul(*scalar_args)
+        if scalar.could_extract_minus_sign():
+            sign, scalar = "-", -scalar
+        parts = []
+        if scalar != 1:
+            parts.append(
+                self.parenthesize(scalar, 45) if isinstance(scalar, sp.Add) else self._print(scalar)
+            )
+        for m in mat_args:
+            text = self._print(m)
+            if isinstance(m, (sp.MatAdd, sp.HadamardProduct)):
+                text = rf"\left({text}\right)"
+            elif isinstance(m, sp.Transpose) and isinstance(m.arg, sp.HadamardProduct):
+                text = rf"\left({self._print(m.arg)}\right)^\top"
+            parts.append(text)
+        return sign + " ".join(parts)
+
+
+def to_latex(expr: sp.Basic, **settings) -> str:
+    """LaTeX for a model expression in the paper's notation."""
+    return PaperLatexPrinter(settings).doprint(expr)
+
+
+def relation_to_latex(rel: Relation, **settings) -> str:
+    """``lhs \\le rhs`` / ``lhs = rhs`` for a :class:`Relation`."""
+    return f"{to_latex(rel.lhs, **settings)} {_OPS[rel.op]} {to_latex(rel.rhs, **settings)}"

@@ -1,0 +1,47 @@
+"""The Sum/KroneckerDelta normaliser used for proofs at symbolic n, d."""
+
+import sympy as sp
+
+from derivations.normalise import is_zero, normal_terms, normalise
+
+n, d = sp.symbols("n d", integer=True, positive=True)
+i, j, k, l = sp.symbols("i j k l", integer=True)
+A, x, b = sp.IndexedBase("A"), sp.IndexedBase("x"), sp.IndexedBase("b")
+
+
+def S(body, var, top=n):
+    return sp.Sum(body, (var, 0, top - 1))
+
+
+def test_dummy_names_do_not_matter():
+    assert is_zero(S(b[j] ** 2, j) - S(b[l] ** 2, l))
+    assert is_zero(S(S(A[j, k] * x[k], k, d) * b[j], j) - S(S(A[l, j] * x[j], j, d) * b[l], l))
+
+
+def test_kronecker_delta_collapses_against_a_sum():
+    assert is_zero(S(sp.KroneckerDelta(i, j) * b[j], j) - b[i])
+
+
+def test_unused_dummy_gives_its_range():
+    assert is_zero(S(b[i], j) - n * b[i])
+    assert is_zero(S(S(1, j), k, d) - n * d)
+
+
+def test_alpha_cancels_against_its_inverse():
+    u = lambda r: sp.exp(S(A[r, k] * x[k], k, d))  # noqa: E731
+    alpha = S(u(l), l)
+    assert is_zero(S(u(j) / alpha, j) - 1)  # G7b
+    assert is_zero(alpha / alpha**2 - 1 / alpha)
+
+
+def test_exp_of_a_sum_splits():
+    t = sp.Symbol("t")
+    assert is_zero(sp.exp(b[i] + t) - sp.exp(b[i]) * sp.exp(t))
+    assert is_zero(sp.exp(2 * b[i]) - sp.exp(b[i]) ** 2)
+
+
+def test_non_zero_expressions_stay_non_zero():
+    assert not is_zero(S(b[j], j) - b[i])
+    assert not is_zero(S(b[j] ** 2, j) - S(b[j], j) ** 2)
+    assert len(normal_terms(2 * b[i] - b[i])) == 1
+    assert normalise(b[i] - b[i]) == 0

@@ -1,0 +1,48 @@
+"""LaTeX in the paper's notation."""
+
+import sympy as sp
+
+from derivations import model as M
+from derivations.identities import IDENTITIES
+from derivations.printing import relation_to_latex, to_latex
+from derivations.statement import Relation, Statement
+
+A, At, x, y, b = M.A, M.At, M.x, M.y, M.b
+
+
+def test_model_nodes_print_as_in_the_paper():
+    assert to_latex(M.Dot(x, y)) == r"\langle x, y \rangle"
+    assert to_latex(M.hadamard(b, b)) == r"b \circ b"
+    assert to_latex(M.exp_ew(A * x)) == r"\exp(A x)"
+    assert to_latex(M.Col(A, sp.Symbol("i"))) == r"A_{*,i}"
+    assert to_latex(M.ones(M.n)) == r"\mathbf{1}_{n}"
+    assert to_latex(M.Norm("2", x - y)) == r"\|x - y\|_2"
+    assert to_latex(M.Norm("op", A - At)) == r"\|A - \tilde{A}\|"
+    assert to_latex(M.F(A, x)) == "f(x)"
+    assert to_latex(M.Alpha(A, x)) == r"\alpha(x)"
+    assert to_latex(M.U(At, x)) == r"u_{\tilde{A}}(x)"
+    assert to_latex(M.Grad(M.Loss(A, x, b), x)) == r"\nabla L(x)"
+    assert to_latex(M.Hess(M.Loss(A, x, b), x)) == r"\nabla^2 L(x)"
+    assert to_latex(M.Grad(M.Loss(A, x, b), y)) == r"\nabla_{y} L(x)"
+    assert to_latex(M.BMat(A, x, b)) == "B(x)"
+    assert to_latex(M.Diag(M.F(A, x))) == r"\operatorname{diag}(f(x))"
+    assert to_latex(M.outer(M.F(A, x), M.F(A, x))) == r"f(x) f(x)^\top"
+
+
+def test_catalogue_identities_print_readably():
+    g5 = relation_to_latex(IDENTITIES["G5"][1])
+    assert (
+        g5 == r"\nabla L(x) = A^\top \left(\operatorname{diag}(f(x)) - f(x) f(x)^\top\right) c(x)"
+    )
+    assert relation_to_latex(IDENTITIES["G1"][1]) == (
+        r"\frac{\partial u(x)}{\partial x_{i}} = u(x) \circ A_{*,i}"
+    )
+    assert "+ -" not in relation_to_latex(IDENTITIES["G6'"][1])
+
+
+def test_inequalities_and_jupyter_reprs():
+    rel = Relation(M.Norm("2", M.F(A, x) - M.F(A, y)), "<=", M.R / 2 * M.Norm("2", x - y))
+    assert relation_to_latex(rel) == r"\|f(x) - f(y)\|_2 \le \frac{R \|x - y\|_2}{2}"
+    assert rel._repr_latex_().startswith("$\\displaystyle")
+    st = Statement("s1", "sharp", rel, hypotheses=(Relation(M.Norm("op", A), "<=", M.R),))
+    assert r"\|A\| \le R" in st._repr_latex_()
