@@ -38,7 +38,9 @@ def main() -> None:
     for key, table in sizes.items():
         seconds, status = _time(key, "symbolic")
         target = TARGETS.get((key, "symbolic"))
-        flag = "" if target is None else f"< {target:g} s" + (" ok" if seconds < target else " MISS")
+        flag = (
+            "" if target is None else f"< {target:g} s" + (" ok" if seconds < target else " MISS")
+        )
         print(f"{key:4} {level_text('symbolic'):24} {status:8} {seconds:8.2f} {'':>10} {flag}")
         base = None
         for n_value, d_value in table:

@@ -10,10 +10,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sympy as sp
+
 from . import model
-from .identities import IDENTITIES, Level, ProofResult, level_text, prove_relation
+from .identities import B_REGROUPED, IDENTITIES, Level, ProofResult, prove_relation
 from .model import A, C, Diag, Dot, F, Grad, Hess, Jac, Loss, b, x
-from .printing import to_latex
+from .printing import sum_lines, to_latex
 from .statement import Relation
 
 __all__ = [
@@ -42,6 +44,9 @@ def tex_text(s: str) -> str:
         "}": r"\}",
         "~": r"\textasciitilde{}",
         "^": r"\^{}",
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
     }
     return "".join(table.get(ch, ch) for ch in s)
 
@@ -55,6 +60,8 @@ class Step:
     relation: Relation
     rule: str
     results: list[ProofResult] = field(default_factory=list)
+    #: optional display of a long right side: (rhs LaTeX using ``name``, name LaTeX, matrix)
+    where: tuple[str, str, sp.Basic] | None = None
 
     @property
     def proved_levels(self) -> list[str]:
@@ -143,9 +150,19 @@ class Derivation:
                     "definition of the Hessian, with G5",
                 ),
                 Step(
-                    "G6", "Hessian of L", IDENTITIES["G6"][1], "product rule with G4 (B as in G6)"
+                    "G6",
+                    "Hessian of L",
+                    IDENTITIES["G6"][1],
+                    "product rule with G4",
+                    where=_WHERE["G6"],
                 ),
-                Step("G6'", "B regrouped in b", IDENTITIES["G6'"][1], "c = f - b (D4)"),
+                Step(
+                    "G6'",
+                    "B regrouped in b",
+                    IDENTITIES["G6'"][1],
+                    "c = f - b (D4)",
+                    where=_WHERE["G6'"],
+                ),
             ],
         )
 
@@ -155,7 +172,13 @@ class Derivation:
         return cls(
             "The derivative chain G1-G7",
             [
-                Step(key, title, rel, _CHAIN_RULES.get(key, "derived by sympy.diff"))
+                Step(
+                    key,
+                    title,
+                    rel,
+                    _CHAIN_RULES.get(key, "derived by sympy.diff"),
+                    where=_WHERE.get(key),
+                )
                 for key, (title, rel) in IDENTITIES.items()
             ],
         )
@@ -197,12 +220,16 @@ class Derivation:
         """An ``align*`` environment: each step with its justification and status."""
         rows = []
         for s in self.steps:
-            note = f"{s.ident}: {s.title}; {s.rule}. {_tex_status(s)}"
-            rows.append(rf"\intertext{{{tex_text(note)}}}")
+            head, rest = tex_text(s.ident), tex_text(f"{s.title}; {s.rule}.")
+            rows.append(rf"\intertext{{\textbf{{{head}}}: {rest} {_tex_status(s)}}}")
             lhs = to_latex(s.relation.lhs)
-            rhs = to_latex(s.relation.rhs)
+            rhs = to_latex(s.relation.rhs) if s.where is None else s.where[0]
             op = {"==": "=", "<=": r"\le", "<": "<"}[s.relation.op]
             rows.append(rf"{lhs} &{op} {rhs} \\")
+            if s.where is not None:
+                lines = sum_lines(s.where[2])
+                rows.append(rf"\text{{where }} {s.where[1]} &= {lines[0]} \\")
+                rows.extend(rf"&\quad {line} \\" for line in lines[1:])
         body = "\n".join(rows)
         return "\\begin{align*}\n" + body + "\n\\end{align*}"
 
@@ -252,6 +279,11 @@ def gradient_hessian_chain(levels: tuple[Level, ...] = DEFAULT_LEVELS) -> Deriva
     return Derivation("Gradient and Hessian of the softmax regression loss", steps).prove(levels)
 
 
+_WHERE = {
+    "G6": (r"A^\top B(x) A", "B(x)", model.BMat(A, x, b).definition),
+    "G6'": (r"A^\top B(x) A", "B(x)", B_REGROUPED),
+}
+
 _CHAIN_RULES = {
     "G1": "chain rule through exp (D1)",
     "G2": "G1 summed over entries (D2)",
@@ -266,15 +298,17 @@ _CHAIN_RULES = {
 }
 
 
+def _tex_level(level: Level) -> str:
+    if level == "symbolic":
+        return "for symbolic $n, d$"
+    _, n_value, d_value = level
+    return f"at $n={n_value}$, $d={d_value}$"
+
+
 def _tex_status(step: Step) -> str:
     if not step.results:
         return "Not checked."
-    parts = []
-    for r in step.results:
-        if r.status == "proved":
-            parts.append(f"proved {level_text(r.level)}")
-        else:
-            parts.append(f"{r.status} {level_text(r.level)}")
+    parts = [f"{r.status} {_tex_level(r.level)}" for r in step.results]
     return "Status: " + ", ".join(parts) + "."
 
 

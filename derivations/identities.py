@@ -91,8 +91,9 @@ class ProofResult:
         if self.status == "proved":
             text = f"proved {self.where}"
         elif self.status == "refuted":
-            at = self.witness.get("sizes", "")
-            text = f"refuted (checked {self.where}): {self.residual}" + (f" [{at}]" if at else "")
+            text = f"refuted at {self.witness.get('sizes', '?')}: {self.residual}"
+            if self.level == "symbolic":
+                text += " (so the identity fails for some n, d)"
         else:
             text = f"unknown {self.where}: not proved"
             if self.residual:

@@ -127,11 +127,8 @@ class _Normaliser:
         parts = self.terms(base)
         if not parts:
             raise NormaliseError(f"zero raised to the power {ex}")
-        if len(parts) == 1 and not parts[0].dummies:
+        if len(parts) == 1 and not parts[0].dummies and _splits(parts[0], ex):
             (t,) = parts
-            if not (ex.is_Integer or t.coeff.is_positive):
-                atom = self.canonical(base)
-                return [Term(sp.S.One, {atom: ex})]
             return [Term(t.coeff**ex, {a: e * ex for a, e in t.factors.items()})]
         return [Term(sp.S.One, {self.canonical(base): ex})]
 
@@ -225,7 +222,8 @@ class _Normaliser:
         return t
 
     def fold(self, body: sp.Expr, j: sp.Symbol, length: sp.Expr) -> sp.Expr:
-        name = f"_f{self.depth}_{sum(1 for _ in body.atoms(sp.Sum))}"
+        # depth-free name, unique along nesting (it counts the Sums inside)
+        name = f"_f{sum(1 for _ in body.atoms(sp.Sum))}"
         bound = sp.Symbol(name, integer=True)
         return sp.Sum(body.xreplace({j: bound}), (bound, 0, length - 1))
 
@@ -235,6 +233,18 @@ class _Normaliser:
         inner = _Normaliser(self.depth + 1)
         collected = collect(inner.terms(e), prefix=f"_c{inner.depth}_")
         return sp.Add(*[t.to_expr() for t in collected])
+
+
+def _splits(t: Term, ex: sp.Expr) -> bool:
+    """``(c prod a^e)^q = c^q prod a^(e q)``: always for integer ``q``; for other
+    ``q`` when ``c > 0`` and every atom is positive, or one atom to the power 1."""
+    if ex.is_Integer:
+        return True
+    if not t.coeff.is_positive:
+        return False
+    if all(a.is_positive for a in t.factors):
+        return True
+    return len(t.factors) == 1 and next(iter(t.factors.values())) == 1
 
 
 class _Bound:

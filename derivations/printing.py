@@ -15,7 +15,7 @@ from sympy.printing.latex import LatexPrinter
 from . import model
 from .statement import Relation
 
-__all__ = ["PaperLatexPrinter", "to_latex", "relation_to_latex"]
+__all__ = ["PaperLatexPrinter", "to_latex", "relation_to_latex", "sum_lines"]
 
 _NAMED = {
     "u": "u",
@@ -57,8 +57,6 @@ class PaperLatexPrinter(LatexPrinter):
     def _print_Transpose(self, expr):
         arg = expr.arg
         inner = self._print(arg)
-        if isinstance(arg, sp.HadamardProduct):
-            return " \\circ ".join(self._factor(a.T) for a in arg.args)
         if not isinstance(arg, (sp.MatrixSymbol, model.ModelVector, model.Col)):
             inner = rf"\left({inner}\right)"
         return rf"{inner}^\top"
@@ -113,10 +111,24 @@ class PaperLatexPrinter(LatexPrinter):
         return text
 
     def _print_HadamardProduct(self, expr):
+        if all(isinstance(a, sp.Transpose) for a in expr.args):  # (v o w)^T
+            inner = r" \circ ".join(self._factor(a.arg) for a in expr.args)
+            return rf"\left({inner}\right)^\top"
         return r" \circ ".join(self._factor(a) for a in expr.args)
 
     def _print_HadamardPower(self, expr):
+        if isinstance(expr.base, sp.Transpose):  # (v^{o k})^T
+            inner = rf"{self._factor(expr.base.arg)}^{{\circ {self._print(expr.exp)}}}"
+            return rf"\left({inner}\right)^\top"
         return rf"{self._factor(expr.base)}^{{\circ {self._print(expr.exp)}}}"
+
+    def signed_terms(self, expr) -> list[str]:
+        """The terms of a sum, positive ones first, each with its sign."""
+        texts = [self._print(term) for term in expr.args]
+        texts = [t for t in texts if not t.startswith("-")] + [
+            t for t in texts if t.startswith("-")
+        ]
+        return [t if t.startswith("-") else f"+ {t}" for t in texts]
 
     def _print_MatAdd(self, expr):
         texts = [self._print(term) for term in expr.args]
@@ -157,7 +169,11 @@ class PaperLatexPrinter(LatexPrinter):
 
     def _print_Jac(self, expr):
         target, var = expr.args
-        return rf"\frac{{\partial {self._print(target)}}}{{\partial {self._print(var)}}}"
+        if isinstance(target, (sp.MatrixSymbol, model.ModelVector)):
+            return rf"\frac{{\partial {self._print(target)}}}{{\partial {self._print(var)}}}"
+        return (
+            rf"\frac{{\partial}}{{\partial {self._print(var)}}}\left({self._print(target)}\right)"
+        )
 
     def _print_MatMul(self, expr):
         # f f^T and A^T B A without a multiplication sign; scalars in front
@@ -174,10 +190,11 @@ class PaperLatexPrinter(LatexPrinter):
             )
         for m in mat_args:
             text = self._print(m)
-            if isinstance(m, (sp.MatAdd, sp.HadamardProduct)):
+            transposed = isinstance(m, sp.HadamardProduct) and all(
+                isinstance(a, sp.Transpose) for a in m.args
+            )
+            if isinstance(m, sp.MatAdd) or (isinstance(m, sp.HadamardProduct) and not transposed):
                 text = rf"\left({text}\right)"
-            elif isinstance(m, sp.Transpose) and isinstance(m.arg, sp.HadamardProduct):
-                text = rf"\left({self._print(m.arg)}\right)^\top"
             parts.append(text)
         return sign + " ".join(parts)
 
@@ -185,6 +202,16 @@ class PaperLatexPrinter(LatexPrinter):
 def to_latex(expr: sp.Basic, **settings) -> str:
     """LaTeX for a model expression in the paper's notation."""
     return PaperLatexPrinter(settings).doprint(expr)
+
+
+def sum_lines(expr: sp.Basic, per_line: int = 2) -> list[str]:
+    """A (matrix) sum split into lines of ``per_line`` signed terms, for ``align*``."""
+    printer = PaperLatexPrinter()
+    if not isinstance(expr, (sp.Add, sp.MatAdd)):
+        return [printer.doprint(expr)]
+    terms = printer.signed_terms(expr)
+    terms[0] = terms[0].removeprefix("+ ")
+    return [" ".join(terms[k : k + per_line]) for k in range(0, len(terms), per_line)]
 
 
 def relation_to_latex(rel: Relation, **settings) -> str:

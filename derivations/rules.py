@@ -124,6 +124,8 @@ class Sup(sp.Expr):
         v, lo, hi = (printer._print(a) for a in (self.var, self.lo, self.hi))
         return rf"\sup_{{{v} \in [{lo}, {hi}]}} {printer._print(self.body)}"
 
+    _paper_latex = _latex
+
 
 class SupUnit(sp.Expr):
     """``sup_{||var||_2 = 1} body`` over unit vectors ``var`` (bound)."""
@@ -150,6 +152,8 @@ class SupUnit(sp.Expr):
     def _latex(self, printer) -> str:
         v = printer._print(self.var)
         return rf"\sup_{{\|{v}\|_2 = 1}} {printer._print(self.body)}"
+
+    _paper_latex = _latex
 
 
 #: The placeholder marking the rewritten position in a step's context.
@@ -197,10 +201,6 @@ def _atomize(e: sp.Basic, table: dict) -> sp.Basic:
     if not e.args or model.is_matrix(e):
         return e
     return e.func(*[_atomize(a, table) for a in e.args])
-
-
-def _nonneg(e: sp.Basic) -> bool:
-    return bool(exact(e).is_nonnegative)
 
 
 def _sign(e: sp.Basic) -> int | None:
@@ -257,8 +257,9 @@ def polarity(ctx: sp.Basic, hole: sp.Symbol, old: sp.Basic, new: sp.Basic) -> in
             return None
         if ex.is_positive:
             return p
-        if ex.is_negative and _sign(base.xreplace({hole: old})) == 1:
-            return -p if bool(exact(base.xreplace({hole: old})).is_positive) else None
+        ends = [exact(base.xreplace({hole: e})) for e in (old, new)]
+        if ex.is_negative and all(bool(e.is_positive) for e in ends):
+            return -p
         return None
     if isinstance(ctx, sp.exp):
         return polarity(ctx.args[0], hole, old, new)
@@ -448,13 +449,11 @@ def _linear_sign_on_unit_box(factor: sp.Expr) -> int | None:
     poly = sp.Poly(factor, s)
     if poly.degree() != 1:
         return None
-    ends = {_sign(factor.subs(s, 0)), _sign(factor.subs(s, 1))}
-    if None in ends:
-        return None
-    if len(ends) == 1:
-        return ends.pop()
-    if 0 in {sp.sign(factor.subs(s, 0)), sp.sign(factor.subs(s, 1))}:
-        return max(ends, key=abs) if factor.subs(s, 0) == 0 else _sign(factor.subs(s, 0))
+    v0, v1 = factor.subs(s, 0), factor.subs(s, 1)
+    if v0 >= 0 and v1 >= 0:  # affine: the sign in between is that of the ends
+        return 1
+    if v0 <= 0 and v1 <= 0:
+        return -1
     return None
 
 
@@ -823,7 +822,9 @@ def sup_monotone(lhs: sp.Expr, rhs: sp.Expr, bound: sp.Expr) -> StepCheck:
     if rhs != lhs.body.xreplace({z: bound}):
         return _fail(meth, "the right side is not the body at the bound")
     assumes = tuple(
-        Relation(sp.Abs(e), "<=", bound) for e in (lhs.lo, lhs.hi) if not (sp.Abs(e) - bound).is_nonpositive
+        Relation(sp.Abs(e), "<=", bound)
+        for e in (lhs.lo, lhs.hi)
+        if not (sp.Abs(e) - bound).is_nonpositive
     )
     return StepCheck(True, meth, assumes=assumes)
 
@@ -937,8 +938,11 @@ def quadratic_form_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     m, v = lhs.arg, rhs.var
     if rhs.body != sp.Abs(Dot(v, m * v)):
         return _fail(meth, "the body is not |<v, M v>|")
-    nodes = list(model.unfold_all(m, lambda e: isinstance(e, model.F)).atoms(model.F, Softmax))
-    sym = simplex_identity(m, m.T, nodes[0]) if len(nodes) == 1 else identity(m, m.T)
+    w = MatrixSymbol("w_sym", *v.shape)
+    sym = identity(Dot(w, m * v), Dot(v, m * w))  # <w, M v> = <v, M w> for all v, w
+    if not sym.ok:
+        nodes = list(model.unfold_all(m, lambda e: isinstance(e, model.F)).atoms(model.F, Softmax))
+        sym = simplex_identity(m, m.T, nodes[0]) if len(nodes) == 1 else identity(m, m.T)
     if not sym.ok:
         return _fail(meth, f"symmetry not proved: {sym.detail}")
     return StepCheck(True, meth, f"symmetry: {sym.method}", level=sym.level)
@@ -976,6 +980,13 @@ def simplex_identity(lhs: sp.Basic, rhs: sp.Basic, s_node: sp.Basic) -> StepChec
     simplex = softmax_simplex(Dot(s_node, model.ones(s_node.shape[0])), sp.S.One)
     if not simplex.ok:
         return _fail(meth, "the replaced node is not a softmax")
+    prove = _get_identities()
+    if prove is not None:
+        try:
+            if _result_status(prove(lhs, rhs, "symbolic")) == "proved":
+                return StepCheck(True, "SymPy identity (prove_identity), symbolic n, d")
+        except Exception:  # noqa: BLE001 - fall back to explicit sizes
+            pass
     for k in SIMPLEX_SIZES:
         left, vars_, last = _simplex_lowered(lhs, s_node, k)
         right, _, _ = _simplex_lowered(rhs, s_node, k)
@@ -1033,6 +1044,55 @@ def _simplex_cert_ok(expr, cert, svars, last) -> bool:
     return sp.expand((expr - cert).xreplace(last)) == 0
 
 
+def _generic_simplex_entry(vec: sp.Basic, s_node: sp.Basic):
+    """Generic entry ``i`` of ``vec`` at symbolic ``n`` with ``s_node`` replaced
+    by a vector ``s``; returns (entry, s[i], the IndexedBase of s, i)."""
+    s = MatrixSymbol("s", model.n, 1)
+    keep = lambda node: node == s_node  # noqa: E731
+    e = model.unfold_all(vec, keep).xreplace({s_node: s})
+    i = sp.Symbol("i", integer=True)
+    entry = lower_entry(e, i, sp.S.Zero)
+    base = indexed_base(s)
+    return _canon_sums(entry), base[i], base, i
+
+
+def _full_sum(summand_of, base_len) -> sp.Expr:
+    """``Sum(summand_of(j), (j, 0, n - 1))`` in canonical index form."""
+    j = sp.Symbol("_k0", integer=True)
+    return sp.Sum(summand_of(j), (j, 0, base_len - 1))
+
+
+def _entry_bound_symbolic(vec: sp.Basic, s_node: sp.Basic) -> bool:
+    """Every n: entry ``i`` is ``2 s_i - Q`` with ``Q = sum_j s_j^2``; then
+    ``1 - (2s_i - Q) = (1 - s_i)^2 + (Q - s_i^2)`` and ``1 + (2 s_i - Q) = 2 s_i +
+    (1 - Q)``, where ``Q - s_i^2 = sum_{j != i} s_j^2 >= 0`` and ``1 - Q =
+    sum_j s_j (1 - s_j) >= 0`` (``s_j in [0, 1]``, ``sum s = 1``)."""
+    entry, si, base, _ = _generic_simplex_entry(vec, s_node)
+    q_sum = _full_sum(lambda j: base[j] ** 2, model.n)
+    sig, q = sp.Symbol("sigma"), sp.Symbol("Q")
+    plain = entry.xreplace({q_sum: q, si: sig})
+    if plain.free_symbols - {sig, q} or sp.expand(plain - (2 * sig - q)) != 0:
+        return False
+    up = sp.expand((1 - plain) - ((1 - sig) ** 2 + (q - sig**2))) == 0
+    down = sp.expand((1 + plain) - (2 * sig + (1 - q))) == 0
+    return up and down
+
+
+def _oscillation_symbolic(vec: sp.Basic, s_node: sp.Basic) -> bool:
+    """Every n: entry ``i`` is ``b_i - sum_j s_j b_j = sum_j s_j (b_i - b_j)``
+    (``sum s = 1``), a convex combination, so ``|.| <= max_j |b_i - b_j|``;
+    ``2(b_i^2 + b_j^2) - (b_i - b_j)^2 = (b_i + b_j)^2`` and ``b_i^2 + b_j^2 <=
+    ||b||^2`` for ``j != i``."""
+    entry, _, base, i = _generic_simplex_entry(vec, s_node)
+    bb = indexed_base(model.b)
+    want = bb[i] - _full_sum(lambda j: bb[j] * base[j], model.n)
+    alt = bb[i] - _full_sum(lambda j: base[j] * bb[j], model.n)
+    if entry not in (want, alt) and sp.expand(entry - want) != 0:
+        return False
+    p, q = sp.symbols("p q")
+    return sp.expand(2 * (p**2 + q**2) - (p - q) ** 2 - (p + q) ** 2) == 0
+
+
 def simplex_entry_bound(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     """``|2 s_i - ||s||^2| <= 1`` on the simplex: ``1 - 2s_i + ||s||^2 =
     (1 - s_i)^2 + sum_{j != i} s_j^2`` and ``1 + 2 s_i - ||s||^2 = 2 s_i +
@@ -1048,13 +1108,17 @@ def simplex_entry_bound(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     want = 2 * s_node - Dot(s_node, s_node) * model.ones(model.n)
     if not _mat_equal(lhs.arg, want):
         return _fail(meth, f"{lhs.arg} is not 2s - <s, s> 1")
+    if _entry_bound_symbolic(lhs.arg, s_node):
+        return StepCheck(True, f"{meth}, symbolic n (generic entry)")
     for k in SIMPLEX_SIZES:
         low, sv, last = _simplex_lowered(lhs.arg, s_node, k)
         for i in range(k):
             hi = low[i]
             up = (1 - sv[i]) ** 2 + sum((sv[j] ** 2 for j in range(k) if j != i), sp.S.Zero)
             dn = 2 * sv[i] + sum((sv[j] * (1 - sv[j]) for j in range(k)), sp.S.Zero)
-            if not (_simplex_cert_ok(1 - hi, up, sv, last) and _simplex_cert_ok(1 + hi, dn, sv, last)):
+            if not (
+                _simplex_cert_ok(1 - hi, up, sv, last) and _simplex_cert_ok(1 + hi, dn, sv, last)
+            ):
                 return _fail(meth, f"certificate fails at n={k}, i={i + 1}")
     sizes = f"n in {SIMPLEX_SIZES[0]}..{SIMPLEX_SIZES[-1]}"
     return StepCheck(True, f"{meth}, explicit {sizes}", level=f"explicit {sizes}")
@@ -1076,6 +1140,8 @@ def simplex_oscillation(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     want = model.b - Dot(model.b, s_node) * model.ones(model.n)
     if not _mat_equal(lhs.arg, want):
         return _fail(meth, f"{lhs.arg} is not b - <b, s> 1")
+    if _oscillation_symbolic(lhs.arg, s_node):
+        return StepCheck(True, f"{meth}, symbolic n (generic entry)")
     for k in SIMPLEX_SIZES:
         low, sv, last = _simplex_lowered(lhs.arg, s_node, k)
         bv = list(explicit_symbols(model.b, k, 1))
@@ -1117,14 +1183,15 @@ def diag_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
 
 
 def segment_norm(lhs: sp.Expr, rhs: sp.Expr, p: sp.Basic, q: sp.Basic) -> StepCheck:
-    """Convexity of the ball: ``||z||_2 <= r`` for ``z`` on the segment
-    ``[p, q]`` when ``||p||_2 <= r`` and ``||q||_2 <= r`` (assumed); the chain
+    """Convexity of the ball (any norm): ``||z|| <= r`` for ``z`` on the segment
+    ``[p, q]`` when ``||p|| <= r`` and ``||q|| <= r`` (assumed); the chain
     checks that ``z`` is bound by a supremum over ``[p, q]``."""
     meth = "rule: convexity of the ball"
-    if not (_is_norm(lhs, "2") and isinstance(lhs.arg, MatrixSymbol)):
-        return _fail(meth, "expected ||z||_2 <= r")
+    if not (_is_norm(lhs, "1", "2", "inf") and isinstance(lhs.arg, MatrixSymbol)):
+        return _fail(meth, "expected ||z|| <= r")
+    k = lhs.kind
     return StepCheck(
-        True, meth, assumes=(Relation(Norm("2", p), "<=", rhs), Relation(Norm("2", q), "<=", rhs))
+        True, meth, assumes=(Relation(Norm(k, p), "<=", rhs), Relation(Norm(k, q), "<=", rhs))
     )
 
 

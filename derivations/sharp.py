@@ -7,10 +7,12 @@ chain of :mod:`derivations.chains` or from the chains built here:
 * ``P1-sharp``: mean value theorem, ``J_u = diag(u) A`` (G1), ``||diag(u)|| =
   ||u||_inf <= e^{||A|| ||z||}``, convexity of the ball: ``R e^{R^2}`` (no 0.01
   condition);
+* ``Q1-sharp``: the same in ``v = Ax`` with the segment ``[Ax, At x]`` in the
+  ``inf``-ball of radius ``R^2``: ``R e^{R^2}``;
 * ``P4-sharp`` / ``T1-sharp``: S1 with ``||A|| <= R``: ``R/2``;
 * ``Q4-sharp`` / ``T2-sharp``: S2-b with ``||x|| <= R``: ``R/2``;
 * ``S3-B-sharp``: ``sup_x ||B(x)|| <= 1/2 + ||b||_2 / sqrt 2`` (below), and
-  ``S3-B`` / ``S3`` derive the catalogue's weaker forms from it.
+  ``S3-bmat`` / ``S3`` derive the catalogue's weaker forms from it.
 
 S3 bound.  With ``f = f(x)``, ``J = diag(f) - f f^T``, ``c = f - b``, for a
 unit vector ``v`` put ``w = v - <f, v> 1`` and ``h = 2f - <f, f> 1 - (b - <b, f> 1)``.
@@ -30,7 +32,7 @@ from sympy import MatrixSymbol
 
 from . import chains as ch
 from . import model
-from .chains import Chain, Cite, Step, _by, _e5_at, _hyp, _J
+from .chains import _J, Chain, Cite, Step, _by, _e5_at, _hyp
 from .model import A, At, Dot, F, Norm, R, b, beta, n, ones, x, y
 from .rules import HOLE, Sup, SupUnit
 
@@ -116,9 +118,13 @@ def p1_sharp() -> Chain:
         Step(sup(Norm("op", model.Diag(uz) * A)), _by("identity", jac, model.Diag(uz) * A)),
         Step(
             sup(Norm("op", model.Diag(uz)) * nA),
-            _by("submultiplicative", Norm("op", model.Diag(uz) * A), Norm("op", model.Diag(uz)) * nA),
+            _by(
+                "submultiplicative", Norm("op", model.Diag(uz) * A), Norm("op", model.Diag(uz)) * nA
+            ),
         ),
-        Step(sup(Norm("inf", uz) * nA), _by("diag_norm", Norm("op", model.Diag(uz)), Norm("inf", uz))),
+        Step(
+            sup(Norm("inf", uz) * nA), _by("diag_norm", Norm("op", model.Diag(uz)), Norm("inf", uz))
+        ),
         Step(
             sup(sp.exp(Norm("inf", A * z_d)) * nA),
             _by("exp_entrywise_max", Norm("inf", uz), sp.exp(Norm("inf", A * z_d))),
@@ -129,9 +135,83 @@ def p1_sharp() -> Chain:
         ),
         Step(sup(sp.exp(R * Norm("2", z_d)) * R), _hyp(nA, "<=", R)),
         Step(sup(sp.exp(R**2) * R), _by("segment_norm", Norm("2", z_d), R, p=x, q=y)),
-        Step(R * sp.exp(R**2) * dist, _by("sup_constant", Sup(R * sp.exp(R**2), z_d, x, y), R * sp.exp(R**2))),
+        Step(
+            R * sp.exp(R**2) * dist,
+            _by("sup_constant", Sup(R * sp.exp(R**2), z_d, x, y), R * sp.exp(R**2)),
+        ),
     )
     return Chain("P1-sharp", "P1", Norm("2", model.U(A, x) - model.U(A, y)), steps)
+
+
+z_n = MatrixSymbol("z", n, 1)
+w_n = MatrixSymbol("w", n, 1)
+
+
+def _row_bound(doc) -> Chain:
+    """``||doc x||_inf <= ||doc|| ||x|| <= R^2`` (E2 and the hypotheses)."""
+    return Chain(
+        f"rowbound[{doc}]",
+        None,
+        Norm("inf", doc * x),
+        (
+            Step(Norm("op", doc) * Norm("2", x), _by("submultiplicative")),
+            Step(R * Norm("2", x), _hyp(Norm("op", doc), "<=", R)),
+            Step(R**2, _hyp(Norm("2", x), "<=", R)),
+        ),
+    )
+
+
+def q1_sharp() -> Chain:
+    """``||u_A(x) - u_At(x)|| <= R e^{R^2} ||A - At||``: mean value theorem for
+    ``exp`` entrywise between ``Ax`` and ``At x`` (``J = diag(e^z)``), the segment
+    in the ``inf``-ball of radius ``R^2`` (E2), ``||(A - At)x|| <= ||A - At|| ||x||``."""
+    ez = model.exp_ew(z_n)
+    jac = model.Jac(ez, z_n)
+    gap = Norm("2", A * x - At * x)
+
+    def sup(body, tail=gap):
+        return Sup(body, z_n, A * x, At * x) * tail
+
+    start = Norm("2", model.U(A, x) - model.U(At, x))
+    e0 = Norm("2", model.exp_ew(A * x) - model.U(At, x))
+    e1 = Norm("2", model.exp_ew(A * x) - model.exp_ew(At * x))
+    steps = (
+        Step(e0, _by("definition", model.U(A, x), model.exp_ew(A * x))),
+        Step(e1, _by("definition", model.U(At, x), model.exp_ew(At * x))),
+        Step(
+            sup(Norm("op", jac)), _by("mean_value", g=model.exp_ew(w_n), var=w_n, p=A * x, q=At * x)
+        ),
+        Step(sup(Norm("op", model.Diag(ez))), _by("identity", jac, model.Diag(ez))),
+        Step(sup(Norm("inf", ez)), _by("diag_norm", Norm("op", model.Diag(ez)), Norm("inf", ez))),
+        Step(
+            sup(sp.exp(Norm("inf", z_n))),
+            _by("exp_entrywise_max", Norm("inf", ez), sp.exp(Norm("inf", z_n))),
+        ),
+        Step(
+            sup(sp.exp(R**2)),
+            _by(
+                "segment_norm",
+                Norm("inf", z_n),
+                R**2,
+                p=A * x,
+                q=At * x,
+                discharge=(_row_bound(A), _row_bound(At)),
+            ),
+        ),
+        Step(
+            sp.exp(R**2) * gap,
+            _by("sup_constant", Sup(sp.exp(R**2), z_n, A * x, At * x), sp.exp(R**2)),
+        ),
+        Step(
+            sp.exp(R**2) * Norm("2", (A - At) * x), _by("homogeneity", gap, Norm("2", (A - At) * x))
+        ),
+        Step(
+            sp.exp(R**2) * Norm("op", A - At) * Norm("2", x),
+            _by("submultiplicative", Norm("2", (A - At) * x), Norm("op", A - At) * Norm("2", x)),
+        ),
+        Step(R * sp.exp(R**2) * Norm("op", A - At), _hyp(Norm("2", x), "<=", R)),
+    )
+    return Chain("Q1-sharp", "Q1", start, steps)
 
 
 def _with_hyp(base: Chain, new_id: str, sid: str, old: sp.Expr, new: sp.Expr) -> Chain:
@@ -183,7 +263,7 @@ def _pair_points(tag: str):
 # S3
 # --------------------------------------------------------------------------
 v_n = MatrixSymbol("v", n, 1)
-S3_CHAIN_IDS = ("S3-B-sharp", "S3-B", "S3")
+S3_CHAIN_IDS = ("S3-B-sharp", "S3-bmat", "S3")
 
 
 def _s3_parts():
@@ -210,23 +290,35 @@ def s3_b_sharp() -> Chain:
 
     def rw(old, new, why, at=None):
         prev = steps[-1].expr
-        steps.append(Step(prev.xreplace({old: new}) if at is None else at.xreplace({HOLE: new}), why, at=at))
+        steps.append(
+            Step(prev.xreplace({old: new}) if at is None else at.xreplace({HOLE: new}), why, at=at)
+        )
 
     rw(q_b, q_new, _by("simplex_identity", q_b, q_new, s_node=f))
     rw(sp.Abs(q_new), nh * Dot(f, ww), _by("weighted_max", sp.Abs(q_new), nh * Dot(f, ww)))
-    rw(Dot(f, ww), Dot(v_n, J * v_n), _by("simplex_identity", Dot(f, ww), Dot(v_n, J * v_n), s_node=f))
+    rw(
+        Dot(f, ww),
+        Dot(v_n, J * v_n),
+        _by("simplex_identity", Dot(f, ww), Dot(v_n, J * v_n), s_node=f),
+    )
     qf = Norm("op", J) * Norm("2", v_n) ** 2
     rw(Dot(v_n, J * v_n), qf, _by("quadratic_form_bound", Dot(v_n, J * v_n), qf))
     rw(Norm("op", J), sp.Rational(1, 2), _e5_at(f))
     rw(Norm("2", v_n), sp.S.One, _by("unit_vector", Norm("2", v_n), sp.S.One))
     prev = steps[-1].expr
     steps.append(Step(prev.body, _by("sup_constant")))
-    rw(nh, Norm("inf", h1) + Norm("inf", h2), _by("triangle", nh, Norm("inf", h1) + Norm("inf", h2)))
+    rw(
+        nh,
+        Norm("inf", h1) + Norm("inf", h2),
+        _by("triangle", nh, Norm("inf", h1) + Norm("inf", h2)),
+    )
     rw(Norm("inf", h1), sp.S.One, _by("simplex_entry_bound", Norm("inf", h1), sp.S.One))
     h2n = Norm("inf", b - Dot(b, f) * ones(n))
     rw(Norm("inf", h2), h2n, _by("homogeneity", Norm("inf", h2), h2n))
     rw(h2n, sp.sqrt(2) * Norm("2", b), _by("simplex_oscillation", h2n, sp.sqrt(2) * Norm("2", b)))
-    return Chain("S3-B-sharp", None, Norm("op", bm), tuple(steps), "||B(x)|| <= 1/2 + ||b|| / sqrt 2")
+    return Chain(
+        "S3-B-sharp", None, Norm("op", bm), tuple(steps), "||B(x)|| <= 1/2 + ||b|| / sqrt 2"
+    )
 
 
 def s3_b() -> Chain:
@@ -235,8 +327,8 @@ def s3_b() -> Chain:
     end = sharp.steps[-1].expr
     target = sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)
     return Chain(
-        "S3-B",
-        "S3-B",
+        "S3-bmat",
+        "S3-bmat",
         sharp.start,
         (Step(end, Cite(sharp)), Step(target, _by("nonneg_combination"))),
     )
@@ -260,17 +352,25 @@ def s3() -> Chain:
     steps = (
         Step(sup(Norm("op", jac)), _by("mean_value", g=model.GradL(A, x, b), var=x, p=x, q=y)),
         Step(sup(Norm("op", hess)), _by("identity", jac, hess)),
-        Step(sup(Norm("op", A.T * bz) * nA), _by("submultiplicative", Norm("op", hess), Norm("op", A.T * bz) * nA)),
+        Step(
+            sup(Norm("op", A.T * bz) * nA),
+            _by("submultiplicative", Norm("op", hess), Norm("op", A.T * bz) * nA),
+        ),
         Step(
             sup(Norm("op", A.T) * Norm("op", bz) * nA),
             _by("submultiplicative", Norm("op", A.T * bz), Norm("op", A.T) * Norm("op", bz)),
         ),
         Step(sup(Norm("op", bz) * nA**2), _by("transpose_norm", Norm("op", A.T), nA)),
         Step(sup(bound_z * nA**2), Cite(sharp, ((x, z_d),))),
-        Step(bound_z * nA**2 * dist, _by("sup_constant", Sup(bound_z * nA**2, z_d, x, y), bound_z * nA**2)),
+        Step(
+            bound_z * nA**2 * dist,
+            _by("sup_constant", Sup(bound_z * nA**2, z_d, x, y), bound_z * nA**2),
+        ),
         Step(
             (sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)) * nA**2 * dist,
-            _by("nonneg_combination", bound_z, sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)),
+            _by(
+                "nonneg_combination", bound_z, sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)
+            ),
             at=HOLE * nA**2 * dist,
         ),
     )
@@ -279,11 +379,18 @@ def s3() -> Chain:
 
 @cache
 def s3_chain(chain_id: str) -> Chain:
-    """``S3-B-sharp``, ``S3-B`` or ``S3``."""
-    return {"S3-B-sharp": s3_b_sharp, "S3-B": s3_b, "S3": s3}[chain_id]()
+    """``S3-B-sharp``, ``S3-bmat`` or ``S3``."""
+    return {"S3-B-sharp": s3_b_sharp, "S3-bmat": s3_b, "S3": s3}[chain_id]()
 
 
-_SHARP = {"P1": p1_sharp, "P4": p4_sharp, "Q4": q4_sharp, "T1": lambda: _t_sharp("1"), "T2": lambda: _t_sharp("2")}
+_SHARP = {
+    "P1": p1_sharp,
+    "Q1": q1_sharp,
+    "P4": p4_sharp,
+    "Q4": q4_sharp,
+    "T1": lambda: _t_sharp("1"),
+    "T2": lambda: _t_sharp("2"),
+}
 
 
 @cache
@@ -298,6 +405,7 @@ def sharp_chain(statement_id: str) -> Chain:
 def _distance(sid: str) -> sp.Expr:
     return {
         "P1": Norm("2", x - y),
+        "Q1": Norm("op", A - At),
         "P4": Norm("2", x - y),
         "Q4": Norm("op", A - At),
         "T1": Norm("2", y - x),
@@ -329,7 +437,7 @@ def constants_table(n_value: int, r_value: float) -> list[dict]:
     """For P1-P4, Q1-Q4, T1, T2 at ``n``, ``R`` (``beta = e^{-R^2}``): the paper's
     constant (SymPy and float), the best proved constant, their ratio and the
     chain proving it; entries without a proved constant say so."""
-    subs = {n: n_value, R: sp.nsimplify(r_value), beta: sp.exp(-sp.nsimplify(r_value) ** 2)}
+    subs = {n: n_value, R: sp.nsimplify(r_value), beta: sp.exp(-(sp.nsimplify(r_value) ** 2))}
     proved = proved_constants()
     rows = []
     for sid, (quantity, paper) in PAPER_CONSTANTS.items():
@@ -351,6 +459,8 @@ def constants_table(n_value: int, r_value: float) -> list[dict]:
                 status=f"proved (chain {pc.chain_id}, {pc.note})",
             )
         else:
-            row.update(proved_constant=None, proved_value=None, ratio=None, chain=None, status="no chain")
+            row.update(
+                proved_constant=None, proved_value=None, ratio=None, chain=None, status="no chain"
+            )
         rows.append(row)
     return rows

@@ -1059,6 +1059,7 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
         for j in range(i + 1, k):
             if P[i, j] != P[j, i] and sp.simplify(P[i, j] - P[j, i]) != 0:
                 return None
+    P = P.applyfunc(tight_softmax)
     margins, alternates = [], []
     for sign in (-1, 1):
         Q = c * sp.eye(k) + sign * P
@@ -1096,6 +1097,51 @@ def _simplify_exp_rational(e: sp.Expr) -> sp.Expr:
         return e
     h = sp.cancel(sp.together(h))
     return h.xreplace(dict(zip(Ys, exps, strict=True)))
+
+
+def _exp_sum(e: sp.Expr) -> list[sp.Expr] | None:
+    """The exponents ``b_j`` of ``e = sum_j c_j exp(b_j)`` (``c_j`` positive integers,
+    a positive integer term counts as ``exp(0)``), or ``None``."""
+    out: list[sp.Expr] = []
+    for t in sp.Add.make_args(e):
+        c, rest = t.as_coeff_Mul()
+        if not (c.is_Integer and c > 0):
+            return None
+        if rest == 1:
+            arg = sp.S.Zero
+        elif isinstance(rest, sp.exp):
+            arg = rest.args[0]
+        else:
+            return None
+        out += [arg] * int(c)
+    return out if len(out) > 1 else None
+
+
+def tight_softmax(e: sp.Expr) -> sp.Expr:
+    """Rewrite ``exp(k a) / (sum_j exp(b_j))^k`` as ``1 / (sum_j exp(b_j - a))^k`` (an
+    exact identity): each softmax entry then has one occurrence of every variable
+    with a fixed sign of monotonicity, so its enclosure is tight."""
+
+    def fix(m: sp.Expr) -> sp.Expr:
+        if not m.is_Mul:
+            return m
+        facs = list(m.args)
+        for i, f in enumerate(facs):
+            if not (f.is_Pow and f.exp.is_Integer and f.exp < 0):
+                continue
+            terms = _exp_sum(f.base)
+            if terms is None:
+                continue
+            k = -int(f.exp)
+            for j, g in enumerate(facs):
+                if isinstance(g, sp.exp):
+                    a = g.args[0] / k
+                    new = sp.Add(*[sp.exp(sp.expand(b - a)) for b in terms]) ** (-k)
+                    rest = [h for t, h in enumerate(facs) if t not in (i, j)]
+                    return sp.Mul(*rest, new)
+        return m
+
+    return e.replace(lambda x: x.is_Mul, fix)
 
 
 def _map_exprs(red: Reduction, fn) -> tuple[tuple, dict] | None:

@@ -10,11 +10,14 @@ the best screened samples; the gradient is a batched central difference, one
 float64 screen call per step.
 
 The *score* of a row (:func:`score`) is ``lhs / rhs`` for an inequality with
-``rhs > 0`` (``1 - margin`` otherwise) and ``max|lhs - rhs| / scale /
-IDENTITY_RTOL`` for an identity, so ``score > 1`` always means a candidate
-violation.  The offset ``delta = y - x`` keeps a floor ``||delta|| >= floor *
-scale`` so float64 cancellation in ``f(x) - f(y)`` cannot fake a ratio; every
-candidate is confirmed rigorously (:func:`confirm_instance`) before it counts.
+``rhs > 0`` (otherwise 0 where the claim holds, ``1 + |margin|`` where not)
+and ``max|lhs - rhs| / scale / IDENTITY_RTOL`` for an identity, so
+``score > 1`` always means a candidate violation.  The offset
+``delta = y - x`` keeps a floor ``||delta|| >= floor * scale`` (``scale``: the
+base's radius, else its norm) so float64 cancellation in ``f(x) - f(y)``
+cannot fake a ratio; every candidate is confirmed rigorously
+(:func:`confirm_instance`) before it counts.  BLAS runs single-threaded
+meanwhile (:func:`single_threaded_blas`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ __all__ = [
     "OptimiseResult",
     "confirm_instance",
     "witness_instance",
+    "single_threaded_blas",
     "Objective",
     "optimise",
 ]
@@ -99,7 +103,9 @@ class OptimiseResult:
 
     ``best`` is the worst case reached (the highest score of a point that
     passes the screen's hypotheses); ``violation`` a confirmed violation, if
-    any; ``rejected`` candidates the rigorous check did not confirm.
+    any; ``rejected`` candidates the rigorous check did not confirm;
+    ``evaluations`` counts the evaluated points (gradient stencils included)
+    that satisfy every hypothesis with finite values.
     """
 
     best: Candidate | None
@@ -150,7 +156,7 @@ class Objective:
         """Objective values (to minimise) of the rows of ``Z``."""
         env = self.sampler.decode(Z)
         res = self.sampler.screen(env)
-        self.evaluations += len(Z)
+        self.evaluations += int(np.count_nonzero(res.hyp_ok & res.finite))
         s = _raw_score(self.statement, res)
         m = np.nan_to_num(res.hyp_margins, nan=-1e6, posinf=1e6, neginf=-1e6)
         pen = self.PENALTY * (np.minimum(m, 0.0) ** 2).sum(axis=1)
@@ -261,6 +267,8 @@ def optimise(
         vals, _, _ = obj.values(Z)
         queue.extend(Z[np.argsort(vals)[:16]])
     deadline = t0 + budget_seconds
+    if sampler.K == 0:  # nothing to optimise: one point is the whole set
+        deadline = t0
     with single_threaded_blas():
         return _multistart(
             statement, sampler, obj, queue, rng, t0, deadline, maxiter, confirm, stop_at_violation

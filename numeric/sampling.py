@@ -55,6 +55,9 @@ __all__ = [
 #: Factor applied to every recognised radius so boundary samples stay inside.
 INSET = 1.0 - 2.0**-40
 
+#: Env key holding a dummy ``(B,)`` array, so statements without variables batch too.
+BATCH_KEY = "_batch"
+
 #: Pairs ``(base, partner)``: the partner is sampled as an offset from the base.
 PAIRS = (("x", "y"), ("A", "At"))
 
@@ -512,6 +515,7 @@ class Sampler:
         """The batched env of latents ``Z`` (B, K); no repair."""
         Z = np.atleast_2d(np.asarray(Z, dtype=float))
         env = self.params_env(Z)
+        env[BATCH_KEY] = np.zeros(len(Z))  # the batch length, also with no variable
         for el in self.elements:
             env[el.var] = self._build(el, Z, env)
         return env
@@ -567,6 +571,23 @@ class Sampler:
             f = np.where(nv > r, r / np.where(nv > 0, nv, 1.0), 1.0)
             out = out * _bshape(f, nd)
         return out
+
+    def from_relative_offsets(self, Z: np.ndarray) -> np.ndarray:
+        """Latents whose offset sizes are given as ``log10`` of the size relative
+        to the base (``||x||``, else its radius) turned into absolute sizes."""
+        Z = np.array(Z, dtype=float, copy=True)
+        env = self.params_env(Z)
+        env[BATCH_KEY] = np.zeros(len(Z))
+        for el in self.elements:
+            i, _ = self.slices(el)
+            if el.kind == "offset":
+                base = np.asarray(env[el.base])
+                ref = _norm(base, "fro" if el.is_matrix else "2")
+                r = el.rad(env, len(Z))
+                fallback = np.ones(len(Z)) if r is None else np.where(r > 0, r, 1.0)
+                Z[:, i] = np.where(ref > 0, ref, fallback) * 10.0 ** Z[:, i]
+            env[el.var] = self._build(el, Z, env)
+        return Z
 
     # -- drawing -------------------------------------------------------------
     def draw(self, B: int, rng: np.random.Generator) -> np.ndarray:
@@ -752,6 +773,8 @@ def instance_at(env: Mapping[str, Any], i: int) -> dict[str, Any]:
     """Row ``i`` of a batched env as an instance: arrays (n, d), (d,), floats."""
     out: dict[str, Any] = {}
     for k, v in env.items():
+        if k.startswith("_"):
+            continue
         a = np.asarray(v)
         if k in _MATRIX or k in _VECTOR:
             out[k] = np.array(a[i], dtype=float)

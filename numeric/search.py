@@ -2,11 +2,17 @@
 
 :func:`hypothesis_search` runs Hypothesis on the statement as written:
 instances from :func:`softproof.strategies.instance_latents` (the hypothesis
-set, read from the hypotheses), ``hypothesis.target`` on the score (``lhs /
-rhs``; see :func:`numeric.optimise.score`), a failure only for a *confirmed*
-violation (float64 candidates are re-checked rigorously inside the test, so
-shrinking never walks into a float64 artefact), and the worst score reached
-with its witness (the tightness of a true bound).
+set, read from the hypotheses), ``hypothesis.target`` on ``lhs / rhs`` (in
+ball arithmetic for inequalities, so it does not climb towards float64
+cancellation), a failure only for a *confirmed* violation (float64 candidates
+are re-checked rigorously inside the test, so shrinking never walks into a
+float64 artefact), and the worst ratio reached with its witness (the
+tightness of a true bound).
+
+Worst cases are tracked by :class:`_Tracker`: every case that would enter the
+list of the worst ones is re-evaluated in Arb ball arithmetic
+(:func:`rigorous_ratio`) and ranked by that value; float64 values the balls
+contradict are counted as artefacts.
 
 :func:`check` spends a time budget on three searches in turn: random screening
 of :mod:`numeric.sampling` batches, the adversarial optimiser
@@ -40,6 +46,7 @@ __all__ = [
     "SearchResult",
     "CheckResult",
     "witness_instance",
+    "rigorous_ratio",
     "hypothesis_search",
     "screen_search",
     "check",
@@ -54,10 +61,12 @@ class SearchResult:
     """Outcome of one search.
 
     ``verdict`` is ``'violated'`` only with a rigorous ``confirmation`` of
-    ``witness``; else ``'searched'``.  ``worst_ratio`` is the highest score
-    reached on the hypothesis set (``lhs / rhs``; for identities the relative
-    disagreement over ``IDENTITY_RTOL``), ``worst_witness`` where.
-    ``rejected`` counts float64 candidates the rigorous check refused.
+    ``witness``; else ``'searched'``.  ``worst_ratio`` is the highest ratio
+    ``lhs / rhs`` reached on the hypothesis set, evaluated in ball arithmetic
+    (``worst_by`` says so; identities: the float64 relative disagreement over
+    ``IDENTITY_RTOL``), ``worst_witness`` where.  ``instances`` counts evaluated
+    points of the hypothesis set.  ``rejected`` counts float64 violations the
+    rigorous check refused.
     """
 
     statement_id: str
@@ -311,6 +320,8 @@ def screen_search(
             _progress.update("screen", n, tr.worst)
         if tr.violation is not None or time.perf_counter() - t0 >= budget_seconds:
             break
+        if sampler.K == 0:  # no variable, no ranged parameter: one point is all
+            break
     return _result(statement, tr, n, t0, "random screening"), best_Z
 
 
@@ -462,7 +473,7 @@ def check(
         total += res.instances
         method = res.method
         left = budget_seconds - (time.perf_counter() - t0)
-        if tr.violation is None and left > 0:
+        if tr.violation is None and left > 0 and sampler.K > 0:
             opt_budget = left * shares[1] / (shares[1] + shares[2])
             ores = optimise(
                 statement,
@@ -486,7 +497,7 @@ def check(
             method = ores.method
             prog.update("optimise", total, tr.worst, force=True)
         left = budget_seconds - (time.perf_counter() - t0)
-        if tr.violation is None and left > 0:
+        if tr.violation is None and left > 0 and sampler.K > 0:
             hres = hypothesis_search(
                 statement,
                 left,

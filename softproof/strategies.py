@@ -75,10 +75,12 @@ def documents(n: int, d: int, R: float) -> st.SearchStrategy[np.ndarray]:
 
     ``A = R (1 - 2^-40) s G / ||G||`` with ``s`` in [0, 1] (often 1: the boundary).
 
-    >>> from hypothesis import given
-    >>> @given(documents(3, 2, 4.0))
-    ... def test(A):
-    ...     assert np.linalg.norm(A, 2) <= 4.0
+    Example::
+
+        from hypothesis import given
+        @given(documents(3, 2, 4.0))
+        def test(A):
+            assert np.linalg.norm(A, 2) <= 4.0
     """
     return st.builds(lambda s, G: _scaled(G, R * INSET * s, 2), _FRACTION, _direction((n, d)))
 
@@ -86,9 +88,11 @@ def documents(n: int, d: int, R: float) -> st.SearchStrategy[np.ndarray]:
 def weights(d: int, R: float, ord: Any = 2) -> st.SearchStrategy[np.ndarray]:
     """Weights ``x`` in the ball ``||x||_ord <= R`` (``ord`` 2 or ``np.inf``), boundary-heavy.
 
-    >>> @given(weights(4, 4.0))
-    ... def test(x):
-    ...     assert np.linalg.norm(x) <= 4.0
+    Example::
+
+        @given(weights(4, 4.0))
+        def test(x):
+            assert np.linalg.norm(x) <= 4.0
     """
     return st.builds(lambda s, z: _scaled(z, R * INSET * s, ord), _FRACTION, _direction((d,)))
 
@@ -108,10 +112,12 @@ def close_pairs(
     ``vary="A"``: ``(A, At, x)`` with ``||A||, ||At||, ||x|| <= R`` and
     ``||(A - At) x||_inf < r``.
 
-    >>> @given(close_pairs(7, 4, 4.0))
-    ... def test(pair):
-    ...     A, x, y = pair
-    ...     assert np.abs(A @ (x - y)).max() < 0.01
+    Example::
+
+        @given(close_pairs(7, 4, 4.0))
+        def test(pair):
+            A, x, y = pair
+            assert np.abs(A @ (x - y)).max() < 0.01
     """
     if vary not in ("x", "A"):
         raise ValueError("vary is 'x' or 'A'")
@@ -152,9 +158,11 @@ def _shrink_into(base, delta, gap, r, R, ord):
 def targets(n: int, *, simplex: bool = False, bound: float = 1.0) -> st.SearchStrategy[np.ndarray]:
     """Targets ``b``: probability vectors (``simplex=True``) or ``||b||_2 <= bound``.
 
-    >>> @given(targets(7, simplex=True))
-    ... def test(b):
-    ...     assert abs(b.sum() - 1) < 1e-12
+    Example::
+
+        @given(targets(7, simplex=True))
+        def test(b):
+            assert abs(b.sum() - 1) < 1e-12
     """
     if simplex:
         pos = arrays(np.float64, (n,), elements=st.floats(0.0, 1.0))
@@ -166,9 +174,11 @@ def betas(R: float) -> st.SearchStrategy[float]:
     """Valid lower bounds ``beta`` of ``alpha(x)`` when ``||A||, ||x||_2 <= R``:
     ``0 < beta <= e^{-R^2}`` (E3), ``e^{-R^2}`` itself first.
 
-    >>> @given(betas(4.0))
-    ... def test(beta):
-    ...     assert 0 < beta <= math.exp(-16)
+    Example::
+
+        @given(betas(4.0))
+        def test(beta):
+            assert 0 < beta <= math.exp(-16)
     """
     top = math.exp(-(R**2))
     return st.one_of(st.just(top), st.floats(1e-200, 1.0).map(lambda u: top * u))
@@ -204,23 +214,6 @@ def _scalar_latent(el: Element) -> st.SearchStrategy[float]:
     return st.floats(lo, hi).map(lambda e: 10.0**e)
 
 
-def _to_latent(sampler: Sampler, z: np.ndarray) -> np.ndarray:
-    """Offsets' log10 relative sizes to absolute magnitudes (sequential decode)."""
-    Z = z[None, :].copy()
-    env = sampler.params_env(Z)
-    for el in sampler.elements:
-        i, _ = sampler.slices(el)
-        if el.kind == "offset":
-            base = np.asarray(env[el.base])
-            ref = float(np.sqrt((base**2).sum()))
-            r = el.rad(env, 1)
-            if not ref > 0:
-                ref = 1.0 if r is None or not r[0] > 0 else float(r[0])
-            Z[0, i] = ref * 10.0 ** Z[0, i]
-        env[el.var] = sampler._build(el, Z, env)
-    return Z[0]
-
-
 def instance_latents(
     statement: Statement, sizes: Mapping[str, int] | None = None
 ) -> st.SearchStrategy[np.ndarray]:
@@ -229,7 +222,7 @@ def instance_latents(
     sampler = sampler_for(statement, sizes)
 
     def repaired(z: np.ndarray) -> np.ndarray | None:
-        Z, ok = sampler.repair(_to_latent(sampler, z)[None, :])
+        Z, ok = sampler.repair(sampler.from_relative_offsets(z[None, :]))
         return Z[0] if ok[0] else None
 
     return _latents(sampler).map(repaired).filter(lambda z: z is not None)
@@ -245,10 +238,12 @@ def instances(
     read from the hypotheses as written (recognised norm balls, offsets for
     closeness conditions, rejection with repair for the rest).
 
-    >>> from derivations.catalogue import get
-    >>> @given(instances(get("P1")))
-    ... def test(inst):
-    ...     assert np.linalg.norm(inst["A"], 2) <= inst["R"]
+    Example::
+
+        from derivations.catalogue import get
+        @given(instances(get("P1")))
+        def test(inst):
+            assert np.linalg.norm(inst["A"], 2) <= inst["R"]
     """
     sampler = sampler_for(statement, sizes)
     return instance_latents(statement, sizes).map(
@@ -260,9 +255,11 @@ def parameters(statement: Statement) -> st.SearchStrategy[dict[str, float]]:
     """Values of a statement's parameters: fixed ones, ranges drawn uniformly
     (endpoints first), expressions such as ``beta = exp(-R**2)`` evaluated.
 
-    >>> @given(parameters(get("T3")))
-    ... def test(p):
-    ...     assert 0.001 <= p["eta"] <= 1
+    Example::
+
+        @given(parameters(get("T3")))
+        def test(p):
+            assert 0.001 <= p["eta"] <= 1
     """
     sampler = sampler_for(statement)
     parts = [

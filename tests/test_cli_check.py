@@ -122,3 +122,16 @@ def test_progress_line_goes_to_stderr(capsys):
     p.done()
     err = capsys.readouterr().err
     assert "[S1]" in err and "2048" in err and "0.75" in err
+
+
+def test_statements_without_variables(tmp_path):
+    true, false = tmp_path / "true.toml", tmp_path / "false.toml"
+    true.write_text('id = "const-true"\nclaim = "exp(-R**2) <= 1"\nparameters = { R = [0, 3] }\n')
+    false.write_text('id = "const-false"\nclaim = "2 <= 1"\n')
+    assert main(["check", str(true), "--budget", "1", "--quiet"]) == 0
+    assert main(["check", str(false), "--budget", "1", "--quiet"]) == 1
+
+
+def test_search_command_optimise_method(capsys):
+    assert main(["search", "S1-m099", "--budget", "10", "--method", "optimise"]) == 1
+    assert "VIOLATED" in capsys.readouterr().out

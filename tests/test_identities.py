@@ -55,6 +55,7 @@ def test_mutants_are_refuted(key, level):
     result = prove_relation(identity(key), level)
     assert result.status == "refuted", result.summary()
     assert "lhs - rhs" in result.residual and result.witness["point"]
+    assert result.summary().startswith("refuted at n=")
 
 
 def test_user_written_identities():
@@ -73,6 +74,16 @@ def test_user_written_identities():
     )
     assert prove_relation(shift, "symbolic").proved
     assert prove_relation(shift, ("explicit", 3, 1)).proved
+
+
+def test_unknown_is_reported_with_numerical_evidence_only():
+    """<x, y> / <y, x> = 1 is beyond the normal form (a sum over a dummy against the
+    inverse of the same sum); the explicit level proves it."""
+    rel = Relation(M.Dot(x, M.y) / M.Dot(M.y, x), "==", sp.S.One)
+    result = prove_relation(rel, "symbolic")
+    assert result.status == "unknown"
+    assert "numerical evidence only" in result.summary()
+    assert prove_relation(rel, ("explicit", 3, 2)).proved
 
 
 def test_unknown_when_the_prover_cannot_decide():

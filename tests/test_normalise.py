@@ -45,3 +45,10 @@ def test_non_zero_expressions_stay_non_zero():
     assert not is_zero(S(b[j] ** 2, j) - S(b[j], j) ** 2)
     assert len(normal_terms(2 * b[i] - b[i])) == 1
     assert normalise(b[i] - b[i]) == 0
+
+
+def test_fractional_powers_are_not_split_unsoundly():
+    assert not is_zero(sp.sqrt(b[i] ** 2) - b[i])  # sqrt(b^2) = |b|
+    assert not is_zero(sp.sqrt(b[i] * b[k]) - sp.sqrt(b[i]) * sp.sqrt(b[k]))
+    assert is_zero(sp.sqrt(4 * b[i]) - 2 * sp.sqrt(b[i]))
+    assert is_zero(sp.sqrt(sp.exp(b[i])) ** 2 - sp.exp(b[i]))

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"saved to {path}")
         return EXIT_VIOLATED
     print(res.summary())
-    if res.verdict == "searched" and res.worst_witness is not None:
+    if res.verdict == "searched" and res.worst_witness:
         print(
             f"worst case found ({res.rejected} float64 candidates rejected by the rigorous check):"
         )
