@@ -31,7 +31,15 @@ def _time(key: str, level) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help="prove G5 at every (n, d) up to (16, 8) and G6 up to (6, 3); print totals",
+    )
     args = parser.parse_args()
+    if args.grid:
+        grid()
+        return
     sizes = QUICK if args.quick else SIZES
     _time("G1", "symbolic")  # warm SymPy caches outside the measurements
     print(f"{'id':4} {'level':24} {'status':8} {'seconds':>8} {'x baseline':>10} {'target':>8}")
@@ -57,6 +65,26 @@ def main() -> None:
                 f"{key:4} {where:24} {status:8} {seconds:8.2f} {seconds / base:10.1f} {flag}",
                 flush=True,
             )
+
+
+def grid() -> None:
+    """Every explicit size up to the limits: count, failures, total and worst time."""
+    for key, (top_n, top_d) in {"G5": (16, 8), "G6": (6, 3)}.items():
+        total, worst, failed = 0.0, (0.0, None), []
+        for n_value in range(1, top_n + 1):
+            for d_value in range(1, top_d + 1):
+                seconds, status = _time(key, ("explicit", n_value, d_value))
+                total += seconds
+                worst = max(worst, (seconds, (n_value, d_value)), key=lambda p: p[0])
+                if status != "proved":
+                    failed.append((n_value, d_value, status))
+        count = top_n * top_d
+        print(
+            f"{key}: {count - len(failed)}/{count} sizes proved (every n<={top_n}, d<={top_d}), "
+            f"total {total:.1f} s, slowest {worst[0]:.2f} s at n, d = {worst[1]}"
+            + (f"; NOT proved: {failed}" if failed else ""),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -561,6 +561,7 @@ S1_MUTANT_NOTES = (
 mutant(
     "S1",
     "m099",
+    title="S1 with 0.99 * 1/2: ||f(x) - f(y)|| <= 0.99 ||A|| ||x - y|| / 2",
     claim="norm2(f(x) - f(y)) <= 0.99*opnorm(A)/2*norm2(x - y)",
     sizes={"n": 2, "d": 2},
     notes=S1_MUTANT_NOTES,
@@ -568,6 +569,7 @@ mutant(
 mutant(
     "S1",
     "m0999",
+    title="S1 with 0.999 * 1/2: ||f(x) - f(y)|| <= 0.999 ||A|| ||x - y|| / 2",
     claim="norm2(f(x) - f(y)) <= 0.999*opnorm(A)/2*norm2(x - y)",
     sizes={"n": 2, "d": 2},
     notes=S1_MUTANT_NOTES,
@@ -575,12 +577,14 @@ mutant(
 mutant(
     "E1",
     "m-wide",
+    title="E1 on |t| <= 2: |e^t - 1| <= 2|t|",
     hypotheses=["abs(t) <= 2"],
     notes="|e^t - 1| <= 2|t| fails for t > 1.2564...; e.g. t = 2: e^2 - 1 ~ 6.39 > 4.",
 )
 mutant(
     "P1",
     "m099",
+    title="P1 with 0.99 R e^{R^2}: ||u(x) - u(y)|| <= 0.99 R e^{R^2} ||x - y||",
     claim="norm2(u(x) - u(y)) <= 0.99*R*exp(R**2)*norm2(x - y)",
     notes="The sharp constant is R e^{R^2} (mean value theorem: ||diag(u) A|| <= "
     "e^{R^2} R), approached by A = R e1 w^T, x = R w, y = x - eps w, eps -> 0.",
@@ -588,6 +592,7 @@ mutant(
 mutant(
     "P3",
     "m-beta1",
+    title="P3 with beta^-1: |1/alpha(x) - 1/alpha(y)| <= beta^-1 |alpha(x) - alpha(y)|",
     claim="abs(1/alpha(x) - 1/alpha(y)) <= beta**(-1)*abs(alpha(x) - alpha(y))",
     sizes={"n": 2, "d": 2},
     notes="Checked at n = 2 (beta = exp(-R^2) as in P3). At the default n = 7 this "
@@ -599,18 +604,21 @@ mutant(
 mutant(
     "G5",
     "m-sign",
+    title="G5 with the sign of the second term flipped",
     claim="grad(L(x), x) == A.T @ (diag(f(x)) + outer(f(x), f(x))) @ c(x)",
     notes="The sign of the second term <c, f> <f, A_{*,i}> flipped.",
 )
 mutant(
     "G6",
     "m-factor1",
+    title="G6 with 1 instead of 2 in 2<c,f> f f^T",
     claim=f"hess(L(x), x) == A.T @ ({B_G6_FACTOR1}) @ A",
     notes="The factor 2 in 2 <c, f> f f^T replaced by 1.",
 )
 mutant(
     "E5",
     "m-quarter",
+    title="E5 with 1/4: ||diag(s) - s s^T|| <= 1/4",
     claim=f"opnorm{J} <= 1/4",
     notes="Fails near s = (1/2, 1/2, 0, ..., 0), where the norm tends to 1/2.",
 )

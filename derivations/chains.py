@@ -13,13 +13,15 @@ gives the next expression ``e_{k}`` and a justification of a relation
 
 The chain concludes ``e_0 <= e_K`` (``==`` if every step is an identity).
 :meth:`Chain.check` re-checks every step, collects the facts assumed, and
-compares with the catalogue statement: the conclusion must equal the claim
-up to SymPy algebra, and every assumption must be one of the statement's
-hypotheses (or weaker: ``<`` gives ``<=``; ``R >= 4`` from a parameter).
+compares with the catalogue statement: the conclusion must be the claim up to
+SymPy algebra, or a stronger one (``lhs <= K1 D`` for a claimed ``lhs <= K2 D``
+with ``K1 <= K2`` decided exactly for all ``n >= 1``, ``R >= 4``), and every
+assumption must be one of the statement's hypotheses (``<`` gives ``<=``).
 
-Catalogue ids: E1, E3, E3-upper, E3-beta, E4, E4-l2, E5, P1-P4, Q1-Q4, T1, T2,
-T3, S1, S2, S2-b, S3-B (the bound ``||B|| <= 1/2 + ||b||/sqrt 2`` of
-:mod:`derivations.sharp`, which implies the catalogue's ``7/4 + 3/2 ||b||``).
+Chains (by catalogue id): E1, E2, E3, E3-upper, E3-beta, E4, E4-l2,
+E4-nonnegative, E5, G7-sum, P1-P4, Q1-Q4, T1, T2, T1-residual, T2-residual,
+T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`derivations.sharp` (through
+the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-B-sharp``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "Hyp",
     "By",
     "Cite",
+    "SubChain",
     "Step",
     "Chain",
     "StepResult",
@@ -199,7 +202,7 @@ class Step:
     with ``HOLE`` at the rewritten positions (default: every occurrence)."""
 
     expr: sp.Basic
-    why: Hyp | By | Cite
+    why: Hyp | By | Cite | SubChain
     at: sp.Basic | None = None
     note: str = ""
 
@@ -229,7 +232,10 @@ def _bound_vars(e: sp.Basic) -> set[sp.Basic]:
 
 
 def _check_step(prev: sp.Basic, step: Step) -> StepResult:
+    """Check one step (module docstring: justification, context, monotonicity)."""
     whole = step.at is None and not (isinstance(step.why, By) and step.why.old is not None)
+    if isinstance(step.why, By) and step.at is not None and step.why.old is None:
+        raise ValueError("a rule applied inside a context needs its old and new subterms")
     est = step.why.establish(prev if whole else None, step.expr if whole else None)
     if est.relation is None:
         return StepResult(step, False, "<=", est.checks, est.assumes, "no relation established")
@@ -340,11 +346,9 @@ class Chain:
 
 
 def _check_chain(ch: Chain, against: bool, statement: Statement | None) -> ChainResult:
-    return (
-        _check_cached(ch, against and statement is None)
-        if statement is None
-        else _check_uncached(ch, against, statement)
-    )
+    if statement is None:
+        return _check_cached(ch, against)  # chains are immutable: check each once
+    return _check_uncached(ch, against, statement)
 
 
 @cache
@@ -411,7 +415,7 @@ def _stronger(conclusion: Relation, claim: Relation, stmt: Statement) -> bool:
     decided exactly for every ``n >= 1`` (and ``R`` above its lower bound)."""
     if claim.op not in ("<=", "<") or (claim.op == "<" and conclusion.op != "<"):
         return False
-    if not same(conclusion.lhs, claim.lhs):
+    if not same(conclusion.lhs, claim.lhs) or rl._sign(conclusion.rhs) != 1:
         return False
     lows: dict = {n: 1}
     low_r = [h.lhs for h in stmt.hypotheses if h.rhs == R and h.lhs.is_number]
@@ -719,15 +723,14 @@ class _Pair:
     v2: sp.Basic
     close: sp.Basic  # the quantity with ||.||_inf < 0.01 in the hypotheses
     dist: sp.Basic  # ||x - y||_2 or ||A - At||
-    hyps: tuple[Relation, ...]  # the norm hypotheses used for the exp bounds
 
 
 def _pair_x() -> _Pair:
-    return _Pair("P", A, x, A, y, A * (x - y), Norm("2", x - y), ())
+    return _Pair("P", A, x, A, y, A * (x - y), Norm("2", x - y))
 
 
 def _pair_a() -> _Pair:
-    return _Pair("Q", A, x, At, x, (A - At) * x, Norm("op", A - At), ())
+    return _Pair("Q", A, x, At, x, (A - At) * x, Norm("op", A - At))
 
 
 def _p1(pp: _Pair) -> Chain:
@@ -876,13 +879,15 @@ def _p4(pp: _Pair) -> Chain:
     return Chain(f"{pp.tag}4", f"{pp.tag}4", start, tuple(steps))
 
 
-def _sub(ch: Chain) -> By:
+def _sub(ch: Chain) -> SubChain:
     """A sub-chain used as the justification of ``start <= end``."""
-    return _SubChain(ch)
+    return SubChain(ch)
 
 
 @dataclass(frozen=True)
-class _SubChain:
+class SubChain:
+    """A proved chain used as the justification of its own conclusion."""
+
     chain: Chain
 
     def establish(self, old, new) -> Established:

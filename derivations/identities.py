@@ -200,8 +200,8 @@ def column_index(e: sp.Basic) -> set[sp.Symbol]:
     }
 
 
-def _index_assignments(lhs, rhs, d_value: int, n_value: int) -> list[dict]:
-    """Every value of the free column indices (1-based) at this size."""
+def _index_assignments(lhs, rhs, n_value: int, d_value: int) -> list[dict]:
+    """Every value (1-based) of the free column indices ``i`` of ``Col(M, i)``."""
     ranges: dict[sp.Symbol, int] = {}
     for e in (lhs, rhs):
         for node in sp.preorder_traversal(e):
@@ -210,20 +210,13 @@ def _index_assignments(lhs, rhs, d_value: int, n_value: int) -> list[dict]:
                 ranges[node.args[1]] = int(cols)
     assignments: list[dict] = [{}]
     for sym, top in ranges.items():
-        assignments = [dict(a, **{sym.name: v}) for a in assignments for v in range(1, top + 1)]
-    return [{sp.Symbol(k, **_assumptions(ranges, k)): v for k, v in a.items()} for a in assignments]
-
-
-def _assumptions(ranges: dict, name: str) -> dict:
-    for sym in ranges:
-        if sym.name == name:
-            return sym.assumptions0
-    return {}
+        assignments = [{**a, sym: sp.Integer(v)} for a in assignments for v in range(1, top + 1)]
+    return assignments
 
 
 def _explicit(lhs, rhs, n_value: int, d_value: int, prove: bool = True) -> dict:
     sizes = f"n={n_value}, d={d_value}"
-    for idx in _index_assignments(lhs, rhs, d_value, n_value):
+    for idx in _index_assignments(lhs, rhs, n_value, d_value):
         left, right = lhs.xreplace(idx), rhs.xreplace(idx)
         diff = lower_explicit(left, n_value, d_value) - lower_explicit(right, n_value, d_value)
         entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
@@ -321,7 +314,7 @@ def _spot(lhs, rhs, n_value: int, d_value: int) -> str | None:
     """Float evidence (mpmath, 30 digits) at one size; never a proof."""
     try:
         worst = sp.S.Zero
-        for idx in _index_assignments(lhs, rhs, d_value, n_value):
+        for idx in _index_assignments(lhs, rhs, n_value, d_value):
             diff = lower_explicit(lhs.xreplace(idx), n_value, d_value) - lower_explicit(
                 rhs.xreplace(idx), n_value, d_value
             )

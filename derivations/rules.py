@@ -58,6 +58,17 @@ __all__ = [
     "sup_monotone",
     "constant_comparison",
     "entrywise_lemma",
+    "SupUnit",
+    "quadratic_form_norm",
+    "simplex_identity",
+    "weighted_max",
+    "quadratic_form_bound",
+    "unit_vector",
+    "simplex_entry_bound",
+    "simplex_oscillation",
+    "nonneg_combination",
+    "diag_norm",
+    "segment_norm",
     "RULES",
     "EQUALITY_RULES",
 ]
@@ -772,7 +783,27 @@ def softmax_simplex(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
 # --------------------------------------------------------------------------
 # Calculus
 # --------------------------------------------------------------------------
-_SMOOTH_BAD = (Norm, sp.Abs, sp.Max, sp.Min, Sup)
+_SMOOTH_BAD = (Norm, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Piecewise, Sup, SupUnit)
+
+
+def _smooth(g: sp.Basic) -> bool:
+    """``g`` is C^1 everywhere: built from exp (entrywise or scalar), products,
+    sums, the model's softmax nodes, nonnegative integer powers and powers of
+    positive quantities (``alpha^{-1}``)."""
+    for node in sp.preorder_traversal(g):
+        if isinstance(node, _SMOOTH_BAD) or isinstance(node, model.Grad | model.Hess | Jac):
+            return False
+        if isinstance(node, Entrywise) and node.fn != "exp":
+            return False
+        if isinstance(node, sp.log) and not node.args[0].is_positive:
+            return False
+        if isinstance(node, sp.Pow) and not (
+            (node.exp.is_integer and node.exp.is_nonnegative) or node.base.is_positive
+        ):
+            return False
+        if isinstance(node, sp.MatPow) and not (node.exp.is_integer and node.exp.is_nonnegative):
+            return False
+    return True
 
 
 def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> StepCheck:
@@ -782,8 +813,8 @@ def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> 
     ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
     the Jacobian exactly as derived (``Jac`` node or ``sympy.diff``)."""
     meth = "rule: mean value inequality"
-    if any(g.has(c) for c in _SMOOTH_BAD) or g.atoms(model.Grad, model.Hess):
-        return _fail(meth, "g must be smooth (no norms, abs, max)")
+    if not _smooth(g):
+        return _fail(meth, "g must be C^1 (exp, products, softmax; no norms, abs, log, roots)")
     gp, gq = g.xreplace({var: p}), g.xreplace({var: q})
     if model.is_matrix(var):
         z = MatrixSymbol("z", *var.shape)
@@ -851,8 +882,8 @@ def _nonneg_on_box(e: sp.Expr, lows: dict[sp.Symbol, sp.Expr]) -> bool:
     sign = 1 if all(nonneg(c) for c in pd.coeffs()) else -1
     if sign == -1 and not all(nonneg(-c) for c in pd.coeffs()):
         return False
-    if pd.is_zero:
-        return False
+    if pd.is_zero or pd.eval({g: 0 for g in gens}) == 0:
+        return False  # the denominator must not vanish at the corner
     return all(nonneg(sign * c) for c in pn.coeffs())
 
 

@@ -38,7 +38,8 @@ from .rules import HOLE, Sup, SupUnit
 
 __all__ = [
     "PAPER_CONSTANTS",
-    "PROVED",
+    "proved_constants",
+    "SHARPNESS",
     "S3_CHAIN_IDS",
     "b_norm",
     "s3_bound_expr",
@@ -430,13 +431,25 @@ def proved_constants() -> dict[str, Proved]:
     return out
 
 
-PROVED = proved_constants
+#: Whether the proved constant is known to be best possible (never claimed proved here).
+SHARPNESS: dict[str, str] = {
+    "P1": "approached by A = R e1 w^T, x = R w, y -> x (catalogue note): observed, not proved",
+    "Q1": "not examined",
+    "P2": "Cauchy-Schwarz is tight when u(x) - u(y) is parallel to 1_n; not examined under H_x",
+    "Q2": "as P2; not examined",
+    "P3": "not examined",
+    "Q3": "not examined",
+    "P4": "1/2 ||A|| (S1) is approached with n = 2 (catalogue note): observed, not proved",
+    "Q4": "not examined",
+    "T1": "as P4: observed, not proved",
+    "T2": "not examined",
+}
 
 
 def constants_table(n_value: int, r_value: float) -> list[dict]:
     """For P1-P4, Q1-Q4, T1, T2 at ``n``, ``R`` (``beta = e^{-R^2}``): the paper's
-    constant (SymPy and float), the best proved constant, their ratio and the
-    chain proving it; entries without a proved constant say so."""
+    constant (SymPy and float), the best proved constant, their ratio, the
+    chain proving it and whether it is known to be best (``sharpness``, text)."""
     subs = {n: n_value, R: sp.nsimplify(r_value), beta: sp.exp(-(sp.nsimplify(r_value) ** 2))}
     proved = proved_constants()
     rows = []
@@ -462,5 +475,6 @@ def constants_table(n_value: int, r_value: float) -> list[dict]:
             row.update(
                 proved_constant=None, proved_value=None, ratio=None, chain=None, status="no chain"
             )
+        row["sharpness"] = SHARPNESS.get(sid, "not examined")
         rows.append(row)
     return rows

@@ -1066,7 +1066,7 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
         for r in range(1, k + 1):
             for idx in itertools.combinations(range(k), r):
                 raw = Q.extract(list(idx), list(idx)).det(method="berkowitz")
-                small = _simplify_exp_rational(raw) if sp.count_ops(raw) < 300 else raw
+                small = _simplify_exp_rational(raw) if k <= 2 else raw
                 if sp.count_ops(small) <= 200 and small != raw:
                     margins.append(small)
                     alternates.append((raw,))

@@ -22,15 +22,15 @@ meanwhile (:func:`single_threaded_blas`).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from derivations.statement import Statement
 
@@ -186,53 +186,11 @@ class Objective:
         return float(vals[0]), grad, res, env
 
 
-_BLAS_SET = (
-    "openblas_set_num_threads",
-    "openblas_set_num_threads64_",
-    "scipy_openblas_set_num_threads",
-    "scipy_openblas_set_num_threads64_",
-)
-
-
-def _openblas_controls() -> list[tuple[Any, Any]]:
-    """(set, get) thread functions of every OpenBLAS loaded in this process (Linux)."""
-    out = []
-    try:
-        with open("/proc/self/maps") as fh:
-            paths = {ln.split()[-1] for ln in fh if "openblas" in ln.lower()}
-    except OSError:
-        return out
-    for path in sorted(p for p in paths if p.startswith("/")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _BLAS_SET:
-            setter = getattr(lib, name, None)
-            getter = getattr(lib, name.replace("set_", "get_"), None)
-            if setter is not None and getter is not None:
-                out.append((setter, getter))
-                break
-    return out
-
-
-@contextlib.contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Run BLAS single-threaded: L-BFGS-B's small dense steps are ~10x slower with
-    OpenBLAS threads spinning on a busy machine.  Restores the thread counts."""
-    controls = _openblas_controls()
-    saved = []
-    for setter, getter in controls:
-        try:
-            saved.append((setter, int(getter())))
-            setter(1)
-        except (OSError, ValueError):
-            continue
-    try:
-        yield
-    finally:
-        for setter, k in saved:
-            setter(k)
+def single_threaded_blas() -> AbstractContextManager[Any]:
+    """Run BLAS single-threaded (:func:`threadpoolctl.threadpool_limits`): L-BFGS-B's
+    small dense steps are ~10x slower with BLAS threads spinning on a busy machine.
+    Restores the thread counts on exit."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def optimise(

@@ -26,7 +26,6 @@ parameters (``beta = exp(-R**2)``, E3).
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ import sympy as sp
 from sympy import MatAdd, MatMul, MatrixSymbol
 
 from derivations import model
+from derivations.grammar import parse_expression
 from derivations.statement import VARIABLES, Relation, Statement
 
 from .float64 import Evaluator, Screen
@@ -72,56 +72,13 @@ class SamplingError(ValueError):
 # --------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------
-_SAFE_FUNCS = {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}
-
-
-def _parse_param_expr(text: str, names: set[str]) -> sp.Expr:
-    """Parse a parameter expression such as ``exp(-R**2)`` without ``eval``."""
-
-    def conv(node: ast.AST) -> sp.Expr:
-        if isinstance(node, ast.Expression):
-            return conv(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            return sp.nsimplify(node.value) if isinstance(node.value, int) else sp.Float(node.value)
-        if isinstance(node, ast.Name):
-            if node.id in names or node.id in ("n", "d"):
-                return {"n": model.n, "d": model.d}.get(node.id, sp.Symbol(node.id, positive=True))
-            raise ValueError(f"unknown name {node.id!r} in parameter expression {text!r}")
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            v = conv(node.operand)
-            return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.BinOp):
-            a, b = conv(node.left), conv(node.right)
-            ops = {
-                ast.Add: sp.Add,
-                ast.Sub: lambda p, q: p - q,
-                ast.Mult: sp.Mul,
-                ast.Div: lambda p, q: p / q,
-                ast.Pow: sp.Pow,
-            }
-            for k, f in ops.items():
-                if isinstance(node.op, k):
-                    return f(a, b)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _SAFE_FUNCS
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            return _SAFE_FUNCS[node.func.id](conv(node.args[0]))
-        raise ValueError(f"unsupported syntax in parameter expression {text!r}")
-
-    return conv(ast.parse(text, mode="eval"))
-
-
 def resolve_parameter_exprs(statement: Statement) -> dict[str, Any]:
     """Parameters as numbers, ``(low, high)`` tuples or SymPy expressions."""
     names = set(statement.parameters)
     out: dict[str, Any] = {}
     for name, value in statement.parameters.items():
         if isinstance(value, str):
-            out[name] = _parse_param_expr(value, names)
+            out[name] = parse_expression(value, parameters=names)
         elif isinstance(value, sp.Basic) and not value.is_Number:
             out[name] = value
         elif isinstance(value, tuple | list):

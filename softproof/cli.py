@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "search": "search",
     "certify": "certify",
     "report": "report",
+    "prove": "prove",
     "bench": "bench",
 }
 

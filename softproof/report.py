@@ -182,33 +182,23 @@ def check_entry(
         rep.witness_file = f"witnesses/{path.name}"
     elif res.verdict == "proved":
         rep.precision = "exact (SymPy)"
-    chain = chains.get(statement.id)
-    if chain is not None and rep.verdict != "violated":
-        ok = bool(getattr(chain, "ok", False))
-        tex = _chain_latex(chain)
-        if tex:
-            (chain_dir / f"{statement.id}.tex").write_text(tex)
-            rep.chain_file = f"chains/{statement.id}.tex"
-        if ok:
+    result = chains.get(statement.id)
+    if result is not None and rep.verdict != "violated":
+        from derivations import chains as chain_mod
+
+        ch = chain_mod.chain(statement.id)
+        (chain_dir / f"{statement.id}.tex").write_text(
+            chain_mod.to_document([ch], title=f"{statement.id}: {statement.title}")
+        )
+        rep.chain_file = f"chains/{statement.id}.tex"
+        if result.ok:
             rep.verdict = "proved"
             rep.precision = "exact (machine-checked chain)"
             rep.evidence = (
-                f"proved by a machine-checked chain ({_chain_level(chain)}); "
+                f"proved by a machine-checked chain (level: {result.level}); "
                 f"also {res.summary()}"
             )
     return rep
-
-
-def _chain_latex(chain: Any) -> str:
-    for name in ("to_document", "latex_document", "to_latex"):
-        fn = getattr(chain, name, None)
-        if callable(fn):
-            return fn()
-    return ""
-
-
-def _chain_level(chain: Any) -> str:
-    return str(getattr(chain, "level", "") or "every n")
 
 
 # --------------------------------------------------------------------------
@@ -327,17 +317,29 @@ def _fold_certifications(report: Report) -> None:
 def _constants(report: Report) -> list[dict[str, Any]]:
     """Paper constant vs best proved constant vs the worst case the search
     reached (observed constant = paper constant x worst ratio)."""
+    import sympy as sp
+
     from derivations import sharp
 
     worst = {e.id: e.worst_ratio for e in report.entries}
     rows = []
-    for row in sharp.constants_table(n=7, R=4):
-        row = dict(row)
+    for row in sharp.constants_table(7, 4.0):
         r = worst.get(row["id"])
-        paper = _finite(row.get("paper"))
-        row["worst_ratio"] = r
-        row["observed"] = None if (r is None or paper is None) else r * paper
-        rows.append(row)
+        paper = _finite(row.get("paper_value"))
+        rows.append({
+            "id": row["id"],
+            "quantity": row["quantity"],
+            "paper_constant": sp.latex(row["paper_constant"]),
+            "paper": paper,
+            "proved_constant": (None if row["proved_constant"] is None
+                                else sp.latex(row["proved_constant"])),
+            "proved": _finite(row.get("proved_value")),
+            "paper_over_proved": _finite(row.get("ratio")),
+            "worst_ratio": r,
+            "observed": None if (r is None or paper is None) else r * paper,
+            "proved_by": row.get("status", ""),
+            "sharpness": row.get("sharpness", ""),
+        })
     return rows
 
 

@@ -67,3 +67,26 @@ def test_a_wrong_hadamard_rule_is_caught(monkeypatch):
 def test_unsupported_derivatives_raise():
     with pytest.raises(NotImplementedError):
         differentiate(M.Grad(M.Norm("1", f), x))
+
+
+def test_vector_level_derivatives_evaluate_at_n_200():
+    """The rewritten gradient and Hessian evaluate numerically at n = 200 and agree
+    with the closed forms of G5 and G6 computed directly in numpy."""
+    np = pytest.importorskip("numpy")
+    float64 = pytest.importorskip("numeric.float64")
+    rng = np.random.default_rng(0)
+    n, d = 200, 10
+    a, v = rng.normal(size=(n, d)) / 4, rng.normal(size=d)
+    w = rng.random(n)
+    env = {"A": a[None], "x": v[None], "b": w[None]}
+    grad = float64.compile_expr(M.Grad(L, x))(env).reshape(d)
+    hess = float64.compile_expr(M.Hess(L, x))(env).reshape(d, d)
+    z = a @ v
+    s = np.exp(z - z.max())
+    s /= s.sum()
+    c = s - w
+    J = np.diag(s) - np.outer(s, s)
+    B = J @ J + np.diag(c * s) - (c @ s) * np.diag(s)
+    B += -np.outer(c * s, s) - np.outer(s, c * s) + 2 * (c @ s) * np.outer(s, s)
+    assert np.allclose(grad, a.T @ J @ c, rtol=1e-10, atol=1e-14)
+    assert np.allclose(hess, a.T @ B @ a, rtol=1e-10, atol=1e-14)

@@ -177,3 +177,21 @@ def test_symbolic_simplex_checks_reject_other_forms():
     assert not rl._entry_bound_symbolic(2 * f - Dot(f, m.b) * one, f)
     assert rl._oscillation_symbolic(m.b - Dot(m.b, f) * one, f)
     assert not rl._oscillation_symbolic(m.b - Dot(m.b, m.b) * one, f)
+
+
+def test_simplex_identity_explicit_fallback(monkeypatch):
+    """Without the symbolic prover the identity is checked at n = 1..6."""
+    monkeypatch.setattr(rl, "_get_identities", lambda: None)
+    v = sp.MatrixSymbol("v", n, 1)
+    J = Diag(f) - outer(f, f)
+    w = v - Dot(f, v) * ones(n)
+    res = rl.simplex_identity(Dot(f, m.hadamard(w, w)), Dot(v, J * v), f)
+    assert res.ok and res.level == "explicit n in 1..6"
+    assert not rl.simplex_identity(Dot(f, m.hadamard(w, w)), Dot(v, Diag(f) * v), f).ok
+
+
+def test_mean_value_needs_a_smooth_map():
+    z = sp.MatrixSymbol("z", m.d, 1)
+    g = m.Entrywise("abs", x)
+    rhs = Sup(Norm("op", m.Jac(g.xreplace({x: z}), z)), z, x, y) * Norm("2", x - y)
+    assert not rl.mean_value(Norm("2", g - g.xreplace({x: y})), rhs, g=g, var=x, p=x, q=y).ok

@@ -52,7 +52,7 @@ def test_s3_bound_chain():
     assert res.ok, res.problems
     assert res.assumes == ()
     assert sp.simplify(res.conclusion.rhs - (sp.Rational(1, 2) + Norm("2", b) / sp.sqrt(2))) == 0
-    assert res.level == "explicit n in 1..6"
+    assert res.level == "symbolic"
 
 
 def test_s3_chain_with_a_wrong_constant_fails():

@@ -1,0 +1,526 @@
+"""Speed benchmarks of the toolkit, each against a baseline measured in the same run.
+
+* ``screen_vs_numpy``: toolkit float64 batch evaluation of ``f`` (D3), ``L``
+  (D5) and ``grad L`` (G5) over 1,000 instances at ``n = 200``, ``d = 20``,
+  divided by hand-written numpy (target <= 2);
+* ``screen_vs_mpmath``: mpmath at 30 digits per instance divided by the
+  float64 batch screen per instance, S1 with its hypotheses at ``n = 7``,
+  ``d = 4`` (target >= 500);
+* ``confirm_vs_mpmath``: mpmath at 30 digits divided by the Arb path at 100
+  bits (about 30 digits) per instance, ``f``, ``L``, ``grad L`` at ``n = 200``,
+  ``d = 20``, instance conversion included (target >= 10);
+* ``mutant_<c>_s`` / ``mutant_<c>_evals``: seconds and evaluated instances of
+  :func:`numeric.search.check` (the code path of ``softproof check``) to a
+  rigorously confirmed violation of S1 with its constant multiplied by
+  ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
+  ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
+  random screening alone (:func:`numeric.search.screen_search`).
+
+:func:`run_bench` measures a chosen set of them and returns one JSON-able dict
+(the figures, ``targets``, ``met``, ``baselines``, ``machine``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from derivations import model as m
+from derivations.model import A, R, b, x, y
+from derivations.statement import Relation, Statement
+
+__all__ = [
+    "MEASURES",
+    "TARGETS",
+    "Sizes",
+    "FULL",
+    "QUICK",
+    "measure_screen_vs_numpy",
+    "measure_screen_vs_mpmath",
+    "measure_confirm_vs_mpmath",
+    "s1_statement",
+    "s1_mutant",
+    "bench_mutant",
+    "bench_s1_mutants",
+    "machine_info",
+    "met",
+    "measure",
+    "run_bench",
+    "log_stderr",
+]
+
+Log = Callable[[str], None]
+
+#: f (D3), L (D5), grad L (G5): the expressions of the evaluator benchmarks
+FLG = [m.F(A, x), m.Loss(A, x, b), m.GradL(A, x, b)]
+
+#: S1 mutants: key -> constant factor (text, parsed by the grammar)
+CONSTANTS = {"099": "0.99", "0999": "0.999", "099999": "0.99999"}
+MUTANT_SIZES = {"n": 7, "d": 4}
+MUTANT_HYPOTHESES = ("opnorm(A) <= R", "norm2(x) <= R", "norm2(y) <= R")
+
+#: measurable groups, in run order (``--only`` picks among them)
+MEASURES = (
+    "screen_vs_numpy",
+    "screen_vs_mpmath",
+    "confirm_vs_mpmath",
+    "mutant_099",
+    "mutant_0999",
+    "mutant_099999",
+)
+
+#: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
+TARGETS: dict[str, dict[str, Any]] = {
+    "screen_vs_numpy": {"max": 2.0},
+    "screen_vs_mpmath": {"min": 500.0},
+    "confirm_vs_mpmath": {"min": 10.0},
+    "mutant_099_s": {"max": 1.0},
+    "mutant_0999_s": {"max": 5.0},
+    "mutant_099999_s": {"max": 60.0, "stretch": True},
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes and budgets of one benchmark run."""
+
+    numpy_batch: int
+    numpy_n: int
+    numpy_d: int
+    screen_batch: int
+    mp_instances: int
+    confirm_instances: int
+    confirm_n: int
+    confirm_d: int
+    repeat: int
+    #: check budget (seconds) per mutant key; it stops at the first confirmed violation
+    mutant_budget: Mapping[str, float]
+    #: random-screening baseline budget (seconds) per mutant key
+    baseline_budget: Mapping[str, float]
+
+
+FULL = Sizes(
+    numpy_batch=1000,
+    numpy_n=200,
+    numpy_d=20,
+    screen_batch=10_000,
+    mp_instances=20,
+    confirm_instances=5,
+    confirm_n=200,
+    confirm_d=20,
+    repeat=5,
+    mutant_budget={"099": 10.0, "0999": 20.0, "099999": 90.0},
+    baseline_budget={"099": 10.0, "0999": 20.0, "099999": 20.0},
+)
+
+#: a smoke run: smaller batches, short baselines; the mutant searches keep
+#: their budgets (they stop at the first confirmed violation, usually within seconds)
+QUICK = Sizes(
+    numpy_batch=200,
+    numpy_n=200,
+    numpy_d=20,
+    screen_batch=2000,
+    mp_instances=4,
+    confirm_instances=2,
+    confirm_n=200,
+    confirm_d=20,
+    repeat=2,
+    mutant_budget={"099": 10.0, "0999": 20.0, "099999": 60.0},
+    baseline_budget={"099": 0.5, "0999": 0.5, "099999": 0.5},
+)
+
+
+def _best(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Best wall time of ``repeat`` calls (seconds)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _env(B: int, nn: int, dd: int, seed: int = 0) -> dict[str, Any]:
+    """A batch of ``B`` random instances: ``A`` scaled by ``1/sqrt(n)``, ``b`` on the simplex."""
+    rng = np.random.default_rng(seed)
+    return {
+        "A": rng.normal(size=(B, nn, dd)) / np.sqrt(nn),
+        "x": rng.normal(size=(B, dd)),
+        "y": rng.normal(size=(B, dd)),
+        "b": rng.dirichlet(np.ones(nn), size=B),
+        "R": 4.0,
+    }
+
+
+def _numpy_flg(env: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hand-written numpy: softmax ``f`` (D3), loss ``L`` (D5), gradient (G5)."""
+    a, v, w = env["A"], env["x"], env["b"]
+    z = np.einsum("bij,bj->bi", a, v)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    f = e / e.sum(axis=1, keepdims=True)
+    c = f - w
+    loss = 0.5 * np.einsum("bi,bi->b", c, c)
+    fc = f * c
+    g = np.einsum("bij,bi->bj", a, fc - fc.sum(axis=1, keepdims=True) * f)
+    return f, loss, g
+
+
+def measure_screen_vs_numpy(
+    B: int = 1000, nn: int = 200, dd: int = 20, seed: int = 0, repeat: int = 5
+) -> dict[str, Any]:
+    """(toolkit float64 ``f, L, grad L`` on a batch) / (hand-written numpy); target <= 2.
+
+    The two are first checked to agree (relative 1e-10).  Returns ``ratio`` and
+    the baseline figures (best seconds per batch)."""
+    from numeric.float64 import compile_many
+
+    env = _env(B, nn, dd, seed)
+    ev = compile_many(FLG)
+    for ours, ref in zip(ev(env), _numpy_flg(env), strict=True):
+        np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-14)
+    toolkit = _best(lambda: ev(env), repeat)
+    numpy_s = _best(lambda: _numpy_flg(env), repeat)
+    return {
+        "ratio": toolkit / numpy_s,
+        "toolkit_batch_s": toolkit,
+        "numpy_batch_s": numpy_s,
+        "batch": B,
+        "n": nn,
+        "d": dd,
+    }
+
+
+def s1_statement() -> Statement:
+    """S1 (``||f(x) - f(y)|| <= ||A|| ||x - y|| / 2``) on ``||A||, ||x||, ||y|| <= R = 4``."""
+    return Statement(
+        id="S1",
+        title="f is ||A||/2-Lipschitz",
+        claim=Relation(
+            m.Norm("2", m.F(A, x) - m.F(A, y)), "<=", m.Norm("op", A) * m.Norm("2", x - y) / 2
+        ),
+        hypotheses=(
+            Relation(m.Norm("op", A), "<=", R),
+            Relation(m.Norm("2", x), "<=", R),
+            Relation(m.Norm("2", y), "<=", R),
+        ),
+        parameters={"R": 4.0},
+    )
+
+
+def _statement_sides(st: Statement) -> list[sp.Basic]:
+    return [side for r in (*st.hypotheses, st.claim) for side in (r.lhs, r.rhs)]
+
+
+def _mp_per_instance(
+    exprs: list[sp.Basic], env: Mapping[str, Any], count: int, dps: int = 30, repeat: int = 2
+) -> float:
+    """Seconds per instance for mpmath at ``dps`` digits evaluating ``exprs`` (one plan)."""
+    from numeric.exprplan import lower_many
+    from numeric.float64 import execute_all
+    from numeric.instance import slice_instance
+    from numeric.mp import _mp, _MpRun, to_mp_instance
+
+    plans = lower_many(exprs)
+    insts = [slice_instance(env, i) for i in range(count)]
+
+    def run() -> None:
+        with _mp.workdps(dps):
+            for inst in insts:
+                vals = execute_all(plans[0].ops, _MpRun(to_mp_instance(inst)))
+                _ = [vals[p.out] for p in plans]
+
+    return _best(run, repeat) / count
+
+
+def _arb_per_instance(
+    exprs: list[sp.Basic], env: Mapping[str, Any], count: int, prec: int = 100, repeat: int = 3
+) -> float:
+    """Seconds per instance for Arb at ``prec`` bits evaluating ``exprs`` (one plan),
+    conversion of the instance to balls included."""
+    from flint import ctx
+
+    from numeric.balls import _ArbRun, to_arb_instance
+    from numeric.exprplan import lower_many
+    from numeric.float64 import execute_all
+    from numeric.instance import slice_instance
+
+    plans = lower_many(exprs)
+    insts = [slice_instance(env, i) for i in range(count)]
+
+    def run() -> None:
+        with ctx.workprec(prec):
+            for inst in insts:
+                vals = execute_all(plans[0].ops, _ArbRun(to_arb_instance(inst)))
+                _ = [vals[p.out] for p in plans]
+
+    return _best(run, repeat) / count
+
+
+def measure_screen_vs_mpmath(
+    count: int = 20, B: int = 10_000, seed: int = 1, repeat: int = 5
+) -> dict[str, Any]:
+    """(mpmath at 30 digits per instance) / (float64 batch screen per instance),
+    S1 with its hypotheses at ``n = 7``, ``d = 4``; target >= 500."""
+    from numeric.float64 import Screen
+
+    st = s1_statement()
+    env = _env(B, 7, 4, seed)
+    screen = Screen(st)
+    per_screen = _best(lambda: screen(env), repeat) / B
+    per_mp = _mp_per_instance(_statement_sides(st), env, count)
+    return {
+        "ratio": per_mp / per_screen,
+        "mpmath_per_instance_s": per_mp,
+        "screen_per_instance_s": per_screen,
+        "statement": "S1",
+        "screen_batch": B,
+        "mpmath_instances": count,
+        "dps": 30,
+        "n": 7,
+        "d": 4,
+    }
+
+
+def measure_confirm_vs_mpmath(
+    count: int = 5, nn: int = 200, dd: int = 20, seed: int = 2
+) -> dict[str, Any]:
+    """(mpmath at 30 digits) / (Arb at 100 bits) per instance for ``f, L, grad L``
+    at ``n = 200``, ``d = 20``; target >= 10."""
+    env = _env(count, nn, dd, seed)
+    per_mp = _mp_per_instance(FLG, env, count)
+    per_arb = _arb_per_instance(FLG, env, count)
+    return {
+        "ratio": per_mp / per_arb,
+        "mpmath_per_instance_s": per_mp,
+        "arb_per_instance_s": per_arb,
+        "instances": count,
+        "dps": 30,
+        "prec_bits": 100,
+        "n": nn,
+        "d": dd,
+    }
+
+
+def s1_mutant(constant: str) -> Statement:
+    """S1 with its constant multiplied by ``constant`` (false for ``constant < 1``),
+    built through the grammar from the catalogue's S1 claim text."""
+    from derivations.catalogue import get
+    from derivations.grammar import parse_relation
+
+    lhs, rhs = get("S1").claim_text.split("<=")
+    claim = f"{lhs.strip()} <= {constant}*({rhs.strip()})"
+    return Statement(
+        id=f"S1-x{constant}",
+        title=f"S1 with constant {constant}/2 (false)",
+        claim=parse_relation(claim, parameters=["R"]),
+        hypotheses=tuple(parse_relation(h, parameters=["R"]) for h in MUTANT_HYPOTHESES),
+        sizes=dict(MUTANT_SIZES),
+        parameters={"R": 4},
+        expected=False,
+        mutant_of="S1",
+        claim_text=claim,
+        hypotheses_text=MUTANT_HYPOTHESES,
+    )
+
+
+def _finite(v: float | None) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+def bench_mutant(
+    key: str,
+    seed: int = 0,
+    budget: float = 10.0,
+    baseline_budget: float | None = 10.0,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Seconds and evaluations of :func:`numeric.search.check` to a confirmed
+    violation of the S1 mutant ``key`` (in :data:`CONSTANTS`); ``seconds`` is
+    ``None`` if none was confirmed within ``budget``.  With ``baseline_budget``,
+    also random screening alone and the speed-up (a lower bound if the
+    baseline found nothing)."""
+    from numeric.search import check, screen_search
+
+    st = s1_mutant(CONSTANTS[key])
+    t0 = time.perf_counter()
+    res = check(st, budget, seed, MUTANT_SIZES, progress=progress)
+    seconds = time.perf_counter() - t0
+    found = res.verdict == "violated"
+    out: dict[str, Any] = {
+        "seconds": seconds if found else None,
+        "evals": int(res.instances),
+        "found": found,
+        "budget_s": budget,
+        "method": res.method,
+        "worst_ratio": _finite(res.worst_ratio),
+    }
+    if baseline_budget is not None:
+        t0 = time.perf_counter()
+        base, _ = screen_search(st, baseline_budget, seed, MUTANT_SIZES)
+        base_s = time.perf_counter() - t0
+        base_found = base.verdict == "violated"
+        out["baseline"] = {
+            "method": "random screening",
+            "budget_s": baseline_budget,
+            "found": base_found,
+            "seconds": base_s,
+            "evals": int(base.instances),
+            "worst_ratio": _finite(base.worst_ratio),
+            "speedup": base_s / seconds if found else None,
+            "speedup_is_lower_bound": found and not base_found,
+        }
+    return out
+
+
+def bench_s1_mutants(
+    seed: int = 0, with_baseline: bool = True, sizes: Sizes = FULL, log: Log | None = None
+) -> dict[str, dict[str, Any]]:
+    """:func:`bench_mutant` for every key of :data:`CONSTANTS`."""
+    out = {}
+    for key in CONSTANTS:
+        if log:
+            log(f"S1 x{CONSTANTS[key]}: searching (budget {sizes.mutant_budget[key]:g} s)")
+        base = sizes.baseline_budget[key] if with_baseline else None
+        out[key] = bench_mutant(key, seed, sizes.mutant_budget[key], base)
+    return out
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, load, Python and library versions, BLAS libraries and their threads."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from threadpoolctl import threadpool_info
+
+    def ver(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "python-flint": ver("python-flint"),
+        "mpmath": ver("mpmath"),
+        "scipy": ver("scipy"),
+        "sympy": sp.__version__,
+        "blas": [
+            {k: i.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        ],
+    }
+
+
+def met(key: str, value: float | None) -> bool:
+    """Whether ``value`` meets :data:`TARGETS` ``[key]`` (``None``: not measured/found)."""
+    if value is None or not math.isfinite(value):
+        return False
+    t = TARGETS[key]
+    return ("max" not in t or value <= t["max"]) and ("min" not in t or value >= t["min"])
+
+
+def log_stderr(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def _announce(key: str, sizes: Sizes) -> str:
+    if key.startswith("mutant_"):
+        c = key.removeprefix("mutant_")
+        return (
+            f"{key}: searching S1 x{CONSTANTS[c]} (budget {sizes.mutant_budget[c]:g} s), "
+            f"then random screening ({sizes.baseline_budget[c]:g} s)"
+        )
+    return f"{key}: measuring"
+
+
+def measure(
+    key: str, sizes: Sizes = FULL, seed: int = 0, progress: bool | None = False
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """Measure one group of :data:`MEASURES`: (headline figures, same-run
+    baseline figures, other details)."""
+    if key == "screen_vs_numpy":
+        r = measure_screen_vs_numpy(
+            sizes.numpy_batch, sizes.numpy_n, sizes.numpy_d, seed, sizes.repeat
+        )
+    elif key == "screen_vs_mpmath":
+        r = measure_screen_vs_mpmath(sizes.mp_instances, sizes.screen_batch, seed + 1, sizes.repeat)
+    elif key == "confirm_vs_mpmath":
+        r = measure_confirm_vs_mpmath(
+            sizes.confirm_instances, sizes.confirm_n, sizes.confirm_d, seed + 2
+        )
+    elif key.startswith("mutant_") and key.removeprefix("mutant_") in CONSTANTS:
+        c = key.removeprefix("mutant_")
+        r = bench_mutant(
+            c, seed, sizes.mutant_budget[c], sizes.baseline_budget[c], progress=progress
+        )
+        figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
+        return figures, r.pop("baseline", None), r
+    else:
+        raise ValueError(f"unknown benchmark {key!r}; choose from {', '.join(MEASURES)}")
+    return {key: r.pop("ratio")}, r, None
+
+
+def run_bench(
+    only: Iterable[str] | None = None,
+    quick: bool = False,
+    seed: int = 0,
+    log: Log | None = log_stderr,
+) -> dict[str, Any]:
+    """Measure the groups ``only`` (default all of :data:`MEASURES`, in that
+    order) and return one JSON-able dict: the headline figures, ``targets``,
+    ``met``, ``baselines`` (the same-run reference figures), ``details``,
+    ``settings`` and ``machine``."""
+    wanted = set(MEASURES if only is None else only)
+    if wanted - set(MEASURES):
+        raise ValueError(f"unknown benchmark(s): {', '.join(sorted(wanted - set(MEASURES)))}")
+    chosen = [k for k in MEASURES if k in wanted]
+    sizes = QUICK if quick else FULL
+    say = log or (lambda _msg: None)
+    t_start = time.perf_counter()
+    out: dict[str, Any] = {}
+    baselines: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    for key in chosen:
+        t0 = time.perf_counter()
+        say(_announce(key, sizes))
+        figures, base, detail = measure(key, sizes, seed, progress=None if log else False)
+        out.update(figures)
+        if base is not None:
+            baselines[key] = base
+        if detail is not None:
+            details[key] = detail
+        head = next(iter(figures.values()))
+        shown = "not found" if head is None else f"{head:.4g}"
+        say(f"{key}: {shown} ({time.perf_counter() - t0:.1f} s)")
+    measured = [k for k in TARGETS if k in out]
+    out["targets"] = {k: TARGETS[k] for k in measured}
+    out["met"] = {k: met(k, out[k]) for k in measured}
+    out["baselines"] = baselines
+    out["details"] = details
+    out["settings"] = {
+        "quick": quick,
+        "seed": seed,
+        "measures": chosen,
+        "mutant_sizes": dict(MUTANT_SIZES),
+        "mutant_R": 4,
+        "mutant_hypotheses": list(MUTANT_HYPOTHESES),
+    }
+    out["machine"] = machine_info()
+    out["seconds_total"] = time.perf_counter() - t_start
+    return out
