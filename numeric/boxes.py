@@ -113,10 +113,6 @@ def arb_bounds(a: arb) -> tuple[Fraction, Fraction] | None:
     return lo, hi
 
 
-def _ball_from(lo: arb, hi: arb) -> arb:
-    return lo.union(hi)
-
-
 _INF = arb("inf")
 
 
@@ -195,7 +191,9 @@ class Iv:
         ps = [a * b for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
         if any(p.is_nan() for p in ps):
             return Iv.whole()
-        return Iv(reduce(arb.min, (p.lower() for p in ps)), reduce(arb.max, (p.upper() for p in ps)))
+        return Iv(
+            reduce(arb.min, (p.lower() for p in ps)), reduce(arb.max, (p.upper() for p in ps))
+        )
 
     __rmul__ = __mul__
 
@@ -257,14 +255,6 @@ def _ipow(b: Iv, k: int) -> Iv:
     return p if k > 0 else p.recip()
 
 
-def to_sympy_exact(v: Any) -> sp.Expr:
-    if isinstance(v, float):
-        return sp.Rational(repr(v))
-    if isinstance(v, Fraction):
-        return sp.Rational(v.numerator, v.denominator)
-    return sp.sympify(v)
-
-
 def _rationalise_floats(e: sp.Basic) -> sp.Basic:
     floats = e.atoms(sp.Float)
     if not floats:
@@ -288,9 +278,15 @@ class Domain:
     constraints: tuple[str, ...]
 
     def describe(self) -> str:
+        """Every variable with its interval and where it comes from (entries of one
+        variable with the same interval and origin are grouped)."""
+        groups: dict[tuple[str, Interval, str], list[str]] = {}
+        for name, b, origin in zip(self.names, self.bounds, self.origins, strict=True):
+            groups.setdefault((name.split("[")[0], b, origin), []).append(name)
         parts = []
-        for name, (lo, hi), origin in zip(self.names, self.bounds, self.origins, strict=True):
-            parts.append(f"{name} in [{frac_text(lo)}, {frac_text(hi)}] ({origin})")
+        for (base, (lo, hi), origin), names in groups.items():
+            who = names[0] if len(names) == 1 else f"{base}[..] ({len(names)} entries)"
+            parts.append(f"{who} in [{frac_text(lo)}, {frac_text(hi)}] ({origin})")
         text = "; ".join(parts)
         text += f"; sizes n={self.sizes['n']}, d={self.sizes['d']}"
         if self.parameters:
@@ -377,7 +373,9 @@ class Problem:
         for k in ranged:
             values[k] = psyms[k]
         subs = statement.parameter_substitution(values)
-        self.subs = {s: _rationalise_floats(model.at_size(v, self.n, self.d)) for s, v in subs.items()}
+        self.subs = {
+            s: _rationalise_floats(model.at_size(v, self.n, self.d)) for s, v in subs.items()
+        }
         self.parameter_text = {
             k: str(self.subs[psyms[k]]) for k in statement.parameters if k not in ranged
         }
@@ -491,11 +489,17 @@ class Problem:
                 old = bounds.get(s, (-r, r))
                 bounds[s] = (max(old[0], -r), min(old[1], r))
                 origins[s] = "default radius"
-        missing = [nm for nm, s in zip(self.names, self.symbols, strict=True)
-                   if s not in bounds or abs(bounds[s][0]) >= 10**29 or abs(bounds[s][1]) >= 10**29]
+        missing = [
+            nm
+            for nm, s in zip(self.names, self.symbols, strict=True)
+            if s not in bounds or abs(bounds[s][0]) >= 10**29 or abs(bounds[s][1]) >= 10**29
+        ]
         if missing:
+            shown = ", ".join(missing[:6]) + (
+                f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+            )
             raise DomainError(
-                f"no bound for {', '.join(missing)}: the hypotheses of {self.statement.id} do not "
+                f"no bound for {shown}: the hypotheses of {self.statement.id} do not "
                 "bound them; give a domain (e.g. --box x=-1:1 or --radius 1)"
             )
         return Domain(
@@ -764,6 +768,23 @@ class Reduction:
     alternates: tuple[tuple[sp.Expr, ...], ...] = ()
 
     @cached_property
+    def compiled(self) -> list[Any]:
+        """Each margin in the inner variables alone as a function of Arb balls
+        (lambdified once; ``None`` when it involves anything else)."""
+        out = []
+        mods = [{"exp": arb.exp, "sqrt": arb.sqrt, "log": arb.log, "mpf": _exact_arb,
+                 "fabs": abs}, "mpmath"]
+        for g in self.margins:
+            if not self.inner or g.free_symbols - set(self.inner) or g.has(sp.Max, sp.Min):
+                out.append(None)
+                continue
+            try:
+                out.append(sp.lambdify(list(self.inner), g, modules=mods))
+            except (TypeError, ValueError, SyntaxError, NameError):
+                out.append(None)
+        return out
+
+    @cached_property
     def gradients(self) -> list[list[sp.Expr] | None]:
         out = []
         for g in self.margins:
@@ -791,8 +812,10 @@ def reductions(problem: Problem) -> list[Reduction]:
     out = [
         Reduction(
             name="direct",
-            steps=("the margin rhs - lhs is enclosed over the box (hypotheses clamp "
-                   "sub-expressions they bound)",),
+            steps=(
+                "the margin rhs - lhs is enclosed over the box (hypotheses clamp "
+                "sub-expressions they bound)",
+            ),
             stages=(),
             margins=(rhs - lhs,),
             inner=(),
@@ -854,7 +877,9 @@ def _split_difference(L: sp.Basic) -> tuple[sp.Basic, sp.Basic | None] | None:
             pos = [a for a in L.args if not (isinstance(a, MatMul) and a.args[0] == -1)]
             neg = [a for a in L.args if isinstance(a, MatMul) and a.args[0] == -1]
             if len(pos) == 1 and len(neg) == 1:
-                return pos[0], MatMul(*neg[0].args[1:]).doit() if len(neg[0].args) > 2 else neg[0].args[1]
+                return pos[0], MatMul(*neg[0].args[1:]).doit() if len(neg[0].args) > 2 else neg[
+                    0
+                ].args[1]
             return None
         return L, None
     if isinstance(L, sp.Add):
@@ -931,7 +956,8 @@ def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
         if atw != 0 and sp.simplify(atw) != 0:
             return None
         bad = [
-            a for a in sp.preorder_traversal(p)
+            a
+            for a in sp.preorder_traversal(p)
             if (isinstance(a, (sp.Abs, sp.Max, sp.Min)) or a in problem.placeholders)
             and set(u) & a.free_symbols
         ]
@@ -948,8 +974,7 @@ def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
             stages.append(Stage(u[j], "expr", (U_low[j],)))
         if W_low[j].free_symbols:
             stages.append(Stage(w[j], "expr", (W_low[j],)))
-        stages.append(Stage(xi[j], "hull", (u[j] if U_low[j].free_symbols else U_low[j],
-                                             wval[j])))
+        stages.append(Stage(xi[j], "hull", (u[j] if U_low[j].free_symbols else U_low[j], wval[j])))
     norms = {}
     if jac_xi.shape == (1, 1):
         margin = K_low - sp.Abs(jac_xi[0, 0])
@@ -989,7 +1014,7 @@ def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
     with ``K = c ||M||`` it suffices that ``||J_z|| <= c``."""
     if not mv.norms:
         return None
-    (ph, jac_xi), = mv.norms.items()
+    ((ph, jac_xi),) = mv.norms.items()
     xi = [s.symbol for s in mv.stages if s.kind == "hull"]
     K_low = mv.margins[0] + ph
     for name, M, _ in _linear_forms(problem, xi):
@@ -999,17 +1024,13 @@ def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
         c = sp.simplify(K_low / ph_M)
         if c.free_symbols:
             continue
-        # recover Phi(xi) columns: J = dPhi/dxi; rebuild Phi_z from the derivative is not
-        # possible, so differentiate again from the lowered G through z.
         phi_z = _phi_through(mv, M)
         if phi_z is None:
             continue
         phi_list, z, forms = phi_z
-        jz = sp.Matrix(len(phi_list), len(z), lambda i, j: sp.diff(phi_list[i], z[j]))
+        jz = sp.Matrix([[sp.diff(p, zj) for zj in z] for p in phi_list])
         phz = sp.Symbol("opnormJz", nonnegative=True)
-        stages = tuple(mv.stages) + tuple(
-            Stage(z[i], "expr", (forms[i],)) for i in range(len(z))
-        )
+        stages = tuple(mv.stages) + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(len(z)))
         return Reduction(
             name="mean-value+chain",
             steps=mv.steps[:1]
@@ -1049,7 +1070,7 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
     and of ``cI + P`` is ``>= 0`` (Sylvester's criterion for semidefiniteness)."""
     if len(red.margins) != 1 or len(red.norms) != 1 or red.strict:
         return None
-    (ph, P), = red.norms.items()
+    ((ph, P),) = red.norms.items()
     g = red.margins[0]
     c = g + ph
     if c.free_symbols or not P.is_square or P.rows > 4:
@@ -1065,7 +1086,7 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
         Q = c * sp.eye(k) + sign * P
         for r in range(1, k + 1):
             for idx in itertools.combinations(range(k), r):
-                raw = Q.extract(list(idx), list(idx)).det(method="berkowitz")
+                raw = _det(Q.extract(list(idx), list(idx)))
                 small = _simplify_exp_rational(raw) if k <= 2 else raw
                 if sp.count_ops(small) <= 200 and small != raw:
                     margins.append(small)
@@ -1076,13 +1097,29 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
     return Reduction(
         name=red.name + "+minors",
         steps=red.steps
-        + (f"P symmetric (checked): ||P|| <= {c} iff every principal minor of {c}I -+ P is "
-           ">= 0 (Sylvester)",),
+        + (
+            f"P symmetric (checked): ||P|| <= {c} iff every principal minor of {c}I -+ P is "
+            ">= 0 (Sylvester)",
+        ),
         stages=red.stages,
         margins=tuple(margins),
         inner=red.inner,
         strict=red.strict,
         alternates=tuple(alternates),
+    )
+
+
+def _det(m: sp.Matrix) -> sp.Expr:
+    """Determinant by Laplace expansion along the first row, without simplification
+    (SymPy's ``det`` simplifies intermediate products, slowly and needlessly here)."""
+    if m.rows == 1:
+        return m[0, 0]
+    return sp.Add(
+        *[
+            (-1) ** j * m[0, j] * _det(m.minor_submatrix(0, j))
+            for j in range(m.cols)
+            if m[0, j] != 0
+        ]
     )
 
 
@@ -1172,8 +1209,11 @@ def _linear_in(arg: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol]) -> sp.Exp
     for f, zi in zip(forms, z, strict=True):
         f = sp.expand(f)
         lead = sp.Add.make_args(f)[0]
-        c = sp.Poly(arg, *sorted(f.free_symbols, key=sp.default_sort_key)).coeff_monomial(
-            lead) if lead.free_symbols else 0
+        c = (
+            sp.Poly(arg, *sorted(f.free_symbols, key=sp.default_sort_key)).coeff_monomial(lead)
+            if lead.free_symbols
+            else 0
+        )
         c = sp.sympify(c)
         if c.free_symbols or not c.is_Rational:
             return None
@@ -1217,8 +1257,8 @@ def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
             margins, norms = mapped
             return Reduction(
                 name=red.name + "+atoms",
-                steps=red.steps + (f"the claim depends on {name}, {vname} only through "
-                                   f"z = {name} {vname}",),
+                steps=red.steps
+                + (f"the claim depends on {name}, {vname} only through z = {name} {vname}",),
                 stages=red.stages + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(M.rows)),
                 margins=margins,
                 inner=tuple(z),
@@ -1270,8 +1310,11 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
         stages.append(Stage(delta[i], "expr", (zs[z[i]].exprs[0] - zs[z[-1]].exprs[0],)))
     return Reduction(
         name=red.name + "+shift",
-        steps=red.steps + ("exact invariance under z -> z + tau 1 (softmax, G7), checked by "
-                           "rational-function algebra: delta_i = z_i - z_k",),
+        steps=red.steps
+        + (
+            "exact invariance under z -> z + tau 1 (softmax, G7), checked by "
+            "rational-function algebra: delta_i = z_i - z_k",
+        ),
         stages=tuple(stages),
         margins=margins,
         inner=tuple(delta),
@@ -1299,13 +1342,18 @@ class InnerInterval:
     def to_json(self) -> list[str | None]:
         """``[lo, hi, exact lo, exact hi]`` (exact ends as text, for the reader: the
         checker recomputes them)."""
-        return [frac_text(self.lo), frac_text(self.hi),
-                None if self.lo_sym is None else str(self.lo_sym),
-                None if self.hi_sym is None else str(self.hi_sym)]
+        return [
+            frac_text(self.lo),
+            frac_text(self.hi),
+            None if self.lo_sym is None else str(self.lo_sym),
+            None if self.hi_sym is None else str(self.hi_sym),
+        ]
 
     def split(self, at: Fraction) -> tuple[InnerInterval, InnerInterval]:
-        return (InnerInterval(self.lo, at, self.lo_sym, None),
-                InnerInterval(at, self.hi, None, self.hi_sym))
+        return (
+            InnerInterval(self.lo, at, self.lo_sym, None),
+            InnerInterval(at, self.hi, None, self.hi_sym),
+        )
 
 
 def stage_ranges(
@@ -1353,7 +1401,24 @@ def _ok(m: Iv, strict: bool) -> bool:
     return bool(m > 0) if strict else bool(m >= 0)
 
 
+def _exact_arb(v: Any) -> arb:
+    """``mpf(...)`` of lambdified code: integers and decimal text exactly as balls."""
+    return arb(v) if not isinstance(v, str) else arb(fmpq(Fraction(v).numerator,
+                                                           Fraction(v).denominator))
+
+
 def _test_interval(problem, red, k, env, box, record):
+    fn = red.compiled[k] if red.inner else None
+    if fn is not None:
+        # fast path: compiled midpoint-radius balls (tight on narrow boxes)
+        try:
+            m = Iv.of(fn(*[iv.ball().ball() for iv in box]))
+        except (ZeroDivisionError, ValueError, TypeError):
+            m = Iv.whole()
+        if _ok(m, red.strict):
+            record["enclosure"] = m.str(5, radius=True)
+            record["form"] = "compiled"
+            return True
     ev = Evaluator(problem, env, clamp=red.clamp, norms=red.norms)
     forms = (red.margins[k],) + (red.alternates[k] if red.alternates else ())
     for j, g in enumerate(forms):
@@ -1374,7 +1439,7 @@ def _test_centred(problem, red, k, env, box, record):
     ev_c = Evaluator(problem, {**env, **mid}, clamp=False, norms=red.norms)
     ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
     m = ev_c(red.margins[k])
-    for gi, s, iv in zip(grad, red.inner, box, strict=True):
+    for gi, iv in zip(grad, box, strict=True):
         half = q_arb((iv.hi - iv.lo) / 2).upper()
         m = m + ev_b(gi) * Iv(-half, half)
     record["enclosure"] = m.str(5, radius=True)
@@ -1383,7 +1448,9 @@ def _test_centred(problem, red, k, env, box, record):
 
 def _corner_value(iv: InnerInterval, upper: bool) -> sp.Expr:
     if upper:
-        return iv.hi_sym if iv.hi_sym is not None else sp.Rational(iv.hi.numerator, iv.hi.denominator)
+        return (
+            iv.hi_sym if iv.hi_sym is not None else sp.Rational(iv.hi.numerator, iv.hi.denominator)
+        )
     return iv.lo_sym if iv.lo_sym is not None else sp.Rational(iv.lo.numerator, iv.lo.denominator)
 
 
@@ -1426,8 +1493,12 @@ def _test_monotone(problem, red, k, env, box, record):
         value = g.xreplace(fixed)
         record["corner"] = [sp.srepr(v) for v in fixed.values()]
         return _sympy_nonneg(value, red.strict, ctx.prec)
-    ev = Evaluator(problem, {**env, **{s: Evaluator(None, {})(v) for s, v in fixed.items()}},
-                   clamp=False, norms=red.norms)
+    ev = Evaluator(
+        problem,
+        {**env, **{s: Evaluator(None, {})(v) for s, v in fixed.items()}},
+        clamp=False,
+        norms=red.norms,
+    )
     m = ev(g)
     record["enclosure"] = m.str(5, radius=True)
     return _ok(m, red.strict)
@@ -1467,7 +1538,9 @@ def _test_second_order(problem, red, k, env, box, record):
         if not (row[i] - off >= 0):
             return False
     for p in _critical_candidates(g, red.inner, box):
-        sub = {s: sp.Rational(c.numerator, c.denominator) for s, c in zip(red.inner, p, strict=True)}
+        sub = {
+            s: sp.Rational(c.numerator, c.denominator) for s, c in zip(red.inner, p, strict=True)
+        }
         if not _sympy_nonneg(g.xreplace(sub), False, ctx.prec):
             continue
         if all(sp.simplify(gi.xreplace(sub)) == 0 for gi in grad):

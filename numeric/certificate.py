@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 from flint import arb_mat, ctx
 
 from derivations.statement import Statement
@@ -40,8 +39,13 @@ from .boxes import (
     stage_ranges,
 )
 
-__all__ = ["CertificateError", "check_certificate", "explain_certificate",
-           "save_certificate", "load_certificate"]
+__all__ = [
+    "CertificateError",
+    "check_certificate",
+    "explain_certificate",
+    "save_certificate",
+    "load_certificate",
+]
 
 CERT_FORMAT = "softproof-certificate/1"
 
@@ -113,22 +117,30 @@ class _Checker:
             raise CertificateError(f"unreasonable precision {self.prec}")
         sizes = cert["sizes"]
         params = {k: _param(v) for k, v in cert.get("parameters", {}).items()}
-        dom_arg = {k: (Fraction(a), Fraction(b)) for k, (a, b) in
-                   cert.get("domain_argument", {}).items()}
+        dom_arg = {
+            k: (Fraction(a), Fraction(b)) for k, (a, b) in cert.get("domain_argument", {}).items()
+        }
         with ctx.workprec(self.prec):
             try:
                 radius = cert.get("default_radius")
-                self.problem = Problem(self.statement, int(sizes["n"]), int(sizes["d"]),
-                                       parameters=params, domain=dom_arg,
-                                       default_radius=None if radius is None else Fraction(radius))
+                self.problem = Problem(
+                    self.statement,
+                    int(sizes["n"]),
+                    int(sizes["d"]),
+                    parameters=params,
+                    domain=dom_arg,
+                    default_radius=None if radius is None else Fraction(radius),
+                )
             except DomainError as exc:
                 raise CertificateError(f"the domain cannot be rebuilt: {exc}") from exc
             dom = self.problem.domain
             if list(dom.names) != list(cert["domain"]["variables"]):
                 raise CertificateError("the certificate's variables differ from the statement's")
             if [list(map(frac_text, b)) for b in dom.bounds] != cert["domain"]["bounds"]:
-                raise CertificateError("the certificate's domain differs from the one the "
-                                       "statement and the domain argument give")
+                raise CertificateError(
+                    "the certificate's domain differs from the one the "
+                    "statement and the domain argument give"
+                )
             self.reds = {r.name: r for r in self.problem.reductions}
             self.leaves = 0
             self._node(cert["tree"], list(dom.bounds))
@@ -173,8 +185,9 @@ class _Checker:
             raise CertificateError(f"unknown decision {kind!r}")
         red = self.reds.get(dec["reduction"])
         if red is None:
-            raise CertificateError(f"the reduction {dec['reduction']!r} does not apply to "
-                                   f"{self.statement.id}")
+            raise CertificateError(
+                f"the reduction {dec['reduction']!r} does not apply to {self.statement.id}"
+            )
         full, ranges = stage_ranges(self.problem, red, env)
         if ranges is None:
             raise CertificateError(f"the reduced ranges are not finite on box {box}")
@@ -193,8 +206,9 @@ class _Checker:
                 raise CertificateError(f"no margin {k} in {red.name}")
             ok, _ = run_test(rec["test"], self.problem, red, k, env, box)
             if not ok:
-                raise CertificateError(f"test {rec['test']} does not prove margin {k} of "
-                                       f"{red.name} on an inner box")
+                raise CertificateError(
+                    f"test {rec['test']} does not prove margin {k} of {red.name} on an inner box"
+                )
             proved.add(k)
         if "split" in node:
             i, at = int(node["split"]["var"]), Fraction(node["split"]["at"])
@@ -210,8 +224,9 @@ class _Checker:
             return
         if proved != set(range(len(red.margins))):
             missing = sorted(set(range(len(red.margins))) - proved)
-            raise CertificateError(f"margins {missing} of {red.name} are not proved on an "
-                                   "inner leaf")
+            raise CertificateError(
+                f"margins {missing} of {red.name} are not proved on an inner leaf"
+            )
 
 
 def _balls_decision(problem: Problem, relation, box: list[Interval], prec: int) -> bool | None:
@@ -219,10 +234,11 @@ def _balls_decision(problem: Problem, relation, box: list[Interval], prec: int) 
     (an evaluator written separately); ``None`` if it cannot tell or fails."""
     try:
         from .balls import relation_arb
-        from .boxes import interval_ball
+        from .boxes import Evaluator, interval_ball
 
-        vals = dict(zip(problem.symbols, (interval_ball(lo, hi).ball() for lo, hi in box),
-                        strict=True))
+        vals = dict(
+            zip(problem.symbols, (interval_ball(lo, hi).ball() for lo, hi in box), strict=True)
+        )
         inst: dict[str, Any] = {}
         for name in problem.statement.variables:
             if name in problem.matrices:
@@ -234,9 +250,9 @@ def _balls_decision(problem: Problem, relation, box: list[Interval], prec: int) 
                 inst[name] = vals[VARIABLES[name]]
         for s in problem.ranged:
             inst[s.name] = vals[s]
-        for name, value in problem.statement.parameters.items():
-            if name not in inst and not isinstance(value, tuple | list):
-                inst.setdefault(name, value if not isinstance(value, np.ndarray) else value)
+        for sym, value in problem.subs.items():
+            if sym.name not in inst and not value.free_symbols:
+                inst[sym.name] = Evaluator(None, {})(value).ball()
         return relation_arb(relation, inst, prec)
     except Exception:  # noqa: BLE001 - a cross-check that cannot run decides nothing
         return None

@@ -61,7 +61,7 @@ MAX_VARIABLES = 40
 #: inner bisection only in at most this many reduced variables
 MAX_INNER_DIM = 3
 #: inner boxes tried per outer box and reduction before the outer box is split
-MAX_INNER_NODES = 160
+MAX_INNER_NODES = 4000
 CERT_FORMAT = "softproof-certificate/1"
 TEST_ORDER = ("interval", "monotone", "centred", "second-order")
 
@@ -91,12 +91,16 @@ class CertResult:
     def summary(self) -> str:
         if self.status == "certified":
             rules = ", ".join(f"{k}: {v}" for k, v in sorted(self.rules.items()))
-            return (f"certified on {self.domain.short()} with {self.boxes} boxes in "
-                    f"{self.seconds:.2f} s (decisions: {rules})")
+            return (
+                f"certified on {self.domain.short()} with {self.boxes} boxes in "
+                f"{self.seconds:.2f} s (decisions: {rules})"
+            )
         if self.status == "violated":
             return f"violated: rigorous witness {self.witness} ({self.seconds:.2f} s)"
-        return (f"undecided after {self.seconds:.2f} s: {len(self.open_boxes)} boxes left, "
-                f"{100 * self.coverage:.2f}% of the domain decided")
+        return (
+            f"undecided after {self.seconds:.2f} s: {len(self.open_boxes)} boxes left, "
+            f"{100 * self.coverage:.2f}% of the domain decided"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -164,8 +168,12 @@ def _hypothesis_false(problem: Problem, env) -> dict[str, Any] | None:
     for i, (_l, op, _r) in enumerate(problem.hypotheses):
         m = problem.hypothesis_margin(i, env)
         if decide_margin(op, m) is False:
-            return {"kind": "hypothesis-false", "hypothesis": i,
-                    "text": problem.domain.constraints[i], "enclosure": m.str(5, radius=True)}
+            return {
+                "kind": "hypothesis-false",
+                "hypothesis": i,
+                "text": problem.domain.constraints[i],
+                "enclosure": m.str(5, radius=True),
+            }
     return None
 
 
@@ -181,6 +189,8 @@ def _inner_tree(
     def prove(box: list[InnerInterval], todo: set[int], depth: int) -> dict[str, Any] | None:
         nonlocal nodes
         nodes += 1
+        if time.monotonic() > deadline:
+            return None
         node: dict[str, Any] = {"box": [iv.to_json() for iv in box], "proved": {}}
         left = set()
         for k in sorted(todo):
@@ -223,8 +233,13 @@ def _decide_claim(problem: Problem, env, deadline: float) -> dict[str, Any] | No
             continue
         tree = _inner_tree(problem, red, full, ranges, deadline)
         if tree is not None:
-            return {"kind": "claim", "reduction": red.name, "steps": list(red.steps),
-                    "inner_variables": [s.name for s in red.inner], "inner": tree}
+            return {
+                "kind": "claim",
+                "reduction": red.name,
+                "steps": list(red.steps),
+                "inner_variables": [s.name for s in red.inner],
+                "inner": tree,
+            }
     return None
 
 
@@ -282,8 +297,14 @@ def certify(
     sz = dict(statement.sizes)
     sz.update(sizes or {})
     with ctx.workprec(prec):
-        problem = Problem(statement, sz["n"], sz["d"], parameters=parameters, domain=domain,
-                          default_radius=default_radius)
+        problem = Problem(
+            statement,
+            sz["n"],
+            sz["d"],
+            parameters=parameters,
+            domain=domain,
+            default_radius=default_radius,
+        )
         nvars = len(problem.symbols)
         if nvars > MAX_VARIABLES:
             raise TooManyVariables(
@@ -305,8 +326,11 @@ def certify(
             if progress and now - last > 2.0:
                 last = now
                 done = sum(_volume(lf.box, root_box) for lf in leaves)
-                print(f"  certify {statement.id}: {boxes} boxes, {len(queue)} open, "
-                      f"{100 * done:.2f}% decided, {now - t0:.1f} s", file=sys.stderr)
+                print(
+                    f"  certify {statement.id}: {boxes} boxes, {len(queue)} open, "
+                    f"{100 * done:.2f}% decided, {now - t0:.1f} s",
+                    file=sys.stderr,
+                )
             node = queue.popleft()
             boxes += 1
             env = problem.env(node.box)
@@ -317,9 +341,13 @@ def certify(
                     inst, conf = _confirm(statement, problem, point)
                     if conf.confirmed:
                         return CertResult(
-                            status="violated", statement_id=statement.id,
-                            domain=problem.domain, seconds=time.monotonic() - t0,
-                            boxes=boxes, witness=_jsonable(inst), confirmation=conf,
+                            status="violated",
+                            statement_id=statement.id,
+                            domain=problem.domain,
+                            seconds=time.monotonic() - t0,
+                            boxes=boxes,
+                            witness=_jsonable(inst),
+                            confirmation=conf,
                         )
                 decision = _decide_claim(problem, env, deadline)
             if decision is not None:
@@ -349,26 +377,47 @@ def certify(
         if not queue:
             cert = {
                 "format": CERT_FORMAT,
-                "statement": {"id": statement.id, "claim": str(statement.claim),
-                              "hypotheses": list(problem.domain.constraints)},
+                "statement": {
+                    "id": statement.id,
+                    "claim": str(statement.claim),
+                    "hypotheses": list(problem.domain.constraints),
+                },
                 "sizes": {"n": problem.n, "d": problem.d},
                 "parameters": {k: str(v) for k, v in (parameters or {}).items()},
-                "domain_argument": {k: [frac_text(lo), frac_text(hi)]
-                                    for k, (lo, hi) in problem.explicit.items()},
-                "default_radius": (None if problem.default_radius is None
-                                   else frac_text(problem.default_radius)),
+                "domain_argument": {
+                    k: [frac_text(lo), frac_text(hi)] for k, (lo, hi) in problem.explicit.items()
+                },
+                "default_radius": (
+                    None if problem.default_radius is None else frac_text(problem.default_radius)
+                ),
                 "prec": prec,
                 "domain": problem.domain.to_json(),
                 "tree": root.to_json(),
             }
-            return CertResult(status="certified", statement_id=statement.id,
-                              domain=problem.domain, seconds=seconds, boxes=boxes,
-                              leaves=leaf_info, certificate=cert, coverage=1.0, rules=rules)
+            return CertResult(
+                status="certified",
+                statement_id=statement.id,
+                domain=problem.domain,
+                seconds=seconds,
+                boxes=boxes,
+                leaves=leaf_info,
+                certificate=cert,
+                coverage=1.0,
+                rules=rules,
+            )
         open_boxes = [n.box for n in queue]
         decided = sum(_volume(lf.box, root_box) for lf in leaves)
-        return CertResult(status="undecided", statement_id=statement.id, domain=problem.domain,
-                          seconds=seconds, boxes=boxes, leaves=leaf_info, open_boxes=open_boxes,
-                          coverage=decided, rules=rules)
+        return CertResult(
+            status="undecided",
+            statement_id=statement.id,
+            domain=problem.domain,
+            seconds=seconds,
+            boxes=boxes,
+            leaves=leaf_info,
+            open_boxes=open_boxes,
+            coverage=decided,
+            rules=rules,
+        )
 
 
 def _jsonable(inst: Mapping[str, Any]) -> dict[str, Any]:
@@ -386,17 +435,24 @@ def coverage_boxes(result: CertResult) -> list[dict[str, Any]]:
     out = []
     for lf in result.leaves:
         dec = lf["decision"]
-        out.append({
-            "bounds": {nm: (float(lo), float(hi)) for nm, (lo, hi) in zip(names, lf["box"],
-                                                                        strict=True)},
-            "decision": dec["kind"],
-            "rule": dec.get("reduction", ""),
-        })
+        out.append(
+            {
+                "bounds": {
+                    nm: (float(lo), float(hi))
+                    for nm, (lo, hi) in zip(names, lf["box"], strict=True)
+                },
+                "decision": dec["kind"],
+                "rule": dec.get("reduction", ""),
+            }
+        )
     for box in result.open_boxes:
-        out.append({
-            "bounds": {nm: (float(lo), float(hi)) for nm, (lo, hi) in zip(names, box, strict=True)},
-            "decision": "undecided",
-            "rule": "",
-        })
+        out.append(
+            {
+                "bounds": {
+                    nm: (float(lo), float(hi)) for nm, (lo, hi) in zip(names, box, strict=True)
+                },
+                "decision": "undecided",
+                "rule": "",
+            }
+        )
     return out
-

@@ -14,7 +14,12 @@
   rigorously confirmed violation of S1 with its constant multiplied by
   ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
   ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
-  random screening alone (:func:`numeric.search.screen_search`).
+  random screening alone (:func:`numeric.search.screen_search`);
+* ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (optional, ``certify``):
+  seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
+  (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
+  expression (target >= 10), from the script ``benchmarks/bench_certify.py``
+  of a source checkout; skipped (and said so) where it is not present.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -22,6 +27,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 import os
 import platform
@@ -29,6 +36,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -51,6 +60,9 @@ __all__ = [
     "s1_mutant",
     "bench_mutant",
     "bench_s1_mutants",
+    "Unavailable",
+    "certify_benchmark",
+    "bench_certify",
     "machine_info",
     "met",
     "measure",
@@ -76,6 +88,7 @@ MEASURES = (
     "mutant_099",
     "mutant_0999",
     "mutant_099999",
+    "certify",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -86,7 +99,13 @@ TARGETS: dict[str, dict[str, Any]] = {
     "mutant_099_s": {"max": 1.0},
     "mutant_0999_s": {"max": 5.0},
     "mutant_099999_s": {"max": 60.0, "stretch": True},
+    # as in benchmarks/bench_certify.py
+    "certify_s1_n2_d2_s": {"max": 60.0},
+    "certify_iv_over_arb": {"min": 10.0},
 }
+
+#: the certification benchmark script of a source checkout (not installed)
+CERTIFY_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_certify.py"
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,11 @@ class Sizes:
     mutant_budget: Mapping[str, float]
     #: random-screening baseline budget (seconds) per mutant key
     baseline_budget: Mapping[str, float]
+    #: certification budget (seconds) per run; boxes of the Arb / mpmath.iv comparison
+    certify_budget: float
+    certify_boxes: int
+    #: also certify E5 at n = 3, d = 1 (a second, slower certification)
+    certify_e5: bool
 
 
 FULL = Sizes(
@@ -120,6 +144,9 @@ FULL = Sizes(
     repeat=5,
     mutant_budget={"099": 10.0, "0999": 20.0, "099999": 90.0},
     baseline_budget={"099": 10.0, "0999": 20.0, "099999": 20.0},
+    certify_budget=120.0,
+    certify_boxes=200,
+    certify_e5=True,
 )
 
 #: a smoke run: smaller batches, short baselines; the mutant searches keep
@@ -136,6 +163,9 @@ QUICK = Sizes(
     repeat=2,
     mutant_budget={"099": 10.0, "0999": 20.0, "099999": 60.0},
     baseline_budget={"099": 0.5, "0999": 0.5, "099999": 0.5},
+    certify_budget=120.0,
+    certify_boxes=50,
+    certify_e5=False,
 )
 
 
@@ -394,6 +424,59 @@ def bench_s1_mutants(
     return out
 
 
+class Unavailable(Exception):
+    """A benchmark that cannot run here (e.g. its script is not installed)."""
+
+
+@functools.cache
+def certify_benchmark() -> ModuleType | None:
+    """The module ``benchmarks/bench_certify.py`` of a source checkout (with
+    ``time_certify`` and ``arb_vs_mpmath_iv``), or ``None`` where it is absent."""
+    if not CERTIFY_SCRIPT.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("softproof_bench_certify", CERTIFY_SCRIPT)
+    if spec is None or spec.loader is None:
+        return None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not all(hasattr(mod, k) for k in ("time_certify", "arb_vs_mpmath_iv")):
+        return None
+    return mod
+
+
+def bench_certify(
+    budget: float = 120.0, boxes: int = 200, seed: int = 0, e5: bool = True
+) -> dict[str, Any]:
+    """Certification figures: S1 at ``n = d = 2`` on ``[-4, 4]^8`` (seconds, then
+    the certificate checker), optionally E5 at ``n = 3, d = 1`` on ``[-1, 1]^4``,
+    and ``mpmath.iv`` / Arb seconds per box at 128 bits.  Raises
+    :class:`Unavailable` without ``benchmarks/bench_certify.py``."""
+    mod = certify_benchmark()
+    if mod is None:
+        raise Unavailable(f"certification benchmark not found: {CERTIFY_SCRIPT}")
+    out = {"S1_n2_d2": mod.time_certify("S1", 2, 2, 4, budget=budget)}
+    if e5:
+        out["E5_n3_d1"] = mod.time_certify("E5", 3, 1, 1, budget=budget)
+    out["arb_vs_iv"] = mod.arb_vs_mpmath_iv(boxes=boxes, seed=seed)
+    return out
+
+
+def _certify_figures(
+    r: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Headline figures of :func:`bench_certify`: seconds only when certified and
+    the checker accepts the certificate; the ratio only when enclosures overlap."""
+    s1, iv = r["S1_n2_d2"], r["arb_vs_iv"]
+    ok = s1["status"] == "certified" and s1.get("checked") is True
+    figures = {
+        "certify_s1_n2_d2_s": s1["seconds"] if ok else None,
+        "certify_iv_over_arb": iv["iv_over_arb"] if iv["enclosures_overlap"] else None,
+    }
+    baseline = {"method": "mpmath.iv", **iv}
+    details = {k: v for k, v in r.items() if k != "arb_vs_iv"}
+    return figures, baseline, details
+
+
 def machine_info() -> dict[str, Any]:
     """Cores, load, Python and library versions, BLAS libraries and their threads."""
     from importlib.metadata import PackageNotFoundError, version
@@ -446,6 +529,8 @@ def _announce(key: str, sizes: Sizes) -> str:
             f"{key}: searching S1 x{CONSTANTS[c]} (budget {sizes.mutant_budget[c]:g} s), "
             f"then random screening ({sizes.baseline_budget[c]:g} s)"
         )
+    if key == "certify":
+        return f"{key}: certifying S1 (n=d=2){' and E5' if sizes.certify_e5 else ''}"
     return f"{key}: measuring"
 
 
@@ -471,6 +556,10 @@ def measure(
         )
         figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
         return figures, r.pop("baseline", None), r
+    elif key == "certify":
+        return _certify_figures(
+            bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
+        )
     else:
         raise ValueError(f"unknown benchmark {key!r}; choose from {', '.join(MEASURES)}")
     return {key: r.pop("ratio")}, r, None
@@ -490,8 +579,15 @@ def run_bench(
     if wanted - set(MEASURES):
         raise ValueError(f"unknown benchmark(s): {', '.join(sorted(wanted - set(MEASURES)))}")
     chosen = [k for k in MEASURES if k in wanted]
-    sizes = QUICK if quick else FULL
     say = log or (lambda _msg: None)
+    skipped = {}
+    if "certify" in chosen and certify_benchmark() is None:
+        if only is not None:
+            raise Unavailable(f"certification benchmark not found: {CERTIFY_SCRIPT}")
+        chosen.remove("certify")
+        skipped["certify"] = f"not found: {CERTIFY_SCRIPT} (only in a source checkout)"
+        say(f"certify: skipped, {skipped['certify']}")
+    sizes = QUICK if quick else FULL
     t_start = time.perf_counter()
     out: dict[str, Any] = {}
     baselines: dict[str, Any] = {}
@@ -517,6 +613,7 @@ def run_bench(
         "quick": quick,
         "seed": seed,
         "measures": chosen,
+        "skipped": skipped,
         "mutant_sizes": dict(MUTANT_SIZES),
         "mutant_R": 4,
         "mutant_hypotheses": list(MUTANT_HYPOTHESES),

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'softproof COMMAND --help' for the options of one command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         try:
             mod = importlib.import_module(f"softproof.commands.{module}")
         except ModuleNotFoundError as exc:

@@ -103,6 +103,8 @@ class Report:
     constants: list[dict[str, Any]] = field(default_factory=list)
     plots: dict[str, str] = field(default_factory=dict)
     derivation_file: str | None = None
+    #: boxes of each certification run (for the coverage plot), by run
+    coverage: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -127,8 +129,12 @@ class ProgressBar:
         k = int(self.width * done / self.total)
         bar = "#" * k + "." * (self.width - k)
         secs = time.perf_counter() - self.t0
-        print(f"\r[{bar}] {done}/{self.total} {label:<28.28} {secs:6.1f} s", end="",
-              file=sys.stderr, flush=True)
+        print(
+            f"\r[{bar}] {done}/{self.total} {label:<28.28} {secs:6.1f} s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self) -> None:
         if self.enabled:
@@ -195,8 +201,7 @@ def check_entry(
             rep.verdict = "proved"
             rep.precision = "exact (machine-checked chain)"
             rep.evidence = (
-                f"proved by a machine-checked chain (level: {result.level}); "
-                f"also {res.summary()}"
+                f"proved by a machine-checked chain (level: {result.level}); also {res.summary()}"
             )
     return rep
 
@@ -224,8 +229,17 @@ def run_report(
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     try:
-        report = _build(entries, work, budget, seed, certify_budget, plots, progress,
-                        list(certification_runs), log)
+        report = _build(
+            entries,
+            work,
+            budget,
+            seed,
+            certify_budget,
+            plots,
+            progress,
+            list(certification_runs),
+            log,
+        )
         report.seconds = time.perf_counter() - t0
         write_report(report, work)
         if out_dir.exists():
@@ -243,8 +257,9 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
     witness_dir, chain_dir = work / "witnesses", work / "chains"
     witness_dir.mkdir()
     chain_dir.mkdir()
-    report = Report(settings={"budget_per_entry_s": budget, "seed": seed,
-                              "certify_budget_s": certify_budget})
+    report = Report(
+        settings={"budget_per_entry_s": budget, "seed": seed, "certify_budget_s": certify_budget}
+    )
     chains = chain_mod.proved_entries()
     steps = len(entries) + len(cert_runs) + (1 if plots else 0) + 1
     bar = ProgressBar(steps, enabled=progress)
@@ -255,7 +270,7 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
         done += 1
     for sid, sizes in cert_runs:
         bar.show(done, f"certify {sid}")
-        report.certifications.append(_certify(sid, sizes, certify_budget))
+        report.certifications.append(_certify(report, sid, sizes, certify_budget))
         done += 1
     _fold_certifications(report)
     bar.show(done, "constants")
@@ -273,25 +288,32 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
     return report
 
 
-def _certify(sid: str, sizes: dict[str, int], budget: float) -> CertificationRun:
+def _level_text(level: str) -> str:
+    return "for every n, d" if level == "symbolic" else str(level)
+
+
+def _certify(report: Report, sid: str, sizes: dict[str, int], budget: float) -> CertificationRun:
+    """One branch-and-bound run; its boxes are kept for the coverage plot."""
     from derivations.catalogue import get
-    from numeric.certify import certify
+    from numeric.certify import certify, coverage_boxes
 
     t0 = time.perf_counter()
-    st = get(sid)
     try:
-        res = certify(st, sizes=sizes, budget_seconds=budget)
+        res = certify(get(sid), sizes=sizes, budget_seconds=budget)
     except ValueError as exc:
-        return CertificationRun(sid, sizes, "not applicable", "", 0,
-                                time.perf_counter() - t0, str(exc))
+        return CertificationRun(
+            sid, sizes, "not applicable", "", 0, time.perf_counter() - t0, str(exc)
+        )
+    key = f"{sid} n={sizes['n']} d={sizes['d']}"
+    report.coverage[key] = coverage_boxes(res)
     return CertificationRun(
         id=sid,
         sizes=sizes,
-        outcome=str(res.outcome),
-        domain=str(getattr(res, "domain_text", "") or getattr(res, "domain", "")),
-        boxes=int(getattr(res, "boxes_total", 0) or len(getattr(res, "boxes", []) or [])),
-        seconds=time.perf_counter() - t0,
-        detail=str(getattr(res, "summary", lambda: "")()),
+        outcome=res.status,
+        domain=res.domain.short(),
+        boxes=res.boxes,
+        seconds=res.seconds,
+        detail=res.summary(),
     )
 
 
@@ -326,20 +348,23 @@ def _constants(report: Report) -> list[dict[str, Any]]:
     for row in sharp.constants_table(7, 4.0):
         r = worst.get(row["id"])
         paper = _finite(row.get("paper_value"))
-        rows.append({
-            "id": row["id"],
-            "quantity": row["quantity"],
-            "paper_constant": sp.latex(row["paper_constant"]),
-            "paper": paper,
-            "proved_constant": (None if row["proved_constant"] is None
-                                else sp.latex(row["proved_constant"])),
-            "proved": _finite(row.get("proved_value")),
-            "paper_over_proved": _finite(row.get("ratio")),
-            "worst_ratio": r,
-            "observed": None if (r is None or paper is None) else r * paper,
-            "proved_by": row.get("status", ""),
-            "sharpness": row.get("sharpness", ""),
-        })
+        rows.append(
+            {
+                "id": row["id"],
+                "quantity": row["quantity"],
+                "paper_constant": sp.latex(row["paper_constant"]),
+                "paper": paper,
+                "proved_constant": (
+                    None if row["proved_constant"] is None else sp.latex(row["proved_constant"])
+                ),
+                "proved": _finite(row.get("proved_value")),
+                "paper_over_proved": _finite(row.get("ratio")),
+                "worst_ratio": r,
+                "observed": None if (r is None or paper is None) else r * paper,
+                "proved_by": row.get("status", ""),
+                "sharpness": row.get("sharpness", ""),
+            }
+        )
     return rows
 
 
@@ -377,7 +402,8 @@ def to_markdown(report: Report) -> str:
     for e in report.entries:
         counts[e.verdict] = counts.get(e.verdict, 0) + 1
     out.append(
-        "Verdicts: " + ", ".join(f"{_VERDICT_TEXT.get(k, k)} {v}" for k, v in sorted(counts.items()))
+        "Verdicts: "
+        + ", ".join(f"{_VERDICT_TEXT.get(k, k)} {v}" for k, v in sorted(counts.items()))
         + f". Total time {report.seconds:.0f} s."
     )
     out += [
@@ -394,12 +420,18 @@ def to_markdown(report: Report) -> str:
     if bad:
         out += ["**Unexpected verdicts**: " + ", ".join(e.id for e in bad), ""]
     else:
-        out += ["Every true entry holds as far as checked and every seeded mutant is "
-                "violated with a confirmed witness.", ""]
-    out += ["## Entries", "",
-            "| id | kind | expected | verdict | instances | worst ratio | precision | time (s) "
-            "| evidence |",
-            "|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "Every true entry holds as far as checked and every seeded mutant is "
+            "violated with a confirmed witness.",
+            "",
+        ]
+    out += [
+        "## Entries",
+        "",
+        "| id | kind | expected | verdict | instances | worst ratio | precision | time (s) "
+        "| evidence |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for e in report.entries:
         exp = "mutant" if e.expected is False else ("true" if e.expected else "?")
         ev = e.evidence
@@ -415,18 +447,27 @@ def to_markdown(report: Report) -> str:
             f"{_md_escape(ev)} |"
         )
     if report.certifications:
-        out += ["", "## Certification runs (ball arithmetic, branch and bound)", "",
-                "| id | n | d | outcome | domain | boxes | time (s) | detail |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "## Certification runs (ball arithmetic, branch and bound)",
+            "",
+            "| id | n | d | outcome | domain | boxes | time (s) | detail |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for c in report.certifications:
             out.append(
                 f"| {c.id} | {c.sizes['n']} | {c.sizes['d']} | {c.outcome} | "
                 f"{_md_escape(c.domain)} | {c.boxes} | {c.seconds:.1f} | {_md_escape(c.detail)} |"
             )
     if report.constants:
-        out += ["", "## Constants: the paper's, the best proved, the worst observed (n = 7, R = 4)",
-                "", "| id | paper constant | best proved | paper / proved | worst ratio "
-                "| observed constant | proved by |", "|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "## Constants: the paper's, the best proved, the worst observed (n = 7, R = 4)",
+            "",
+            "| id | paper constant | best proved | paper / proved | worst ratio "
+            "| observed constant | proved by |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in report.constants:
             out.append(
                 f"| {r['id']} | {_sci(r.get('paper'))} | {_sci(r.get('proved'))} | "
@@ -438,8 +479,12 @@ def to_markdown(report: Report) -> str:
         for title, path in report.plots.items():
             out += [f"### {title}", "", f"![{title}]({path})", ""]
     if report.derivation_file:
-        out += ["", f"The derivation of the gradient and Hessian as LaTeX: "
-                f"[{report.derivation_file}]({report.derivation_file}).", ""]
+        out += [
+            "",
+            f"The derivation of the gradient and Hessian as LaTeX: "
+            f"[{report.derivation_file}]({report.derivation_file}).",
+            "",
+        ]
     out += ["", "Settings: " + ", ".join(f"{k} = {v}" for k, v in report.settings.items()), ""]
     return "\n".join(out)
 

@@ -13,6 +13,11 @@ Measures (all by default, a subset with ``--only``):
                      confirmed violation of S1 with its constant times 0.99,
                      0.999, 0.99999 (n=7, d=4, R=4)             (targets 1 s, 5 s,
                      stretch 60 s); baseline: random screening alone
+  certify            seconds to certify S1 at n=d=2 on [-4, 4]^8 by branch
+                     and bound (target < 60 s); mpmath.iv / Arb seconds per
+                     box on the same expression (target >= 10).  Needs
+                     benchmarks/bench_certify.py (a source checkout); skipped
+                     and said so otherwise
 
 ``--json`` prints one JSON object (figures, ``targets``, ``met``, ``baselines``,
 ``machine``); otherwise a table.  Progress goes to stderr.  The exit code is 0
@@ -61,16 +66,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from softproof.bench import log_stderr, run_bench
+    from softproof.bench import Unavailable, log_stderr, run_bench
 
     if args.seed < 0:
         raise BadInput(f"--seed must be a non-negative integer, got {args.seed}")
-    result = run_bench(
-        only=args.only,
-        quick=args.quick,
-        seed=args.seed,
-        log=None if args.no_progress else log_stderr,
-    )
+    try:
+        result = run_bench(
+            only=args.only,
+            quick=args.quick,
+            seed=args.seed,
+            log=None if args.no_progress else log_stderr,
+        )
+    except Unavailable as exc:
+        raise BadInput(str(exc)) from exc
     if args.json:
         print(json.dumps(result, indent=1, allow_nan=False))
     else:
@@ -90,36 +98,58 @@ def _target_text(t: dict[str, Any], unit: str = "") -> str:
     return text + (" (stretch)" if t.get("stretch") else "")
 
 
-def _baseline_text(key: str, base: dict[str, Any] | None) -> str:
-    if base is None:
-        return ""
-    if key == "screen_vs_numpy":
+def _mutant_baseline(base: dict[str, Any]) -> str:
+    found = "found" if base["found"] else "not found"
+    text = f"random screening: {found} in {base['seconds']:.3g} s ({base['evals']} evals)"
+    if base.get("speedup") is not None:
+        bound = ">= " if base["speedup_is_lower_bound"] else ""
+        text += f"; speed-up {bound}{base['speedup']:.3g}x"
+    return text
+
+
+def _baseline_text(key: str, result: dict[str, Any]) -> str:
+    """The same-run reference figures behind the headline ``key``."""
+    group = key.removesuffix("_s") if key.startswith("mutant_") else key
+    if key.startswith("certify_"):
+        group = "certify"
+    base = result["baselines"].get(group)
+    if group == "screen_vs_numpy":
         return (
             f"toolkit {base['toolkit_batch_s'] * 1e3:.3g} ms, numpy "
             f"{base['numpy_batch_s'] * 1e3:.3g} ms per batch of {base['batch']} "
             f"(n={base['n']}, d={base['d']})"
         )
-    if key == "screen_vs_mpmath":
+    if group == "screen_vs_mpmath":
         return (
             f"mpmath {base['mpmath_per_instance_s'] * 1e3:.3g} ms, screen "
             f"{base['screen_per_instance_s'] * 1e6:.3g} us per instance "
             f"({base['statement']}, n={base['n']}, d={base['d']})"
         )
-    if key == "confirm_vs_mpmath":
+    if group == "confirm_vs_mpmath":
         return (
             f"mpmath {base['mpmath_per_instance_s'] * 1e3:.3g} ms, Arb "
             f"{base['arb_per_instance_s'] * 1e3:.3g} ms per instance (n={base['n']}, d={base['d']})"
         )
-    found = (
-        f"found in {base['seconds']:.3g} s"
-        if base["found"]
-        else f"not found in {base['seconds']:.3g} s"
-    )
-    text = f"random screening: {found} ({base['evals']} evals)"
-    if base.get("speedup") is not None:
-        bound = ">= " if base["speedup_is_lower_bound"] else ""
-        text += f"; speed-up {bound}{base['speedup']:.3g}x"
-    return text
+    if key == "certify_iv_over_arb":
+        return (
+            f"mpmath.iv {base['iv_seconds_per_box'] * 1e3:.3g} ms, Arb "
+            f"{base['arb_seconds_per_box'] * 1e3:.3g} ms per box ({base['variables']} variables)"
+        )
+    if key == "certify_s1_n2_d2_s":
+        s1 = result["details"]["certify"]["S1_n2_d2"]
+        check = s1.get("check_seconds")
+        checked = "" if check is None else f", certificate re-checked in {check:.3g} s"
+        return f"{s1['status']} ({s1['boxes']} boxes{checked})"
+    return _mutant_baseline(base) if base is not None else ""
+
+
+def _rows(group: str) -> list[tuple[str, str]]:
+    """(headline key, unit) of one measured group."""
+    if group.startswith("mutant_"):
+        return [(f"{group}_s", " s")]
+    if group == "certify":
+        return [("certify_s1_n2_d2_s", " s"), ("certify_iv_over_arb", "")]
+    return [(group, "")]
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -130,21 +160,20 @@ def format_table(result: dict[str, Any]) -> str:
         f"softproof bench ({'quick' if settings['quick'] else 'full'} run, seed "
         f"{settings['seed']}; {mach['cores']} cores, load {_num(mach['load_average_1min'])}, "
         f"numpy {mach['numpy']}, python-flint {mach['python-flint']})",
-        f"{'measure':18} {'value':>22} {'target':>16} {'met':>4}  baseline (same run)",
+        f"{'measure':20} {'value':>22} {'target':>18} {'met':>4}  baseline (same run)",
     ]
     for group in settings["measures"]:
-        base = result["baselines"].get(group)
-        if group.startswith("mutant_"):
-            key = f"{group}_s"
-            value = f"{_num(result[key], ' s')} ({result[f'{group}_evals']} evals)"
-            if result[key] is None:
-                value = f"not found ({result[f'{group}_evals']} evals)"
-            target = _target_text(result["targets"][key], " s")
-        else:
-            key = group
-            value = _num(result[key])
-            target = _target_text(result["targets"][key])
-        ok = "yes" if result["met"][key] else "NO"
-        lines.append(f"{group:18} {value:>22} {target:>16} {ok:>4}  {_baseline_text(group, base)}")
+        for key, unit in _rows(group):
+            value = _num(result[key], unit)
+            if key.startswith("mutant_"):
+                evals = result[key.removesuffix("_s") + "_evals"]
+                value = f"{'not found' if result[key] is None else value} ({evals} evals)"
+            target = _target_text(result["targets"][key], unit)
+            ok = "yes" if result["met"][key] else "NO"
+            lines.append(
+                f"{key:20} {value:>22} {target:>18} {ok:>4}  {_baseline_text(key, result)}"
+            )
+    for group, why in settings.get("skipped", {}).items():
+        lines.append(f"{group:20} skipped: {why}")
     lines.append(f"total {result['seconds_total']:.1f} s")
     return "\n".join(lines)

@@ -29,17 +29,35 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("target", metavar="ID|FILE", help="catalogue id (e.g. E1) or statement file")
     p.add_argument("--n", type=int, help="size n (default: the statement's)")
     p.add_argument("--d", type=int, help="size d (default: the statement's)")
-    p.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
-                   help="time budget (default 60)")
-    p.add_argument("--prec", type=int, default=128, metavar="BITS",
-                   help="Arb working precision in bits (default 128)")
-    p.add_argument("--box", action="append", default=[], metavar="NAME=LO:HI",
-                   help="bound a variable (x), an entry (x[1]) or a ranged parameter; repeatable")
-    p.add_argument("--radius", type=str, metavar="R",
-                   help="bound every entry the hypotheses leave unbounded by [-R, R]")
+    p.add_argument(
+        "--budget", type=float, default=60.0, metavar="SECONDS", help="time budget (default 60)"
+    )
+    p.add_argument(
+        "--prec",
+        type=int,
+        default=128,
+        metavar="BITS",
+        help="Arb working precision in bits (default 128)",
+    )
+    p.add_argument(
+        "--box",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI",
+        help="bound a variable (x), an entry (x[1]) or a ranged parameter; repeatable",
+    )
+    p.add_argument(
+        "--radius",
+        type=str,
+        metavar="R",
+        help="bound every entry the hypotheses leave unbounded by [-R, R]",
+    )
     p.add_argument("--out", metavar="CERT.json", help="write the certificate (when certified)")
-    p.add_argument("--no-check", action="store_true",
-                   help="skip re-verifying the certificate with the independent checker")
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip re-verifying the certificate with the independent checker",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
     return p
@@ -86,8 +104,15 @@ def run(args: argparse.Namespace) -> int:
         if radius <= 0:
             raise BadInput("--radius must be positive")
     try:
-        res = certify(statement, sizes=sizes, domain=domain or None, default_radius=radius,
-                      budget_seconds=args.budget, prec=args.prec, progress=not args.quiet)
+        res = certify(
+            statement,
+            sizes=sizes,
+            domain=domain or None,
+            default_radius=radius,
+            budget_seconds=args.budget,
+            prec=args.prec,
+            progress=not args.quiet,
+        )
     except TooManyVariables as exc:
         raise BadInput(str(exc)) from None
     except DomainError as exc:
@@ -96,8 +121,10 @@ def run(args: argparse.Namespace) -> int:
     if statement.hypotheses:
         print("  hypotheses: " + "; ".join(res.domain.constraints))
     if res.status == "certified":
-        print(f"certified on {res.domain.short()} by ball arithmetic (Arb, {args.prec} bits): "
-              f"{res.boxes} boxes, {res.seconds:.2f} s")
+        print(
+            f"certified on {res.domain.short()} by ball arithmetic (Arb, {args.prec} bits): "
+            f"{res.boxes} boxes, {res.seconds:.2f} s"
+        )
         print("  domain: " + res.domain.describe())
         print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
         print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
@@ -116,14 +143,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {k} = {v!r}")
         conf = res.confirmation
         if conf is not None:
-            print(f"  confirmed: claim margin rhs - lhs = {conf.claim_margin} (Arb, {conf.prec} "
-                  f"bits), mpmath at {conf.dps} digits: {conf.mp_margin}")
+            print(
+                f"  confirmed: claim margin rhs - lhs = {conf.claim_margin} (Arb, {conf.prec} "
+                f"bits), mpmath at {conf.dps} digits: {conf.mp_margin}"
+            )
         return EXIT_VIOLATED
-    print(f"undecided after {res.seconds:.2f} s: {len(res.open_boxes)} boxes left of "
-          f"{res.boxes} examined; {100 * res.coverage:.2f}% of the domain decided")
+    print(
+        f"undecided after {res.seconds:.2f} s: {len(res.open_boxes)} boxes left of "
+        f"{res.boxes} examined; {100 * res.coverage:.2f}% of the domain decided"
+    )
     print("  domain: " + res.domain.describe())
     for box in res.open_boxes[:3]:
-        text = ", ".join(f"{nm} in [{frac_text(lo)}, {frac_text(hi)}]"
-                         for nm, (lo, hi) in zip(res.domain.names, box, strict=True))
+        text = ", ".join(
+            f"{nm} in [{frac_text(lo)}, {frac_text(hi)}]"
+            for nm, (lo, hi) in zip(res.domain.names, box, strict=True)
+        )
         print(f"  open: {text}", file=sys.stdout)
     return EXIT_UNDECIDED

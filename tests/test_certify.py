@@ -1,0 +1,178 @@
+"""Branch-and-bound certification in Arb (numeric.certify, numeric.boxes)."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from derivations.catalogue import get
+from derivations.statement_files import parse_statement_text
+from numeric.boxes import DomainError, Evaluator, Problem, interval_ball
+from numeric.certify import TooManyVariables, certify, coverage_boxes
+
+WIDE_E1 = """
+id = "exp-lipschitz-wide"
+title = "|e^t - 1| <= 2|t| on |t| <= 6/5"
+source = "ours"
+hypotheses = ["abs(t) <= 6/5"]
+claim = "abs(exp(t) - 1) <= 2*abs(t)"
+"""
+
+
+def test_e1_certified_with_its_domain_from_the_hypothesis():
+    res = certify(get("E1"), budget_seconds=20)
+    assert res.status == "certified"
+    assert res.domain.names == ("t",)
+    assert res.domain.bounds == ((Fraction(-1, 100), Fraction(1, 100)),)
+    assert "abs(t) <= 0.01" in res.domain.describe()
+    assert res.certificate is not None
+    json.dumps(res.certificate)  # plain JSON, exact rationals as text
+    assert res.rules == {"mean-value": 1}
+
+
+def test_tight_at_zero_needs_more_than_interval_evaluation():
+    """|e^t - 1| <= 2|t| is an equality at t = 0: the direct margin cannot be
+    decided on a box around 0, so the certificate must use another rule."""
+    res = certify(get("E1"), budget_seconds=20)
+    leaf = res.leaves[0]["decision"]
+    assert leaf["kind"] == "claim" and leaf["reduction"] != "direct"
+
+
+def test_wide_statement_needs_several_boxes():
+    stmt = parse_statement_text(WIDE_E1)
+    res = certify(stmt, budget_seconds=30)
+    assert res.status == "certified"
+    assert res.boxes > 1
+    assert res.domain.bounds == ((Fraction(-6, 5), Fraction(6, 5)),)
+
+
+def test_p3_certified_from_its_hypotheses():
+    res = certify(get("P3"), sizes={"n": 2, "d": 2}, budget_seconds=30)
+    assert res.status == "certified"
+    assert set(res.domain.bounds) == {(Fraction(-4), Fraction(4))}
+    assert "alpha(x) >= beta" in res.domain.constraints
+    assert res.domain.parameters["beta"] == "exp(-16)"
+
+
+def test_e5_certified_at_n2_on_a_given_box():
+    res = certify(
+        get("E5"), sizes={"n": 2, "d": 1}, domain={"A": (-1, 1), "x": (-1, 1)}, budget_seconds=60
+    )
+    assert res.status == "certified"
+    assert "shift" in next(iter(res.rules))
+
+
+def test_s1_certified_at_n2_d1():
+    res = certify(get("S1"), sizes={"n": 2, "d": 1}, default_radius=4, budget_seconds=60)
+    assert res.status == "certified"
+    assert res.domain.origins[0] == "default radius"
+
+
+@pytest.mark.slow
+def test_s1_certified_at_n2_d2():
+    res = certify(get("S1"), sizes={"n": 2, "d": 2}, default_radius=4, budget_seconds=120)
+    assert res.status == "certified"
+
+
+@pytest.mark.slow
+def test_e5_certified_at_n3():
+    res = certify(get("E5"), sizes={"n": 3, "d": 1}, default_radius=1, budget_seconds=120)
+    assert res.status == "certified"
+
+
+@pytest.mark.parametrize(
+    ("sid", "sizes", "radius", "budget"),
+    [
+        ("E1-m-wide", {"n": 1, "d": 1}, None, 20),
+        ("E5-m-quarter", {"n": 2, "d": 1}, 1, 10),
+        ("P3-m-beta1", {"n": 2, "d": 2}, None, 6),
+        ("S1-m099", {"n": 2, "d": 2}, 4, 6),
+        ("S1-m0999", {"n": 2, "d": 1}, 4, 6),
+    ],
+)
+def test_mutants_are_never_certified(sid, sizes, radius, budget):
+    res = certify(get(sid), sizes=sizes, default_radius=radius, budget_seconds=budget)
+    assert res.status in ("violated", "undecided")
+    assert res.certificate is None
+    if res.status == "violated":
+        assert res.confirmation.confirmed
+
+
+def test_violations_are_confirmed_witnesses():
+    res = certify(get("E1-m-wide"), budget_seconds=20)
+    assert res.status == "violated"
+    t = res.witness["t"]
+    assert abs(math.exp(t) - 1) > 2 * abs(t) and abs(t) <= 2
+    res = certify(get("E5-m-quarter"), sizes={"n": 2, "d": 1}, default_radius=1, budget_seconds=10)
+    assert res.status == "violated"
+
+
+def test_undecided_reports_open_boxes_and_coverage():
+    res = certify(get("S1-m099"), sizes={"n": 2, "d": 1}, default_radius=4, budget_seconds=3)
+    assert res.status == "undecided"
+    assert res.open_boxes and 0.0 <= res.coverage < 1.0
+    boxes = coverage_boxes(res)
+    assert {b["decision"] for b in boxes} >= {"undecided"}
+    assert set(boxes[0]["bounds"]) == set(res.domain.names)
+
+
+def test_coverage_boxes_of_a_certified_run():
+    res = certify(parse_statement_text(WIDE_E1), budget_seconds=30)
+    boxes = coverage_boxes(res)
+    assert len(boxes) == len(res.leaves) and all(b["decision"] == "claim" for b in boxes)
+    lo = min(b["bounds"]["t"][0] for b in boxes)
+    hi = max(b["bounds"]["t"][1] for b in boxes)
+    assert (lo, hi) == (-1.2, 1.2)
+
+
+def test_unbounded_domain_is_refused():
+    with pytest.raises(DomainError, match="no bound for"):
+        certify(get("S1"), sizes={"n": 2, "d": 1}, budget_seconds=1)
+    with pytest.raises(DomainError, match="not a variable"):
+        certify(get("E1"), domain={"q": (0, 1)}, budget_seconds=1)
+
+
+def test_too_many_variables():
+    with pytest.raises(TooManyVariables):
+        certify(get("S1"), sizes={"n": 8, "d": 8}, default_radius=1, budget_seconds=1)
+
+
+def test_identities_are_not_certified_here():
+    with pytest.raises(DomainError, match="inequalities"):
+        Problem(get("G7-sum"), 2, 1)
+
+
+# ---- the interval evaluator encloses the true values ------------------------
+_T = sp.Symbol("t", real=True)
+_S = sp.Symbol("s", real=True)
+EXPRS = [
+    sp.exp(_T) / (sp.exp(_T) + sp.exp(_S)),
+    (_T - _S) ** 2 - _T * _S,
+    sp.Abs(sp.exp(_T) - 1) - 2 * sp.Abs(_T),
+    1 / (1 + _T**2) + sp.sqrt(_S**2 + 1),
+    sp.log(1 + sp.exp(_T)) * _S**3,
+]
+
+
+@given(
+    k=st.integers(0, len(EXPRS) - 1),
+    a=st.fractions(-5, 5, max_denominator=64),
+    w=st.fractions(0, 4, max_denominator=64),
+    b=st.fractions(-5, 5, max_denominator=64),
+    u=st.floats(0, 1),
+    v=st.floats(0, 1),
+)
+def test_interval_evaluation_encloses_point_values(k, a, w, b, u, v):
+    e = EXPRS[k]
+    env = {_T: interval_ball(a, a + w), _S: interval_ball(b, b + 1)}
+    enc = Evaluator(None, env)(e)
+    t = float(a + w * Fraction(u))
+    s = float(b + Fraction(v))
+    val = float(e.subs({_T: t, _S: s}).evalf(30))
+    assert float(enc.lo) - 1e-9 <= val <= float(enc.hi) + 1e-9
