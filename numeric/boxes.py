@@ -205,6 +205,18 @@ class Iv:
     def __truediv__(self, o: Any) -> Iv:
         return self * Iv.of(o).recip()
 
+    def __rtruediv__(self, o: Any) -> Iv:
+        return Iv.of(o) * self.recip()
+
+    def __pow__(self, k: Any) -> Iv:
+        if isinstance(k, int):
+            return _ipow(self, k)
+        if k == 0.5 and self.lo >= 0:
+            return self.mono(arb.sqrt)
+        if k == -0.5 and self.lo > 0:
+            return self.mono(arb.sqrt).recip()
+        return Iv.whole()
+
     def __abs__(self) -> Iv:
         if self.lo >= 0:
             return self
@@ -767,19 +779,42 @@ class Reduction:
     #: equal forms of each margin (tried by the interval test after the margin)
     alternates: tuple[tuple[sp.Expr, ...], ...] = ()
 
+    def compiled_list(self, kind: str, k: int) -> Any:
+        """Lambdified interval code for the gradient (``kind='grad'``) or the flattened
+        Hessian (``'hess'``) of margin ``k`` in the inner variables, or ``None``."""
+        cache = self.data.setdefault("_compiled", {})
+        key = (kind, k)
+        if key not in cache:
+            exprs = self.gradients[k] if kind == "grad" else self.hessians[k]
+            if exprs is not None and kind == "hess":
+                exprs = [e for row in exprs for e in row]
+            cache[key] = None if exprs is None else _compile_iv(self.inner, exprs)
+        return cache[key]
+
     @cached_property
     def compiled(self) -> list[Any]:
         """Each margin in the inner variables alone as a function of Arb balls
         (lambdified once; ``None`` when it involves anything else)."""
         out = []
-        mods = [{"exp": arb.exp, "sqrt": arb.sqrt, "log": arb.log, "mpf": _exact_arb,
-                 "fabs": abs}, "mpmath"]
+        mods = [
+            {"exp": _iv_exp, "sqrt": _iv_sqrt, "log": _iv_log, "mpf": _exact_iv, "fabs": abs},
+            "mpmath",
+        ]
         for g in self.margins:
-            if not self.inner or g.free_symbols - set(self.inner) or g.has(sp.Max, sp.Min):
+            odd_pow = any(
+                q.exp.is_Rational and not q.exp.is_Integer and abs(q.exp) != sp.S.Half
+                for q in g.atoms(sp.Pow)
+            )
+            if (
+                not self.inner
+                or g.free_symbols - set(self.inner)
+                or odd_pow
+                or g.has(sp.Max, sp.Min, sp.Float)
+            ):
                 out.append(None)
                 continue
             try:
-                out.append(sp.lambdify(list(self.inner), g, modules=mods))
+                out.append(sp.lambdify(list(self.inner), g, modules=mods, cse=True))
             except (TypeError, ValueError, SyntaxError, NameError):
                 out.append(None)
         return out
@@ -910,6 +945,8 @@ def _mean_value(problem: Problem, strict: bool) -> Reduction | None:
     ``G = J (U - W)``, ``J`` in the hull of ``d Phi / d u`` (mean value theorem,
     integral form), so ``||J||_op <= K`` over the hull suffices."""
     claim = problem.statement.claim
+    if strict:  # at U = W both sides vanish and '<' fails: the bound is not strict there
+        return None
     G = _norm_arg(claim.lhs)
     if G is None or (model.is_matrix(G) and G.shape[1] != 1):
         return None
@@ -1401,27 +1438,79 @@ def _ok(m: Iv, strict: bool) -> bool:
     return bool(m > 0) if strict else bool(m >= 0)
 
 
-def _exact_arb(v: Any) -> arb:
-    """``mpf(...)`` of lambdified code: integers and decimal text exactly as balls."""
-    return arb(v) if not isinstance(v, str) else arb(fmpq(Fraction(v).numerator,
-                                                           Fraction(v).denominator))
+def _compile_iv(inner: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]) -> Any:
+    """``exprs`` (in ``inner`` only) as one lambdified function of :class:`Iv` values."""
+    if not inner:
+        return None
+    for g in exprs:
+        odd_pow = any(
+            q.exp.is_Rational and not q.exp.is_Integer and abs(q.exp) != sp.S.Half
+            for q in g.atoms(sp.Pow)
+        )
+        if g.free_symbols - set(inner) or odd_pow or g.has(sp.Max, sp.Min, sp.Float, sp.sign):
+            return None
+    mods = [
+        {"exp": _iv_exp, "sqrt": _iv_sqrt, "log": _iv_log, "mpf": _exact_iv, "fabs": abs},
+        "mpmath",
+    ]
+    try:
+        return sp.lambdify(list(inner), list(exprs), modules=mods, cse=True)
+    except (TypeError, ValueError, SyntaxError, NameError):
+        return None
+
+
+def _grad_values(red, k, env, box) -> list[Iv] | None:
+    fn = red.compiled_list("grad", k)
+    if fn is not None:
+        try:
+            return [Iv.of(v) for v in fn(*[iv.ball() for iv in box])]
+        except (ZeroDivisionError, ValueError, TypeError):
+            return None
+    grad = red.gradients[k]
+    if grad is None:
+        return None
+    ev_b = Evaluator(None, env, clamp=False, norms=red.norms)
+    return [ev_b(gi) for gi in grad]
+
+
+def _exact_iv(v: Any) -> Iv:
+    """``mpf(p)`` of lambdified code (``p`` an integer): the exact point."""
+    if isinstance(v, int):
+        return Iv.of(arb(v))
+    raise TypeError(f"unexpected constant {v!r} in compiled code")
+
+
+def _iv_exp(v: Any) -> Iv:
+    return Iv.of(v).mono(arb.exp)
+
+
+def _iv_sqrt(v: Any) -> Iv:
+    v = Iv.of(v)
+    return v.mono(arb.sqrt) if v.lo >= 0 else Iv.whole()
+
+
+def _iv_log(v: Any) -> Iv:
+    v = Iv.of(v)
+    return v.mono(arb.log) if v.lo > 0 else Iv.whole()
 
 
 def _test_interval(problem, red, k, env, box, record):
     fn = red.compiled[k] if red.inner else None
     if fn is not None:
-        # fast path: compiled midpoint-radius balls (tight on narrow boxes)
+        # the same interval evaluation, compiled (lambdified) instead of a tree walk
         try:
-            m = Iv.of(fn(*[iv.ball().ball() for iv in box]))
+            m = Iv.of(fn(*[iv.ball() for iv in box]))
         except (ZeroDivisionError, ValueError, TypeError):
             m = Iv.whole()
+        record["enclosure"] = m.str(5, radius=True)
         if _ok(m, red.strict):
-            record["enclosure"] = m.str(5, radius=True)
             record["form"] = "compiled"
             return True
     ev = Evaluator(problem, env, clamp=red.clamp, norms=red.norms)
     forms = (red.margins[k],) + (red.alternates[k] if red.alternates else ())
     for j, g in enumerate(forms):
+        if j == 0 and fn is not None:
+            continue  # evaluated above
         m = ev(g)
         record["enclosure"] = m.str(5, radius=True)
         if _ok(m, red.strict):
@@ -1437,11 +1526,13 @@ def _test_centred(problem, red, k, env, box, record):
         return False
     mid = {s: q_arb((iv.lo + iv.hi) / 2) for s, iv in zip(red.inner, box, strict=True)}
     ev_c = Evaluator(problem, {**env, **mid}, clamp=False, norms=red.norms)
-    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+    dg = _grad_values(red, k, env, box)
+    if dg is None:
+        return False
     m = ev_c(red.margins[k])
-    for gi, iv in zip(grad, box, strict=True):
+    for d, iv in zip(dg, box, strict=True):
         half = q_arb((iv.hi - iv.lo) / 2).upper()
-        m = m + ev_b(gi) * Iv(-half, half)
+        m = m + d * Iv(-half, half)
     record["enclosure"] = m.str(5, radius=True)
     return _ok(m, red.strict)
 
@@ -1455,15 +1546,30 @@ def _corner_value(iv: InnerInterval, upper: bool) -> sp.Expr:
 
 
 def _sympy_nonneg(value: sp.Expr, strict: bool, prec: int) -> bool:
-    """Rigorous sign of an exact constant: zero by SymPy, else an Arb enclosure."""
+    """Rigorous sign of an exact constant: an Arb enclosure, and SymPy only to
+    recognise an exact zero when the enclosure contains 0."""
     if value.free_symbols:
         return False
-    if not strict:
-        if value == 0 or sp.simplify(value) == 0:
-            return True
     with ctx.workprec(max(prec, 256)):
         v = Evaluator(None, {})(value)
-    return _ok(v, strict)
+    if _ok(v, strict):
+        return True
+    if strict or v.hi < 0 or v.lo > 0:
+        return False
+    return value == 0 or sp.simplify(value) == 0
+
+
+def _exact_zero(value: sp.Expr, prec: int) -> bool:
+    """``value == 0`` exactly (Arb excludes nonzero values cheaply first)."""
+    if value == 0:
+        return True
+    if value.free_symbols:
+        return False
+    with ctx.workprec(max(prec, 256)):
+        v = Evaluator(None, {})(value)
+    if v.hi < 0 or v.lo > 0:
+        return False
+    return sp.simplify(value) == 0
 
 
 def _test_monotone(problem, red, k, env, box, record):
@@ -1472,11 +1578,12 @@ def _test_monotone(problem, red, k, env, box, record):
     grad = red.gradients[k]
     if grad is None or not red.inner:
         return False
-    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+    dgs = _grad_values(red, k, env, box)
+    if dgs is None:
+        return False
     fixed: dict[sp.Symbol, sp.Expr] = {}
     ends = []
-    for gi, s, iv in zip(grad, red.inner, box, strict=True):
-        dg = ev_b(gi)
+    for dg, s, iv in zip(dgs, red.inner, box, strict=True):
         if dg >= 0:
             fixed[s] = _corner_value(iv, upper=False)
             ends.append("lower")
@@ -1531,8 +1638,17 @@ def _test_second_order(problem, red, k, env, box, record):
     g = red.margins[k]
     if grad is None or not red.inner or red.strict or (g.free_symbols - set(red.inner)):
         return False
-    ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
-    H = [[ev_b(h) for h in row] for row in hess]
+    kdim = len(red.inner)
+    fn = red.compiled_list("hess", k)
+    if fn is not None:
+        try:
+            flat = [Iv.of(v) for v in fn(*[iv.ball() for iv in box])]
+        except (ZeroDivisionError, ValueError, TypeError):
+            return False
+        H = [flat[i * kdim : (i + 1) * kdim] for i in range(kdim)]
+    else:
+        ev_b = Evaluator(problem, env, clamp=False, norms=red.norms)
+        H = [[ev_b(h) for h in row] for row in hess]
     for i, row in enumerate(H):
         off = sum((abs(h) for j, h in enumerate(row) if j != i), Iv.of(arb(0)))
         if not (row[i] - off >= 0):
@@ -1543,7 +1659,7 @@ def _test_second_order(problem, red, k, env, box, record):
         }
         if not _sympy_nonneg(g.xreplace(sub), False, ctx.prec):
             continue
-        if all(sp.simplify(gi.xreplace(sub)) == 0 for gi in grad):
+        if all(_exact_zero(gi.xreplace(sub), ctx.prec) for gi in grad):
             record["point"] = [frac_text(c) for c in p]
             return True
     return False

@@ -383,7 +383,9 @@ def certify(
                     "hypotheses": list(problem.domain.constraints),
                 },
                 "sizes": {"n": problem.n, "d": problem.d},
-                "parameters": {k: str(v) for k, v in (parameters or {}).items()},
+                "parameters": {
+                    k: str(problem.subs[statement.parameter_symbols[k]]) for k in (parameters or {})
+                },
                 "domain_argument": {
                     k: [frac_text(lo), frac_text(hi)] for k, (lo, hi) in problem.explicit.items()
                 },
