@@ -15,11 +15,10 @@
   ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
   ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
   random screening alone (:func:`numeric.search.screen_search`);
-* ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (optional, ``certify``):
+* ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
-  expression (target >= 10), from the script ``benchmarks/bench_certify.py``
-  of a source checkout; skipped (and said so) where it is not present.
+  expression (target >= 10), from :mod:`softproof.bench_certify`.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -27,8 +26,6 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
 import os
 import platform
@@ -36,8 +33,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -60,8 +55,6 @@ __all__ = [
     "s1_mutant",
     "bench_mutant",
     "bench_s1_mutants",
-    "Unavailable",
-    "certify_benchmark",
     "bench_certify",
     "machine_info",
     "met",
@@ -99,13 +92,10 @@ TARGETS: dict[str, dict[str, Any]] = {
     "mutant_099_s": {"max": 1.0},
     "mutant_0999_s": {"max": 5.0},
     "mutant_099999_s": {"max": 60.0, "stretch": True},
-    # as in benchmarks/bench_certify.py
+    # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
 }
-
-#: the certification benchmark script of a source checkout (not installed)
-CERTIFY_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_certify.py"
 
 
 @dataclass(frozen=True)
@@ -424,36 +414,14 @@ def bench_s1_mutants(
     return out
 
 
-class Unavailable(Exception):
-    """A benchmark that cannot run here (e.g. its script is not installed)."""
-
-
-@functools.cache
-def certify_benchmark() -> ModuleType | None:
-    """The module ``benchmarks/bench_certify.py`` of a source checkout (with
-    ``time_certify`` and ``arb_vs_mpmath_iv``), or ``None`` where it is absent."""
-    if not CERTIFY_SCRIPT.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("softproof_bench_certify", CERTIFY_SCRIPT)
-    if spec is None or spec.loader is None:
-        return None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    if not all(hasattr(mod, k) for k in ("time_certify", "arb_vs_mpmath_iv")):
-        return None
-    return mod
-
-
 def bench_certify(
     budget: float = 120.0, boxes: int = 200, seed: int = 0, e5: bool = True
 ) -> dict[str, Any]:
     """Certification figures: S1 at ``n = d = 2`` on ``[-4, 4]^8`` (seconds, then
     the certificate checker), optionally E5 at ``n = 3, d = 1`` on ``[-1, 1]^4``,
-    and ``mpmath.iv`` / Arb seconds per box at 128 bits.  Raises
-    :class:`Unavailable` without ``benchmarks/bench_certify.py``."""
-    mod = certify_benchmark()
-    if mod is None:
-        raise Unavailable(f"certification benchmark not found: {CERTIFY_SCRIPT}")
+    and ``mpmath.iv`` / Arb seconds per box at 128 bits."""
+    from . import bench_certify as mod
+
     out = {"S1_n2_d2": mod.time_certify("S1", 2, 2, 4, budget=budget)}
     if e5:
         out["E5_n3_d1"] = mod.time_certify("E5", 3, 1, 1, budget=budget)
@@ -580,13 +548,6 @@ def run_bench(
         raise ValueError(f"unknown benchmark(s): {', '.join(sorted(wanted - set(MEASURES)))}")
     chosen = [k for k in MEASURES if k in wanted]
     say = log or (lambda _msg: None)
-    skipped = {}
-    if "certify" in chosen and certify_benchmark() is None:
-        if only is not None:
-            raise Unavailable(f"certification benchmark not found: {CERTIFY_SCRIPT}")
-        chosen.remove("certify")
-        skipped["certify"] = f"not found: {CERTIFY_SCRIPT} (only in a source checkout)"
-        say(f"certify: skipped, {skipped['certify']}")
     sizes = QUICK if quick else FULL
     t_start = time.perf_counter()
     out: dict[str, Any] = {}
@@ -613,7 +574,6 @@ def run_bench(
         "quick": quick,
         "seed": seed,
         "measures": chosen,
-        "skipped": skipped,
         "mutant_sizes": dict(MUTANT_SIZES),
         "mutant_R": 4,
         "mutant_hypotheses": list(MUTANT_HYPOTHESES),

@@ -40,18 +40,20 @@ __all__ = [
     "write_report",
 ]
 
-#: (statement id, sizes) certified by branch and bound in the report
-CERTIFICATION_RUNS: tuple[tuple[str, dict[str, int]], ...] = (
-    ("E1", {"n": 1, "d": 1}),
-    ("E5", {"n": 2, "d": 1}),
-    ("E5", {"n": 3, "d": 1}),
-    ("P3", {"n": 2, "d": 1}),
-    ("S1", {"n": 2, "d": 1}),
-    ("S1", {"n": 2, "d": 2}),
-    ("E1-m-wide", {"n": 1, "d": 1}),
-    ("E5-m-quarter", {"n": 2, "d": 1}),
-    ("P3-m-beta1", {"n": 2, "d": 1}),
-    ("S1-m099", {"n": 2, "d": 1}),
+#: branch-and-bound runs of the report: (statement id, sizes, radius bounding
+#: every entry the hypotheses leave unbounded, or None)
+CERTIFICATION_RUNS: tuple[tuple[str, dict[str, int], float | None], ...] = (
+    ("E1", {"n": 1, "d": 1}, None),
+    ("E5", {"n": 2, "d": 1}, 1.0),
+    ("E5", {"n": 3, "d": 1}, 1.0),
+    ("P3", {"n": 2, "d": 2}, None),
+    ("P3", {"n": 3, "d": 2}, None),
+    ("S1", {"n": 2, "d": 1}, 4.0),
+    ("S1", {"n": 2, "d": 2}, 4.0),
+    ("E1-m-wide", {"n": 1, "d": 1}, None),
+    ("E5-m-quarter", {"n": 2, "d": 1}, 1.0),
+    ("P3-m-beta1", {"n": 2, "d": 2}, None),
+    ("S1-m099", {"n": 2, "d": 1}, 4.0),
 )
 
 
@@ -217,7 +219,7 @@ def run_report(
     certify_budget: float = 20.0,
     plots: bool = True,
     progress: bool = True,
-    certification_runs: Iterable[tuple[str, dict[str, int]]] = CERTIFICATION_RUNS,
+    certification_runs: Iterable[tuple[str, dict[str, int], float | None]] = CERTIFICATION_RUNS,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
 ) -> Report:
     """Check every entry and write the report into ``out_dir`` (replaced
@@ -268,9 +270,9 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
         bar.show(done, st.id)
         report.entries.append(check_entry(st, budget, seed, chains, witness_dir, chain_dir))
         done += 1
-    for sid, sizes in cert_runs:
+    for sid, sizes, radius in cert_runs:
         bar.show(done, f"certify {sid}")
-        report.certifications.append(_certify(report, sid, sizes, certify_budget))
+        report.certifications.append(_certify(report, sid, sizes, radius, certify_budget))
         done += 1
     _fold_certifications(report)
     bar.show(done, "constants")
@@ -292,14 +294,16 @@ def _level_text(level: str) -> str:
     return "for every n, d" if level == "symbolic" else str(level)
 
 
-def _certify(report: Report, sid: str, sizes: dict[str, int], budget: float) -> CertificationRun:
+def _certify(
+    report: Report, sid: str, sizes: dict[str, int], radius: float | None, budget: float
+) -> CertificationRun:
     """One branch-and-bound run; its boxes are kept for the coverage plot."""
     from derivations.catalogue import get
     from numeric.certify import certify, coverage_boxes
 
     t0 = time.perf_counter()
     try:
-        res = certify(get(sid), sizes=sizes, budget_seconds=budget)
+        res = certify(get(sid), sizes=sizes, default_radius=radius, budget_seconds=budget)
     except ValueError as exc:
         return CertificationRun(
             sid, sizes, "not applicable", "", 0, time.perf_counter() - t0, str(exc)

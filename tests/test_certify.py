@@ -176,3 +176,14 @@ def test_interval_evaluation_encloses_point_values(k, a, w, b, u, v):
     s = float(b + Fraction(v))
     val = float(e.subs({_T: t, _S: s}).evalf(30))
     assert float(enc.lo) - 1e-9 <= val <= float(enc.hi) + 1e-9
+
+
+def test_strict_claim_false_at_the_tight_point_is_not_certified():
+    """``|e^t - 1| < 2|t|`` fails at t = 0: the mean-value rule (which only gives
+    ``<=``) must not apply, and the witness t = 0 is found."""
+    stmt = parse_statement_text(
+        'id = "e1-strict"\ntitle = "strict"\nsource = "ours"\n'
+        'hypotheses = ["abs(t) <= 0.01"]\nclaim = "abs(exp(t) - 1) < 2*abs(t)"\n'
+    )
+    res = certify(stmt, budget_seconds=10)
+    assert res.status == "violated" and res.witness == {"t": 0.0}

@@ -15,9 +15,7 @@ Measures (all by default, a subset with ``--only``):
                      stretch 60 s); baseline: random screening alone
   certify            seconds to certify S1 at n=d=2 on [-4, 4]^8 by branch
                      and bound (target < 60 s); mpmath.iv / Arb seconds per
-                     box on the same expression (target >= 10).  Needs
-                     benchmarks/bench_certify.py (a source checkout); skipped
-                     and said so otherwise
+                     box on the same expression (target >= 10)
 
 ``--json`` prints one JSON object (figures, ``targets``, ``met``, ``baselines``,
 ``machine``); otherwise a table.  Progress goes to stderr.  The exit code is 0
@@ -66,19 +64,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from softproof.bench import Unavailable, log_stderr, run_bench
+    from softproof.bench import log_stderr, run_bench
 
     if args.seed < 0:
         raise BadInput(f"--seed must be a non-negative integer, got {args.seed}")
-    try:
-        result = run_bench(
-            only=args.only,
-            quick=args.quick,
-            seed=args.seed,
-            log=None if args.no_progress else log_stderr,
-        )
-    except Unavailable as exc:
-        raise BadInput(str(exc)) from exc
+    result = run_bench(
+        only=args.only,
+        quick=args.quick,
+        seed=args.seed,
+        log=None if args.no_progress else log_stderr,
+    )
     if args.json:
         print(json.dumps(result, indent=1, allow_nan=False))
     else:
@@ -173,7 +168,5 @@ def format_table(result: dict[str, Any]) -> str:
             lines.append(
                 f"{key:20} {value:>22} {target:>18} {ok:>4}  {_baseline_text(key, result)}"
             )
-    for group, why in settings.get("skipped", {}).items():
-        lines.append(f"{group:20} skipped: {why}")
     lines.append(f"total {result['seconds_total']:.1f} s")
     return "\n".join(lines)
