@@ -105,8 +105,6 @@ class Report:
     constants: list[dict[str, Any]] = field(default_factory=list)
     plots: dict[str, str] = field(default_factory=dict)
     derivation_file: str | None = None
-    #: boxes of each certification run (for the coverage plot), by run
-    coverage: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -203,7 +201,8 @@ def check_entry(
             rep.verdict = "proved"
             rep.precision = "exact (machine-checked chain)"
             rep.evidence = (
-                f"proved by a machine-checked chain (level: {result.level}); also {res.summary()}"
+                f"proved by a machine-checked chain ({_level_text(result.level)}); "
+                f"also {res.summary()}"
             )
     return rep
 
@@ -272,7 +271,7 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
         done += 1
     for sid, sizes, radius in cert_runs:
         bar.show(done, f"certify {sid}")
-        report.certifications.append(_certify(report, sid, sizes, radius, certify_budget))
+        report.certifications.append(_certify(sid, sizes, radius, certify_budget))
         done += 1
     _fold_certifications(report)
     bar.show(done, "constants")
@@ -295,11 +294,11 @@ def _level_text(level: str) -> str:
 
 
 def _certify(
-    report: Report, sid: str, sizes: dict[str, int], radius: float | None, budget: float
+    sid: str, sizes: dict[str, int], radius: float | None, budget: float
 ) -> CertificationRun:
-    """One branch-and-bound run; its boxes are kept for the coverage plot."""
+    """One branch-and-bound run."""
     from derivations.catalogue import get
-    from numeric.certify import certify, coverage_boxes
+    from numeric.certify import certify
 
     t0 = time.perf_counter()
     try:
@@ -308,8 +307,6 @@ def _certify(
         return CertificationRun(
             sid, sizes, "not applicable", "", 0, time.perf_counter() - t0, str(exc)
         )
-    key = f"{sid} n={sizes['n']} d={sizes['d']}"
-    report.coverage[key] = coverage_boxes(res)
     return CertificationRun(
         id=sid,
         sizes=sizes,
