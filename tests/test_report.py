@@ -13,10 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_report_on_a_few_entries(tmp_path, capsys):
     out = tmp_path / "rep"
-    code = main([
-        "report", "--out", str(out), "--only", "G5", "S1", "S1-m099", "E1",
-        "--budget", "0.5", "--certify-budget", "5", "--no-plots", "--no-progress",
-    ])
+    code = main(
+        [
+            "report",
+            "--out",
+            str(out),
+            "--only",
+            "G5",
+            "S1",
+            "S1-m099",
+            "E1",
+            "--budget",
+            "0.5",
+            "--certify-budget",
+            "5",
+            "--no-plots",
+            "--no-progress",
+        ]
+    )
     assert code == 0, capsys.readouterr()
     doc = json.loads((out / "report.json").read_text())
     verdicts = {e["id"]: e for e in doc["entries"]}
