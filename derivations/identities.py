@@ -29,7 +29,7 @@ from typing import Literal
 import sympy as sp
 
 from . import model
-from .lowering import LoweringError, lower_explicit, lower_indexed
+from .lowering import LoweringError, index_symbols, lower_explicit, lower_indexed
 from .model import A, Alpha, C, Col, Diag, Dot, F, Grad, Hess, Jac, Loss, Softmax, U, b, x
 from .normalise import NormaliseError, normal_terms
 from .statement import Relation, Statement
@@ -171,9 +171,33 @@ def prove_statement(stmt: Statement, level: Level = "symbolic") -> ProofResult:
 
 
 # ---------------------------------------------------------------- symbolic
+def _index_ranges(e: sp.Basic) -> dict[sp.Symbol, sp.Expr]:
+    """Lengths of the free entry indices of :func:`lower_indexed` for ``e``."""
+    if not model.is_matrix(e):
+        return {}
+    row, col = index_symbols
+    return {row: e.shape[0]} if e.shape[1] == 1 else {row: e.shape[0], col: e.shape[1]}
+
+
+def _zero_based_columns(lhs, rhs) -> tuple[sp.Basic, sp.Basic, dict[sp.Symbol, sp.Expr]]:
+    """Write each symbolic column index ``i`` of ``Col(M, i)`` (1-based) as
+    ``i0 + 1`` with ``i0`` ranging over ``0..cols(M)-1``, so the normaliser knows
+    the range of the lowered index ``i0``."""
+    reps, ranges = {}, {}
+    for node in sp.preorder_traversal(sp.Tuple(lhs, rhs)):
+        if isinstance(node, Col) and isinstance(node.args[1], sp.Symbol):
+            i = node.args[1]
+            if i not in reps:
+                i0 = sp.Symbol(f"_{i.name}0", integer=True)
+                reps[i] = i0 + 1
+                ranges[i0] = node.args[0].shape[1]
+    return lhs.xreplace(reps), rhs.xreplace(reps), ranges
+
+
 def _symbolic(lhs, rhs) -> dict:
-    residual = lower_indexed(lhs) - lower_indexed(rhs)
-    terms = normal_terms(residual)
+    lhs0, rhs0, col_ranges = _zero_based_columns(lhs, rhs)
+    residual = lower_indexed(lhs0) - lower_indexed(rhs0)
+    terms = normal_terms(residual, _index_ranges(lhs) | col_ranges)
     if not terms:
         return dict(status="proved", method="IndexedBase/Sum lowering, normal form")
     for n_value, d_value in REFUTATION_SIZES:

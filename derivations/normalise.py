@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -59,9 +60,12 @@ class Term:
 
 
 class _Normaliser:
-    def __init__(self, depth: int = 0) -> None:
+    def __init__(self, depth: int = 0, ranges: Mapping[sp.Symbol, sp.Expr] | None = None) -> None:
         self.depth = depth
         self.fresh = 0
+        #: lengths of the index ranges known here: free indices (given) and the
+        #: dummies of the enclosing sums (while their bodies are normalised)
+        self.scope: dict[sp.Symbol, sp.Expr] = dict(ranges or {})
 
     # ---------------------------------------------------------------- terms
     def dummy(self) -> sp.Symbol:
@@ -153,7 +157,12 @@ class _Normaliser:
             binders.append((new, hi - lo + 1))
         for new, length in reversed(binders):
             body = _Bound(body, new, length)
-        return self._bound_terms(body)
+        saved = dict(self.scope)
+        self.scope.update(binders)
+        try:
+            return self._bound_terms(body)
+        finally:
+            self.scope = saved
 
     def _bound_terms(self, b) -> list[Term]:
         if not isinstance(b, _Bound):
@@ -185,13 +194,18 @@ class _Normaliser:
         changed = True
         while changed:
             changed = False
-            dummies = {j for j, _ in t.dummies}
+            dummies = dict(t.dummies)
             for a in list(t.factors):
                 if not isinstance(a, sp.KroneckerDelta):
                     continue
                 p, q = a.args
                 if p in dummies or q in dummies:
                     old, new = (p, q) if p in dummies else (q, p)
+                    # sum_old delta(old, new) g(old) = g(new) only when new lies in
+                    # old's range: require a known range of the same length
+                    known = dummies.get(new, self.scope.get(new))
+                    if known is None or sp.simplify(known - dummies[old]) != 0:
+                        continue
                     t = _substitute(t, a, old, new)
                     if t is None:
                         return None
@@ -230,7 +244,7 @@ class _Normaliser:
     # ------------------------------------------------------------ canonical
     def canonical(self, e: sp.Expr) -> sp.Expr:
         """A canonical SymPy expression for a sub-expression (an atom's argument)."""
-        inner = _Normaliser(self.depth + 1)
+        inner = _Normaliser(self.depth + 1, self.scope)
         collected = collect(inner.terms(e), prefix=f"_c{inner.depth}_")
         return sp.Add(*[t.to_expr() for t in collected])
 
@@ -342,17 +356,21 @@ def collect(parts: list[Term], prefix: str = "_c0_") -> list[Term]:
     return out
 
 
-def normal_terms(e: sp.Expr) -> list[Term]:
-    """The collected canonical terms of ``e`` (empty list: ``e`` is zero)."""
-    norm = _Normaliser(0)
+def normal_terms(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Expr] | None = None) -> list[Term]:
+    """The collected canonical terms of ``e`` (empty list: ``e`` is zero).
+
+    ``ranges`` gives the length of the range ``0..length-1`` of each free index;
+    a Kronecker delta is collapsed only against an index of a known range of the
+    same length."""
+    norm = _Normaliser(0, ranges)
     return collect(norm.terms(sp.sympify(e)))
 
 
-def normalise(e: sp.Expr) -> sp.Expr:
+def normalise(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Expr] | None = None) -> sp.Expr:
     """The canonical form of ``e`` as a SymPy expression (``0`` when it cancels)."""
-    return sp.Add(*[t.to_expr() for t in normal_terms(e)])
+    return sp.Add(*[t.to_expr() for t in normal_terms(e, ranges)])
 
 
-def is_zero(e: sp.Expr) -> bool:
+def is_zero(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Expr] | None = None) -> bool:
     """True when the normal form of ``e`` is zero: a proof that ``e == 0``."""
-    return not normal_terms(e)
+    return not normal_terms(e, ranges)

@@ -444,6 +444,9 @@ def sup_certificate(lhs: sp.Expr, rhs: sp.Expr, certificate: sp.Expr) -> StepChe
     v = lhs.var
     if v in rhs.free_symbols:
         return _fail("SOS certificate", "the bound depends on the bound variable")
+    if not (sp.sympify(lhs.hi - lhs.lo).is_nonnegative):
+        # an empty interval would make every certificate vacuously valid
+        return _fail("SOS certificate", f"the interval [{lhs.lo}, {lhs.hi}] is not proper")
     cons = (v - lhs.lo, lhs.hi - v)
     res = nonneg_certificate(rhs - lhs.body, certificate, cons)
     return StepCheck(res.ok, res.method, res.detail, level=res.level)
@@ -946,7 +949,13 @@ def entrywise_lemma(
         return _fail(meth, "the vector expression is not phi applied to v alone")
     i = sp.Symbol("i", integer=True)
     entry = lower_entry(phi_vec, i, sp.S.Zero).xreplace({sp.IndexedBase("w_", real=True)[i]: t})
-    entry = entry.replace(lambda a: isinstance(a, sp.Indexed), lambda a: t)
+    entry = entry.replace(
+        lambda a: isinstance(a, sp.Indexed) and a.indices == (i,) and str(a.base) == "w_",
+        lambda a: t,
+    )
+    if entry.has(sp.Indexed) or entry.has(sp.Sum):
+        # entry i must depend on v_i alone: other entries (sums, means) break the lemma
+        return _fail(meth, f"entry {entry} depends on other entries of {v}")
     if sp.simplify(sp.Abs(entry) - claim.lhs) != 0:
         return _fail(meth, f"entry {entry} is not the lemma's {claim.lhs.args[0]} (up to sign)")
     return StepCheck(True, meth, assumes=(Relation(Norm("inf", v), hyp.op, delta),))

@@ -1,7 +1,8 @@
 """The ``softproof`` command line: one sub-command per module in ``commands/``.
 
 Exit codes shared by every sub-command: 0 success (proved, certified, or no
-violation found), 1 a violation confirmed, 2 bad input, 3 undecided.
+violation found), 1 a violation confirmed, 2 bad input, 3 undecided, 4 an
+internal error of the toolkit.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 
 #: sub-command name -> module under ``softproof.commands`` (imported lazily)
 COMMANDS: dict[str, str] = {
@@ -24,6 +26,10 @@ COMMANDS: dict[str, str] = {
 }
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
+#: an unexpected failure of the toolkit itself (never confused with a verdict)
+EXIT_INTERNAL_ERROR = 4
+#: stdout closed early (``softproof list | head``), as a shell reports SIGPIPE
+EXIT_BROKEN_PIPE = 141
 
 
 class BadInput(Exception):
@@ -39,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
             "gradient and Hessian symbolically, search and certify the inequalities, "
             "and export LaTeX."
         ),
-        epilog="Run 'softproof COMMAND --help' for the options of one command.",
+        epilog=(
+            "Exit codes: 0 proved / certified / no violation found (the output says "
+            "which), 1 violation confirmed, 2 bad input, 3 undecided, 4 internal error. "
+            "Run 'softproof COMMAND --help' for the options of one command."
+        ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
@@ -70,7 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `softproof list | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE
+    except Exception:
+        traceback.print_exc()
+        print(
+            f"softproof {args.command}: internal error (exit {EXIT_INTERNAL_ERROR}); "
+            "this is a bug in softproof, not a verdict",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -135,3 +135,23 @@ def test_statements_without_variables(tmp_path):
 def test_search_command_optimise_method(capsys):
     assert main(["search", "S1-m099", "--budget", "10", "--method", "optimise"]) == 1
     assert "VIOLATED" in capsys.readouterr().out
+
+
+def test_negative_seed_is_bad_input(capsys):
+    from softproof.cli import main
+
+    assert main(["check", "S1", "--seed", "-5"]) == 2
+    assert "--seed" in capsys.readouterr().err
+
+
+def test_an_internal_error_is_not_reported_as_a_violation(monkeypatch, capsys):
+    """A crash must exit 4, never 1 (which means 'violation confirmed')."""
+    import numeric.search
+    from softproof.cli import main
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(numeric.search, "check", boom)
+    assert main(["check", "S1", "--budget", "1"]) == 4
+    assert "internal error" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import sympy as sp
 
+from derivations import model
 from derivations.normalise import is_zero, normal_terms, normalise
 
 n, d = sp.symbols("n d", integer=True, positive=True)
@@ -19,7 +20,11 @@ def test_dummy_names_do_not_matter():
 
 
 def test_kronecker_delta_collapses_against_a_sum():
-    assert is_zero(S(sp.KroneckerDelta(i, j) * b[j], j) - b[i])
+    """Only against an index known to lie in the summed range."""
+    e = S(sp.KroneckerDelta(i, j) * b[j], j) - b[i]
+    assert is_zero(e, {i: n})
+    assert not is_zero(e)  # i's range unknown: sum_j delta(i, j) b_j may be 0
+    assert not is_zero(e, {i: d})
 
 
 def test_unused_dummy_gives_its_range():
@@ -52,3 +57,11 @@ def test_fractional_powers_are_not_split_unsoundly():
     assert not is_zero(sp.sqrt(b[i] * b[k]) - sp.sqrt(b[i]) * sp.sqrt(b[k]))
     assert is_zero(sp.sqrt(4 * b[i]) - 2 * sp.sqrt(b[i]))
     assert is_zero(sp.sqrt(sp.exp(b[i])) ** 2 - sp.exp(b[i]))
+
+
+def test_delta_over_ranges_of_different_lengths_is_not_collapsed():
+    """sum_{j<n} sum_{k<d} delta(j, k) = min(n, d): neither n nor d for all sizes."""
+    j, k = sp.symbols("j k", integer=True)
+    e = sp.Sum(sp.Sum(sp.KroneckerDelta(j, k), (j, 0, model.n - 1)), (k, 0, model.d - 1))
+    assert not is_zero(e - model.d)
+    assert not is_zero(e - model.n)

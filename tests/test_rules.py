@@ -195,3 +195,21 @@ def test_mean_value_needs_a_smooth_map():
     g = m.Entrywise("abs", x)
     rhs = Sup(Norm("op", m.Jac(g.xreplace({x: z}), z)), z, x, y) * Norm("2", x - y)
     assert not rl.mean_value(Norm("2", g - g.xreplace({x: y})), rhs, g=g, var=x, p=x, q=y).ok
+
+
+def test_sup_certificate_rejects_a_reversed_interval():
+    """On an empty 'interval' [1, 0] every certificate would hold vacuously."""
+    s = sp.Symbol("s", real=True)
+    assert not rl.sup_certificate(Sup(s, s, 1, 0), sp.S.Zero, -s).ok
+
+
+def test_entrywise_lemma_rejects_a_map_that_mixes_entries():
+    """E1 applied entrywise needs phi(v)_i to depend on v_i alone: with the mean of v
+    subtracted, ||phi(v)||_inf <= 2 ||v||_inf fails at v = (0.01, -0.01)."""
+    t, v = m.t, m.x
+    claim = Relation(sp.Abs(sp.exp(t) - 1), "<=", 2 * sp.Abs(t))
+    hyp = Relation(sp.Abs(t), "<=", sp.Rational(1, 100))
+    one = m.ones(v.shape[0])
+    phi = m.Entrywise("exp", v) - one + v - (m.Dot(v, one) / v.shape[0]) * one
+    res = rl.entrywise_lemma(m.Norm("inf", phi), 2 * m.Norm("inf", v), claim, hyp)
+    assert not res.ok

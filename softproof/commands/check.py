@@ -109,16 +109,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _validate_budget(budget: float) -> None:
+def _validate_budget(budget: float, seed: int = 0) -> None:
     if not (budget > 0 and np.isfinite(budget)):
         raise BadInput(f"--budget must be a positive number of seconds, got {budget}")
+    if seed < 0:
+        raise BadInput(f"--seed must be a non-negative integer, got {seed}")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.replay:
         return replay(args)
     statement = load_target(args.target)
-    _validate_budget(args.budget)
+    _validate_budget(args.budget, args.seed)
     sizes = sizes_from(args)
     from numeric.search import check
 

@@ -45,7 +45,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     statement = load_target(args.target)
-    _validate_budget(args.budget)
+    _validate_budget(args.budget, args.seed)
     sizes = sizes_from(args)
     from numeric import search
     from numeric.optimise import optimise, witness_instance
