@@ -28,8 +28,8 @@ from flint import arb, arb_mat, ctx
 
 from derivations.statement import Relation
 
-from .exprplan import Plan, lower
-from .float64 import _execute, resolve_dim
+from .exprplan import InstanceRun, Plan, lower
+from .float64 import _execute
 
 __all__ = [
     "to_arb",
@@ -127,20 +127,6 @@ def to_arb_instance(instance: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = to_arb(v)
     for name, expr in deferred:
         out[name] = _execute(_plan(expr), _ArbRun(out))
-    return out
-
-
-def _sizes(inst: Mapping[str, Any]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for name in ("A", "At"):
-        if name in inst:
-            out.setdefault("n", inst[name].nrows())
-            out.setdefault("d", inst[name].ncols())
-    if "b" in inst:
-        out.setdefault("n", inst["b"].nrows())
-    for name in ("x", "y"):
-        if name in inst:
-            out.setdefault("d", inst[name].nrows())
     return out
 
 
@@ -257,26 +243,12 @@ def spectral_norm_arb(m: arb_mat, refinements: int = 3) -> arb:
 # --------------------------------------------------------------------------
 # The Arb backend
 # --------------------------------------------------------------------------
-class _ArbRun:
-    def __init__(self, inst: Mapping[str, Any]) -> None:
-        self.inst = inst
-        self.sizes = _sizes(inst)
+class _ArbRun(InstanceRun):
+    @staticmethod
+    def dims(value: arb_mat) -> tuple[int, int]:
+        return value.nrows(), value.ncols()
 
-    def var(self, data):
-        name, _column = data
-        if name not in self.inst:
-            raise KeyError(f"no value for the variable {name}")
-        return self.inst[name]
-
-    def param(self, name):
-        if name not in self.inst:
-            raise KeyError(f"no value for the parameter {name}")
-        return self.inst[name]
-
-    def size(self, name):
-        if name not in self.sizes:
-            raise KeyError(f"size {name} is unknown: give A, b, x or y")
-        return arb(self.sizes[name])
+    number = staticmethod(arb)
 
     def const(self, v):
         if v is sp.pi:
@@ -286,9 +258,6 @@ class _ArbRun:
         if isinstance(v, sp.Rational):
             return arb(int(v.p)) / arb(int(v.q))
         raise NotImplementedError(f"no ball for the constant {v}")
-
-    def _shape(self, data):
-        return tuple(resolve_dim(k, self.sizes) for k in data)
 
     def ones(self, data):
         r, c = self._shape(data)

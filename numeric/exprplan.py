@@ -20,6 +20,7 @@ Rewrites made while lowering (all exact identities):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,3 +286,62 @@ def lower_many(exprs: list[sp.Basic]) -> list[Plan]:
         Plan(ops, out, tuple(e.shape) if isinstance(e, MatrixExpr) else None)
         for out, e in zip(outs, exprs, strict=True)
     ]
+
+
+# --------------------------------------------------------------------------
+# Shared by the backends that run a plan on one instance (Arb, mpmath)
+# --------------------------------------------------------------------------
+def resolve_dim(dim: sp.Basic, sizes: Mapping[str, int]) -> int:
+    """A symbolic dimension (in ``n``, ``d``) as an integer."""
+    if dim.is_Integer:
+        return int(dim)
+    missing = {s.name for s in dim.free_symbols} - set(sizes)
+    if missing:
+        raise KeyError(f"size {', '.join(sorted(missing))} is unknown: give A, b, x or y")
+    return int(dim.subs({model.n: sizes.get("n", 0), model.d: sizes.get("d", 0)}))
+
+
+class InstanceRun:
+    """Variable, parameter and size lookups of a backend that runs a plan on one
+    instance; ``n`` and ``d`` are read off the shapes of ``A``/``At``, ``b``,
+    ``x``/``y``.  Subclasses give :meth:`dims` of a matrix value and
+    :meth:`number` (an integer as a backend number)."""
+
+    def __init__(self, inst: Mapping[str, Any]) -> None:
+        self.inst = inst
+        self.sizes: dict[str, int] = {}
+        for name in ("A", "At"):
+            if name in inst:
+                rows, cols = self.dims(inst[name])
+                self.sizes.setdefault("n", rows)
+                self.sizes.setdefault("d", cols)
+        for name, size in (("b", "n"), ("x", "d"), ("y", "d")):
+            if name in inst:
+                self.sizes.setdefault(size, self.dims(inst[name])[0])
+
+    @staticmethod
+    def dims(value: Any) -> tuple[int, int]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @staticmethod
+    def number(k: int) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def var(self, data):
+        name, _column = data
+        if name not in self.inst:
+            raise KeyError(f"no value for the variable {name}")
+        return self.inst[name]
+
+    def param(self, name):
+        if name not in self.inst:
+            raise KeyError(f"no value for the parameter {name}")
+        return self.inst[name]
+
+    def size(self, name):
+        if name not in self.sizes:
+            raise KeyError(f"size {name} is unknown: give A, b, x or y")
+        return self.number(self.sizes[name])
+
+    def _shape(self, data):
+        return tuple(resolve_dim(k, self.sizes) for k in data)

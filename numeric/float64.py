@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivations import model
 from derivations.statement import Relation, Statement
 
-from .exprplan import Plan, lower, lower_many
+from .exprplan import Plan, lower, lower_many, resolve_dim
 
 __all__ = [
     "IDENTITY_RTOL",
@@ -74,16 +73,6 @@ def batch_size(env: Mapping[str, Any]) -> int:
         if np.ndim(v) >= 1:
             return int(np.shape(v)[0])
     return 1
-
-
-def resolve_dim(dim: sp.Basic, sizes: Mapping[str, int]) -> int:
-    """A symbolic dimension (in ``n``, ``d``) as an integer."""
-    if dim.is_Integer:
-        return int(dim)
-    missing = {s.name for s in dim.free_symbols} - set(sizes)
-    if missing:
-        raise KeyError(f"size {', '.join(sorted(missing))} is unknown: give A, b, x or y")
-    return int(dim.subs({model.n: sizes.get("n", 0), model.d: sizes.get("d", 0)}))
 
 
 def _bs(s: Any) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from derivations.derivation import write_atomic
 from derivations.statement import Statement
 
 __all__ = [
@@ -169,18 +169,7 @@ def save_witness(
         "instance": {name: _encode(v) for name, v in instance.items()},
         "confirmation": _jsonable(confirmation),
     }
-    path = Path(path)
-    text = json.dumps(doc, indent=1, default=str)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_atomic(Path(path), json.dumps(doc, indent=1, default=str) + "\n")
 
 
 def load_witness(path: str | os.PathLike) -> tuple[str, dict[str, Any], dict[str, Any]]:

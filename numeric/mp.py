@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 from flint import arb, arb_mat
 
-from .exprplan import Plan, lower
-from .float64 import _execute, resolve_dim
+from .exprplan import InstanceRun, Plan, lower
+from .float64 import _execute
 
 __all__ = ["to_mpf", "to_mp_instance", "evaluate_mp", "MpEvaluator", "mp_to_numpy"]
 
@@ -125,35 +125,14 @@ def _from(r: int, c: int, ents: list) -> mpmath.matrix:
     return m
 
 
-class _MpRun:
-    def __init__(self, inst: Mapping[str, Any]) -> None:
-        self.inst = inst
-        self.sizes: dict[str, int] = {}
-        for name in ("A", "At"):
-            if name in inst:
-                self.sizes.setdefault("n", inst[name].rows)
-                self.sizes.setdefault("d", inst[name].cols)
-        if "b" in inst:
-            self.sizes.setdefault("n", inst["b"].rows)
-        for name in ("x", "y"):
-            if name in inst:
-                self.sizes.setdefault("d", inst[name].rows)
+class _MpRun(InstanceRun):
+    @staticmethod
+    def dims(value: mpmath.matrix) -> tuple[int, int]:
+        return value.rows, value.cols
 
-    def var(self, data):
-        name, _column = data
-        if name not in self.inst:
-            raise KeyError(f"no value for the variable {name}")
-        return self.inst[name]
-
-    def param(self, name):
-        if name not in self.inst:
-            raise KeyError(f"no value for the parameter {name}")
-        return self.inst[name]
-
-    def size(self, name):
-        if name not in self.sizes:
-            raise KeyError(f"size {name} is unknown: give A, b, x or y")
-        return _mp.mpf(self.sizes[name])
+    @staticmethod
+    def number(k: int) -> mpmath.mpf:
+        return _mp.mpf(k)
 
     def const(self, v):
         if v is sp.pi:
@@ -163,9 +142,6 @@ class _MpRun:
         if isinstance(v, sp.Rational):
             return _mp.mpf(int(v.p)) / int(v.q)
         raise NotImplementedError(f"no mpf for the constant {v}")
-
-    def _shape(self, data):
-        return tuple(resolve_dim(k, self.sizes) for k in data)
 
     def ones(self, data):
         r, c = self._shape(data)
