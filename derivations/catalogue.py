@@ -549,6 +549,17 @@ entry(
     claim="opnorm(B(x)) <= 1/4 + 3*norm2(c(x))/2",
     notes=S3_NOTES,
 )
+entry(
+    "S3-sharp",
+    title="||B(x)|| <= 1/2 + ||b|| / sqrt(2): the best bound on sup ||B|| proved here",
+    source="ours (G6, E4, E5; chain in derivations/sharp.py)",
+    part_of="S3",
+    claim="opnorm(B(x)) <= 1/2 + norm2(b)/sqrt(2)",
+    notes="Proved for every n by the chain S3-sharp: B is symmetric, v^T B v = "
+    "sum_i f_i h_i w_i^2 with w = v - <f, v> 1 and h = 2f - ||f||^2 1 - (b - <b, f> 1), "
+    "|h_i| <= 1 + sqrt(2) ||b||, and sum_i f_i w_i^2 = v^T J v <= 1/2 (E5). The search "
+    "reaches sup ||B|| ~ 0.25 at b = 0, so the constant is not sharp (within a factor ~2).",
+)
 
 # ==========================================================================
 # Seeded mutants: each false, each must be caught

@@ -21,7 +21,7 @@ assumption must be one of the statement's hypotheses (``<`` gives ``<=``).
 Chains (by catalogue id): E1, E2, E3, E3-upper, E3-beta, E4, E4-l2,
 E4-nonnegative, E5, G7-sum, P1-P4, Q1-Q4, T1, T2, T1-residual, T2-residual,
 T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`derivations.sharp` (through
-the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-B-sharp``).
+the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-sharp``).
 """
 
 from __future__ import annotations

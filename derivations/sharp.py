@@ -11,7 +11,7 @@ chain of :mod:`derivations.chains` or from the chains built here:
   ``inf``-ball of radius ``R^2``: ``R e^{R^2}``;
 * ``P4-sharp`` / ``T1-sharp``: S1 with ``||A|| <= R``: ``R/2``;
 * ``Q4-sharp`` / ``T2-sharp``: S2-b with ``||x|| <= R``: ``R/2``;
-* ``S3-B-sharp``: ``sup_x ||B(x)|| <= 1/2 + ||b||_2 / sqrt 2`` (below), and
+* ``S3-sharp``: ``sup_x ||B(x)|| <= 1/2 + ||b||_2 / sqrt 2`` (below), and
   ``S3-bmat`` / ``S3`` derive the catalogue's weaker forms from it.
 
 S3 bound.  With ``f = f(x)``, ``J = diag(f) - f f^T``, ``c = f - b``, for a
@@ -57,7 +57,7 @@ s3_bound_expr: sp.Expr = sp.Rational(1, 2) + b_norm / sp.sqrt(2)
 
 
 def s3_bound(b_norm_value: float) -> float:
-    """``1/2 + ||b||_2 / sqrt 2``: a proved bound on ``sup_x ||B(x)||`` (S3-B-sharp)."""
+    """``1/2 + ||b||_2 / sqrt 2``: a proved bound on ``sup_x ||B(x)||`` (S3-sharp)."""
     if b_norm_value < 0:
         raise ValueError("||b||_2 must be nonnegative")
     return float(s3_bound_expr.subs(b_norm, b_norm_value))
@@ -264,7 +264,7 @@ def _pair_points(tag: str):
 # S3
 # --------------------------------------------------------------------------
 v_n = MatrixSymbol("v", n, 1)
-S3_CHAIN_IDS = ("S3-B-sharp", "S3-bmat", "S3")
+S3_CHAIN_IDS = ("S3-sharp", "S3-bmat", "S3")
 
 
 def _s3_parts():
@@ -318,12 +318,12 @@ def s3_b_sharp() -> Chain:
     rw(Norm("inf", h2), h2n, _by("homogeneity", Norm("inf", h2), h2n))
     rw(h2n, sp.sqrt(2) * Norm("2", b), _by("simplex_oscillation", h2n, sp.sqrt(2) * Norm("2", b)))
     return Chain(
-        "S3-B-sharp", None, Norm("op", bm), tuple(steps), "||B(x)|| <= 1/2 + ||b|| / sqrt 2"
+        "S3-sharp", "S3-sharp", Norm("op", bm), tuple(steps), "||B(x)|| <= 1/2 + ||b|| / sqrt 2"
     )
 
 
 def s3_b() -> Chain:
-    """The catalogue's ``||B|| <= 7/4 + 3/2 ||b||`` from S3-B-sharp."""
+    """The catalogue's ``||B|| <= 7/4 + 3/2 ||b||`` from S3-sharp."""
     sharp = s3_b_sharp()
     end = sharp.steps[-1].expr
     target = sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)
@@ -337,7 +337,7 @@ def s3_b() -> Chain:
 
 def s3() -> Chain:
     """S3: mean value theorem on ``grad L``, ``J_{grad L} = A^T B A`` (G6),
-    submultiplicativity, S3-B-sharp, then the catalogue's constant."""
+    submultiplicativity, S3-sharp, then the catalogue's constant."""
     gz = model.GradL(A, z_d, b)
     jac = model.Jac(gz, z_d)
     dist = Norm("2", x - y)
@@ -380,8 +380,8 @@ def s3() -> Chain:
 
 @cache
 def s3_chain(chain_id: str) -> Chain:
-    """``S3-B-sharp``, ``S3-bmat`` or ``S3``."""
-    return {"S3-B-sharp": s3_b_sharp, "S3-bmat": s3_b, "S3": s3}[chain_id]()
+    """``S3-sharp``, ``S3-bmat`` or ``S3``."""
+    return {"S3-sharp": s3_b_sharp, "S3-bmat": s3_b, "S3": s3}[chain_id]()
 
 
 _SHARP = {

@@ -465,15 +465,37 @@ def to_markdown(report: Report) -> str:
             "",
             "## Constants: the paper's, the best proved, the worst observed (n = 7, R = 4)",
             "",
-            "| id | paper constant | best proved | paper / proved | worst ratio "
-            "| observed constant | proved by |",
+            "| id | paper constant | best proved | observed (search) | paper / proved "
+            "| proved / observed | proved by |",
             "|---|---|---|---|---|---|---|",
         ]
         for r in report.constants:
+            proved, observed = _finite(r.get("proved")), _finite(r.get("observed"))
+            gap = proved / observed if proved and observed else None
             out.append(
-                f"| {r['id']} | {_sci(r.get('paper'))} | {_sci(r.get('proved'))} | "
-                f"{_sci(r.get('paper_over_proved'))} | {_fmt_ratio(r.get('worst_ratio'))} | "
-                f"{_sci(r.get('observed'))} | {_md_escape(str(r.get('proved_by', '')))} |"
+                f"| {r['id']} | {_sci(r.get('paper'))} | {_sci(proved)} | {_sci(observed)} | "
+                f"{_sci(r.get('paper_over_proved'))} | {_sci(gap)} | "
+                f"{_md_escape(str(r.get('proved_by', '')))} |"
+            )
+        out += [
+            "",
+            "Observed: the paper's constant times the worst ratio the search reached "
+            "(a lower bound on the true constant); proved: the best constant with a "
+            "machine-checked chain (an upper bound).",
+        ]
+    s3 = [e for e in report.entries if e.id.startswith("S3")]
+    if s3:
+        out += [
+            "",
+            "## S3: bounds on sup ||B(x)|| and how close the search gets",
+            "",
+            "| id | claim | verdict | worst ratio (search) |",
+            "|---|---|---|---|",
+        ]
+        for e in s3:
+            out.append(
+                f"| {e.id} | {_md_escape(e.title)} | {_VERDICT_TEXT.get(e.verdict)} | "
+                f"{_fmt_ratio(e.worst_ratio)} |"
             )
     if report.plots:
         out += ["", "## Plots", ""]

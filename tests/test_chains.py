@@ -136,7 +136,7 @@ def test_latex_export_names_rules_and_levels():
     assert "mean value inequality" in tex and "symbolic n, d" in tex
     assert "SOS certificates on the simplex" in ch.chain(
         "S3-bmat"
-    ).to_latex() or "lemma S3-B-sharp" in (ch.chain("S3-bmat").to_latex())
+    ).to_latex() or "lemma S3-sharp" in (ch.chain("S3-bmat").to_latex())
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")

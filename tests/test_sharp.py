@@ -48,7 +48,7 @@ def test_sharp_chains_prove_stronger_claims():
 
 
 def test_s3_bound_chain():
-    res = sharp.s3_chain("S3-B-sharp").check()
+    res = sharp.s3_chain("S3-sharp").check()
     assert res.ok, res.problems
     assert res.assumes == ()
     assert sp.simplify(res.conclusion.rhs - (sp.Rational(1, 2) + Norm("2", b) / sp.sqrt(2))) == 0
@@ -56,7 +56,7 @@ def test_s3_bound_chain():
 
 
 def test_s3_chain_with_a_wrong_constant_fails():
-    base = sharp.s3_chain("S3-B-sharp")
+    base = sharp.s3_chain("S3-sharp")
     last = base.steps[-1]
     wrong = dataclasses.replace(last, expr=last.expr.xreplace({sp.sqrt(2): sp.S.One}))
     assert wrong.expr != last.expr
