@@ -141,6 +141,21 @@ class Statement:
             k: v for k, v in self.parameters.items() if isinstance(v, sp.Expr) and not v.is_Number
         }
 
+    def derived_in_order(self, given: set[str] = frozenset()) -> list[tuple[str, sp.Expr]]:
+        """The derived parameters not in ``given``, each after those it uses."""
+        pending = {k: e for k, e in self.derived_parameters.items() if k not in given}
+        order: list[tuple[str, sp.Expr]] = []
+        while pending:
+            ready = [
+                k
+                for k, e in pending.items()
+                if not ({sym.name for sym in e.free_symbols} & set(pending))
+            ]
+            if not ready:
+                raise ValueError(f"parameters defined in a cycle: {sorted(pending)}")
+            order.extend((k, pending.pop(k)) for k in ready)
+        return order
+
     def parameter_substitution(
         self, values: Mapping[str, float | int | sp.Expr] | None = None
     ) -> dict[sp.Symbol, sp.Expr]:
@@ -165,14 +180,8 @@ class Statement:
                 raise KeyError(
                     f"parameter {name} ranges over {self.parameters[name]}: give its value"
                 )
-        pending = {syms[k]: v for k, v in self.derived_parameters.items() if k not in values}
-        while pending:
-            ready = {s: e for s, e in pending.items() if not (e.free_symbols & set(pending))}
-            if not ready:
-                raise ValueError(f"parameters defined in a cycle: {sorted(map(str, pending))}")
-            for s, e in ready.items():
-                out[s] = e.xreplace(out)
-                del pending[s]
+        for name, e in self.derived_in_order(set(values)):
+            out[syms[name]] = e.xreplace(out)
         return out
 
 

@@ -28,7 +28,7 @@ from flint import arb, arb_mat, ctx
 from derivations.statement import Relation, Statement
 
 from .balls import ArbEvaluator, _ArbRun, decide, to_arb_instance
-from .float64 import _derived_order, _execute
+from .float64 import _execute
 from .instance import validate_instance
 from .mp import MpEvaluator
 
@@ -75,7 +75,7 @@ def complete_instance(statement: Statement, instance: Mapping[str, Any]) -> dict
             out[name] = sp.Rational(repr(value))
         elif isinstance(value, int) or getattr(value, "is_Number", False):
             out[name] = sp.sympify(value)
-    for name, expr in _derived_order(statement, set(out)):
+    for name, expr in statement.derived_in_order(set(out)):
         out[name] = expr
     missing = [k for k in statement.ranged_parameters if k not in out]
     if missing:

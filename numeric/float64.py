@@ -365,20 +365,6 @@ def _ok(op: str, margin: np.ndarray) -> np.ndarray:
     return margin > 0 if op == "<" else margin >= 0
 
 
-def _derived_order(statement: Statement, given: set[str]) -> list[tuple[str, sp.Expr]]:
-    """Derived parameters not in ``given``, in dependency order."""
-    pending = {k: e for k, e in statement.derived_parameters.items() if k not in given}
-    order: list[tuple[str, sp.Expr]] = []
-    while pending:
-        ready = [
-            k for k, e in pending.items() if not ({s.name for s in e.free_symbols} & set(pending))
-        ]
-        if not ready:
-            raise ValueError(f"parameters defined in a cycle: {sorted(pending)}")
-        order.extend((k, pending.pop(k)) for k in ready)
-    return order
-
-
 def statement_env(statement: Statement, env: Mapping[str, Any]) -> dict[str, Any]:
     """``env`` completed with the statement's fixed parameters and its derived
     parameters (e.g. ``beta = exp(-R**2)``, evaluated on the batch) it does not set."""
@@ -388,7 +374,7 @@ def statement_env(statement: Statement, env: Mapping[str, Any]) -> dict[str, Any
             isinstance(value, int | float) or getattr(value, "is_Number", False)
         ):
             out[name] = float(value)
-    for name, expr in _derived_order(statement, set(out)):
+    for name, expr in statement.derived_in_order(set(out)):
         out[name] = _cached_evaluator(expr)(out)
     return out
 
