@@ -785,59 +785,60 @@ class Reduction:
         cache = self.data.setdefault("_compiled", {})
         key = (kind, k)
         if key not in cache:
-            exprs = self.gradients[k] if kind == "grad" else self.hessians[k]
+            exprs = self.gradient(k) if kind == "grad" else self.hessian(k)
             if exprs is not None and kind == "hess":
                 exprs = [e for row in exprs for e in row]
             cache[key] = None if exprs is None else _compile_iv(self.inner, exprs)
         return cache[key]
 
-    @cached_property
-    def compiled(self) -> list[Any]:
-        """Each margin in the inner variables alone as a function of Arb balls
-        (lambdified once; ``None`` when it involves anything else)."""
-        out = []
-        mods = [
-            {"exp": _iv_exp, "sqrt": _iv_sqrt, "log": _iv_log, "mpf": _exact_iv, "fabs": abs},
-            "mpmath",
-        ]
-        for g in self.margins:
-            odd_pow = any(
-                q.exp.is_Rational and not q.exp.is_Integer and abs(q.exp) != sp.S.Half
-                for q in g.atoms(sp.Pow)
-            )
+    def compiled_margin(self, k: int) -> Any:
+        """Margin ``k`` in the inner variables alone as a function of Arb balls
+        (lambdified on first use; ``None`` when it involves anything else)."""
+        cache = self.data.setdefault("_compiled", {})
+        key = ("margin", k)
+        if key not in cache:
+            g = self.margins[k]
+            fn = None
+            if self.inner and not g.has(sp.sign):
+                fn = _compile_iv(self.inner, [g])
+            cache[key] = None if fn is None else (lambda *a, _f=fn: _f(*a)[0])
+        return cache[key]
+
+    def numpy_margin(self, k: int) -> Any:
+        """Margin ``k`` lambdified for float64 (numerical minimisation only)."""
+        cache = self.data.setdefault("_numpy", {})
+        if k not in cache:
+            cache[k] = sp.lambdify(list(self.inner), self.margins[k], "numpy")
+        return cache[k]
+
+    def gradient(self, k: int) -> list[sp.Expr] | None:
+        """The gradient of margin ``k`` in the inner variables (on first use), or
+        ``None`` (norms, ``Abs``/``Max``/``Min``, or more than
+        :data:`MAX_DIFF_OPS` operations: SymPy differentiation is not interruptible)."""
+        cache = self.data.setdefault("_gradient", {})
+        if k not in cache:
+            g = self.margins[k]
             if (
-                not self.inner
-                or g.free_symbols - set(self.inner)
-                or odd_pow
-                or g.has(sp.Max, sp.Min, sp.Float)
+                g.free_symbols & set(self.norms)
+                or g.has(sp.Abs, sp.Max, sp.Min)
+                or sp.count_ops(g) > MAX_DIFF_OPS
             ):
-                out.append(None)
-                continue
-            try:
-                out.append(sp.lambdify(list(self.inner), g, modules=mods, cse=True))
-            except (TypeError, ValueError, SyntaxError, NameError):
-                out.append(None)
-        return out
-
-    @cached_property
-    def gradients(self) -> list[list[sp.Expr] | None]:
-        out = []
-        for g in self.margins:
-            if g.free_symbols & set(self.norms) or g.has(sp.Abs, sp.Max, sp.Min):
-                out.append(None)
+                cache[k] = None
             else:
-                out.append([sp.diff(g, v) for v in self.inner])
-        return out
+                cache[k] = [sp.diff(g, v) for v in self.inner]
+        return cache[k]
 
-    @cached_property
-    def hessians(self) -> list[list[list[sp.Expr]] | None]:
-        out = []
-        for grad in self.gradients:
-            if grad is None:
-                out.append(None)
+    def hessian(self, k: int) -> list[list[sp.Expr]] | None:
+        """The Hessian of margin ``k`` (on first use), or ``None`` (no gradient, or
+        the margin has more than :data:`MAX_HESSIAN_OPS` operations)."""
+        cache = self.data.setdefault("_hessian", {})
+        if k not in cache:
+            grad = self.gradient(k)
+            if grad is None or sp.count_ops(self.margins[k]) > MAX_HESSIAN_OPS:
+                cache[k] = None
             else:
-                out.append([[sp.diff(gi, v) for v in self.inner] for gi in grad])
-        return out
+                cache[k] = [[sp.diff(gi, v) for v in self.inner] for gi in grad]
+        return cache[k]
 
 
 def reductions(problem: Problem) -> list[Reduction]:

@@ -188,6 +188,8 @@ def check_entry(
         rep.witness_file = f"witnesses/{path.name}"
     elif res.verdict == "proved":
         rep.precision = "exact (SymPy)"
+        (chain_dir / f"{statement.id}.tex").write_text(_identity_document(statement))
+        rep.chain_file = f"chains/{statement.id}.tex"
     result = chains.get(statement.id)
     if result is not None and rep.verdict != "violated":
         from derivations import chains as chain_mod
@@ -287,6 +289,18 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
     bar.show(done, "done")
     bar.close()
     return report
+
+
+def _identity_document(statement: Statement) -> str:
+    """A one-step LaTeX derivation of a proved identity, with its proof level."""
+    from derivations.derivation import Derivation, Step
+
+    step = Step(statement.id, statement.title, statement.claim, "SymPy, exact")
+    step.prove(("symbolic",))
+    if not step.results[0].proved:
+        sizes = statement.sizes
+        step.prove((("explicit", sizes.get("n", 7), sizes.get("d", 4)),))
+    return Derivation(f"{statement.id}: {statement.title}", [step]).to_document()
 
 
 def _level_text(level: str) -> str:

@@ -51,6 +51,12 @@ def test_report_on_a_few_entries(tmp_path, capsys):
         assert heading in md
     assert (out / "derivation.tex").read_text().startswith("\\documentclass")
     assert (out / "chains" / "S1.tex").exists()
+    # every "proved" verdict links a LaTeX document a reader can open
+    for e in doc["entries"]:
+        if e["verdict"] == "proved":
+            assert e["chain_file"] and (out / e["chain_file"]).read_text().startswith(
+                "\\documentclass"
+            ), e["id"]
 
 
 def test_unknown_id_is_bad_input_and_writes_nothing(tmp_path, capsys):
