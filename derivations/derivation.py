@@ -15,7 +15,7 @@ import sympy as sp
 from . import model
 from .identities import B_REGROUPED, IDENTITIES, Level, ProofResult, prove_relation
 from .model import A, C, Diag, Dot, F, Grad, Hess, Jac, Loss, b, x
-from .printing import sum_lines, to_latex
+from .printing import relation_to_text, sum_lines, to_latex
 from .statement import Relation
 
 __all__ = [
@@ -210,7 +210,7 @@ class Derivation:
         """Plain-text lines: one per step, stating the level of each proof."""
         lines = [self.title]
         for s in self.steps:
-            lines.append(f"  {s.ident:6} {s.title}: {s.relation}")
+            lines.append(f"  {s.ident:6} {s.title}: {relation_to_text(s.relation)}")
             for r in s.results:
                 lines.append(f"         {r.summary()}")
         return "\n".join(lines)

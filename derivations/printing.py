@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 from . import model
 from .statement import Relation
 
-__all__ = ["PaperLatexPrinter", "to_latex", "relation_to_latex", "sum_lines"]
+__all__ = [
+    "PaperLatexPrinter",
+    "PaperTextPrinter",
+    "to_latex",
+    "to_text",
+    "relation_to_latex",
+    "relation_to_text",
+    "sum_lines",
+]
 
 _NAMED = {
     "u": "u",
@@ -217,3 +226,96 @@ def sum_lines(expr: sp.Basic, per_line: int = 2) -> list[str]:
 def relation_to_latex(rel: Relation, **settings) -> str:
     """``lhs \\le rhs`` / ``lhs = rhs`` for a :class:`Relation`."""
     return f"{to_latex(rel.lhs, **settings)} {_OPS[rel.op]} {to_latex(rel.rhs, **settings)}"
+
+
+_TEXT_NORMS = {
+    "1": "||{}||_1",
+    "2": "||{}||_2",
+    "inf": "||{}||_inf",
+    "op": "||{}||",
+    "fro": "||{}||_F",
+}
+
+
+class PaperTextPrinter(StrPrinter):
+    """Plain text in the paper's notation, for terminals: ``<v, w>``, ``f(x)``,
+    ``u_At(x)``, ``||v||_2``, ``diag(f)``, ``exp(Ax)``, ``v o w``, ``A^T``,
+    ``grad_x L(x)``."""
+
+    def _print_MatrixSymbol(self, expr):
+        return expr.name
+
+    def _print_Transpose(self, expr):
+        arg = self._print(expr.arg)
+        atomic = isinstance(expr.arg, (sp.MatrixSymbol, model.ModelVector))
+        return f"{arg}^T" if atomic else f"({arg})^T"
+
+    def _print_HadamardPower(self, expr):
+        base, ex = expr.args
+        if ex.is_Integer and 1 < ex <= 4:
+            return "(" + " o ".join([self.parenthesize(base, 50)] * int(ex)) + ")"
+        return f"{self.parenthesize(base, 50)}^(o{self._print(ex)})"
+
+    def _print_OneMatrix(self, expr):
+        return f"1_{self._print(expr.shape[0])}"
+
+    def _print_Entrywise(self, expr):
+        return f"{expr.fn}({self._print(expr.arg)})"
+
+    def _print_Softmax(self, expr):
+        return f"softmax({self._print(expr.args[0])})"
+
+    def _print_Diag(self, expr):
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Col(self, expr):
+        return f"{self._print(expr.args[0])}_(*,{self._print(expr.args[1])})"
+
+    def _print_Dot(self, expr):
+        return f"<{self._print(expr.args[0])}, {self._print(expr.args[1])}>"
+
+    def _print_Norm(self, expr):
+        return _TEXT_NORMS[expr.kind].format(self._print(expr.arg))
+
+    def _print_HadamardProduct(self, expr):
+        return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_MatMul(self, expr):
+        parts = []
+        for a in expr.args:
+            text = self._print(a)
+            if isinstance(a, (sp.MatAdd, sp.Add, sp.HadamardProduct)):
+                text = f"({text})"
+            parts.append(text)
+        return " ".join(parts).replace("-1 ", "-", 1) if parts else "1"
+
+    def _named(self, expr):
+        args = expr.args
+        doc = "" if args[0] == model.A else f"_{self._print(args[0])}"
+        return f"{expr.name}{doc}({self._print(args[1])})"
+
+    _print_U = _print_Alpha = _print_F = _print_C = _named
+    _print_Loss = _print_GradL = _print_BMat = _print_HessL = _named
+
+    def _derivative(self, name, expr):
+        return f"{name}_{self._print(expr.args[1])} {self.parenthesize(expr.args[0], 60)}"
+
+    def _print_Grad(self, expr):
+        return self._derivative("grad", expr)
+
+    def _print_Hess(self, expr):
+        return self._derivative("hess", expr)
+
+    def _print_Jac(self, expr):
+        return self._derivative("jac", expr)
+
+
+def to_text(expr: sp.Basic) -> str:
+    """Plain text for a model expression in the paper's notation."""
+    return PaperTextPrinter().doprint(expr)
+
+
+def relation_to_text(rel: Relation) -> str:
+    """``lhs <= rhs`` / ``lhs = rhs`` in plain text."""
+    op = {"==": "=", "<=": "<=", "<": "<"}[rel.op]
+    return f"{to_text(rel.lhs)} {op} {to_text(rel.rhs)}"

@@ -100,6 +100,8 @@ def _exact_point(a: arb) -> Fraction | None:
         return None
     man, exp = a.mid().man_exp()
     man, exp = int(man), int(exp)
+    if abs(exp) > MAX_EXACT_EXPONENT or man.bit_length() > MAX_EXACT_EXPONENT:
+        return None
     return Fraction(man) * (Fraction(2) ** exp)
 
 
@@ -114,6 +116,15 @@ def arb_bounds(a: arb) -> tuple[Fraction, Fraction] | None:
 
 
 _INF = arb("inf")
+#: binary exponents beyond this are not turned into exact rationals (2**e would
+#: need gigabytes); such ends count as not finite
+MAX_EXACT_EXPONENT = 1 << 16
+#: margins with more operations than this are not differentiated symbolically
+MAX_DIFF_OPS = 2000
+#: margins with more operations than this get no symbolic Hessian (second order)
+MAX_HESSIAN_OPS = 300
+#: exact constants with more operations than this are not simplified by SymPy
+MAX_SIMPLIFY_OPS = 300
 
 
 class Iv:
@@ -793,15 +804,12 @@ class Reduction:
 
     def compiled_margin(self, k: int) -> Any:
         """Margin ``k`` in the inner variables alone as a function of Arb balls
-        (lambdified on first use; ``None`` when it involves anything else)."""
+        returning ``[margin]`` (lambdified on first use; ``None`` when it involves
+        anything else)."""
         cache = self.data.setdefault("_compiled", {})
         key = ("margin", k)
         if key not in cache:
-            g = self.margins[k]
-            fn = None
-            if self.inner and not g.has(sp.sign):
-                fn = _compile_iv(self.inner, [g])
-            cache[key] = None if fn is None else (lambda *a, _f=fn: _f(*a)[0])
+            cache[key] = _compile_iv(self.inner, [self.margins[k]])
         return cache[key]
 
     def numpy_margin(self, k: int) -> Any:
@@ -1467,7 +1475,7 @@ def _grad_values(red, k, env, box) -> list[Iv] | None:
             return [Iv.of(v) for v in fn(*[iv.ball() for iv in box])]
         except (ZeroDivisionError, ValueError, TypeError):
             return None
-    grad = red.gradients[k]
+    grad = red.gradient(k)
     if grad is None:
         return None
     ev_b = Evaluator(None, env, clamp=False, norms=red.norms)
@@ -1496,11 +1504,11 @@ def _iv_log(v: Any) -> Iv:
 
 
 def _test_interval(problem, red, k, env, box, record):
-    fn = red.compiled[k] if red.inner else None
+    fn = red.compiled_margin(k) if red.inner else None
     if fn is not None:
         # the same interval evaluation, compiled (lambdified) instead of a tree walk
         try:
-            m = Iv.of(fn(*[iv.ball() for iv in box]))
+            m = Iv.of(fn(*[iv.ball() for iv in box])[0])
         except (ZeroDivisionError, ValueError, TypeError):
             m = Iv.whole()
         record["enclosure"] = m.str(5, radius=True)
@@ -1522,7 +1530,7 @@ def _test_interval(problem, red, k, env, box, record):
 
 
 def _test_centred(problem, red, k, env, box, record):
-    grad = red.gradients[k]
+    grad = red.gradient(k)
     if grad is None or not red.inner:
         return False
     mid = {s: q_arb((iv.lo + iv.hi) / 2) for s, iv in zip(red.inner, box, strict=True)}
@@ -1557,7 +1565,7 @@ def _sympy_nonneg(value: sp.Expr, strict: bool, prec: int) -> bool:
         return True
     if strict or v.hi < 0 or v.lo > 0:
         return False
-    return value == 0 or sp.simplify(value) == 0
+    return value == 0 or _simplifies_to_zero(value)
 
 
 def _exact_zero(value: sp.Expr, prec: int) -> bool:
@@ -1570,13 +1578,19 @@ def _exact_zero(value: sp.Expr, prec: int) -> bool:
         v = Evaluator(None, {})(value)
     if v.hi < 0 or v.lo > 0:
         return False
-    return sp.simplify(value) == 0
+    return _simplifies_to_zero(value)
+
+
+def _simplifies_to_zero(value: sp.Expr) -> bool:
+    """SymPy recognises ``value == 0``; not attempted (``False``) beyond
+    :data:`MAX_SIMPLIFY_OPS` operations, whose simplification has no time bound."""
+    return sp.count_ops(value) <= MAX_SIMPLIFY_OPS and sp.simplify(value) == 0
 
 
 def _test_monotone(problem, red, k, env, box, record):
     """Partial derivatives of one sign fix the variable at the minimising end; at a
     corner the margin is evaluated exactly (endpoints exact, e.g. a hypothesis bound)."""
-    grad = red.gradients[k]
+    grad = red.gradient(k)
     if grad is None or not red.inner:
         return False
     dgs = _grad_values(red, k, env, box)
@@ -1612,18 +1626,25 @@ def _test_monotone(problem, red, k, env, box, record):
     return _ok(m, red.strict)
 
 
-def _critical_candidates(g: sp.Expr, inner, box) -> list[tuple[Fraction, ...]]:
-    """Rational points that may be exact minimisers: 0 and rounded numerical minima."""
+def _critical_candidates(red: Reduction, k: int, box) -> list[tuple[Fraction, ...]]:
+    """Rational points that may be exact minimisers of margin ``k``: 0 and the
+    rounded numerical minimum (a bounded number of float64 L-BFGS-B steps)."""
     cands: list[tuple[Fraction, ...]] = []
     if all(iv.lo <= 0 <= iv.hi for iv in box):
         cands.append(tuple(Fraction(0) for _ in box))
     try:
         from scipy.optimize import minimize
 
-        f = sp.lambdify(list(inner), g, "numpy")
+        f = red.numpy_margin(k)
         x0 = np.array([float((iv.lo + iv.hi) / 2) for iv in box])
         bounds = [(float(iv.lo), float(iv.hi)) for iv in box]
-        res = minimize(lambda v: float(f(*v)), x0, bounds=bounds, method="L-BFGS-B")
+        res = minimize(
+            lambda v: float(f(*v)),
+            x0,
+            bounds=bounds,
+            method="L-BFGS-B",
+            options={"maxiter": 200, "maxfun": 2000},
+        )
         p = tuple(Fraction(float(c)).limit_denominator(64) for c in res.x)
         if all(iv.lo <= c <= iv.hi for c, iv in zip(p, box, strict=True)) and p not in cands:
             cands.append(p)
@@ -1635,9 +1656,9 @@ def _critical_candidates(g: sp.Expr, inner, box) -> list[tuple[Fraction, ...]]:
 def _test_second_order(problem, red, k, env, box, record):
     """``g(p*) >= 0`` and ``grad g(p*) = 0`` exactly at a rational ``p*`` of the box and
     the Hessian enclosure over the box positive semidefinite (Gershgorin) => ``g >= 0``."""
-    grad, hess = red.gradients[k], red.hessians[k]
+    grad, hess = red.gradient(k), red.hessian(k)
     g = red.margins[k]
-    if grad is None or not red.inner or red.strict or (g.free_symbols - set(red.inner)):
+    if hess is None or not red.inner or red.strict or (g.free_symbols - set(red.inner)):
         return False
     kdim = len(red.inner)
     fn = red.compiled_list("hess", k)
@@ -1654,7 +1675,7 @@ def _test_second_order(problem, red, k, env, box, record):
         off = sum((abs(h) for j, h in enumerate(row) if j != i), Iv.of(arb(0)))
         if not (row[i] - off >= 0):
             return False
-    for p in _critical_candidates(g, red.inner, box):
+    for p in _critical_candidates(red, k, box):
         sub = {
             s: sp.Rational(c.numerator, c.denominator) for s, c in zip(red.inner, p, strict=True)
         }

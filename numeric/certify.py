@@ -195,6 +195,8 @@ def _inner_tree(
         left = set()
         for k in sorted(todo):
             for name in TEST_ORDER:
+                if time.monotonic() > deadline:
+                    return None
                 ok, rec = run_test(name, problem, red, k, env, box)
                 if ok:
                     node["proved"][str(k)] = rec

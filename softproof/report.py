@@ -453,7 +453,7 @@ def to_markdown(report: Report) -> str:
         if e.witness_file:
             ev += f" [witness]({e.witness_file})"
         if e.chain_file:
-            ev += f" [chain]({e.chain_file})"
+            ev += f" [proof, LaTeX]({e.chain_file})"
         if e.certification:
             ev += f"; certification: {e.certification}"
         out.append(

@@ -46,3 +46,12 @@ def test_inequalities_and_jupyter_reprs():
     assert rel._repr_latex_().startswith("$\\displaystyle")
     st = Statement("s1", "sharp", rel, hypotheses=(Relation(M.Norm("op", A), "<=", M.R),))
     assert r"\|A\| \le R" in st._repr_latex_()
+
+
+def test_plain_text_in_the_papers_notation():
+    from derivations.catalogue import get
+    from derivations.printing import relation_to_text, to_text
+
+    assert relation_to_text(get("G4").claim) == "jac_x f(x) = (diag(f(x)) - f(x) f(x)^T) A"
+    assert to_text(M.U(M.At, M.x)) == "u_At(x)"
+    assert to_text(M.Dot(M.F(M.A, M.x), M.b)) == "<f(x), b>"
