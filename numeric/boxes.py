@@ -25,6 +25,7 @@ Everything here is deterministic and rigorous (python-flint Arb balls):
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -371,8 +372,12 @@ class Problem:
 
     ``domain`` (optional) maps a variable (``"x"``), an entry (``"x[1]"``) or a
     ranged parameter to ``(low, high)``; it overrides the bounds read from the
-    hypotheses.
+    hypotheses.  ``deadline`` (a ``time.monotonic()`` value), when set before
+    :attr:`reductions` is first read, stops the optional symbolic refinements
+    once passed (the reductions derived so far are kept).
     """
+
+    deadline: float | None = None
 
     def __init__(
         self,
@@ -871,13 +876,18 @@ def reductions(problem: Problem) -> list[Reduction]:
     if base is not None:
         out.extend(_refine(problem, base)[:-1])  # the base itself is 'direct'
 
-    mv = _mean_value(problem, strict)
+    mv = None if _expired(problem) else _mean_value(problem, strict)
     if mv is not None:
         out.append(mv)
-        chained = _chain(problem, mv)
+        chained = None if _expired(problem) else _chain(problem, mv)
         if chained is not None:
             out.extend(_refine(problem, chained))
     return out
+
+
+def _expired(problem: Problem) -> bool:
+    """The problem's derivation deadline (if any) has passed."""
+    return problem.deadline is not None and time.monotonic() > problem.deadline
 
 
 def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
@@ -885,6 +895,8 @@ def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
     out = [red]
     cur = red
     for step in (_atoms, _shift, _minors):
+        if _expired(problem):
+            break
         nxt = step(problem, cur)
         if nxt is not None:
             cur = nxt
@@ -1012,7 +1024,11 @@ def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
     K_low = problem.lower(K)
     if isinstance(K_low, sp.MatrixBase) or set(u) & K_low.free_symbols:
         return None
-    jac = sp.Matrix(len(phi), k, lambda i, j: sp.diff(phi[i], u[j]))
+    jac = sp.zeros(len(phi), k)
+    for i, j in itertools.product(range(len(phi)), range(k)):
+        if _expired(problem):
+            return None
+        jac[i, j] = sp.diff(phi[i], u[j])
     jac_xi = jac.xreplace(dict(zip(u, xi, strict=True)))
     stages = []
     for j in range(k):
@@ -1227,10 +1243,13 @@ def tight_softmax(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda x: x.is_Mul, fix)
 
 
-def _map_exprs(red: Reduction, fn) -> tuple[tuple, dict] | None:
-    """Apply ``fn`` to every margin and every entry of the norm matrices."""
+def _map_exprs(problem: Problem, red: Reduction, fn) -> tuple[tuple, dict] | None:
+    """Apply ``fn`` to every margin and every entry of the norm matrices (``None``
+    if some entry fails or the problem's deadline passes)."""
     margins = []
     for g in red.margins:
+        if _expired(problem):
+            return None
         h = fn(g)
         if h is None:
             return None
@@ -1239,6 +1258,8 @@ def _map_exprs(red: Reduction, fn) -> tuple[tuple, dict] | None:
     for ph, P in red.norms.items():
         ents = []
         for e in P:
+            if _expired(problem):
+                return None
             h = fn(e)
             if h is None:
                 return None
@@ -1271,13 +1292,19 @@ def _linear_in(arg: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol]) -> sp.Exp
     return out if rest == 0 else None
 
 
-def _subst_forms(e: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol], gone: set) -> sp.Expr | None:
+def _subst_forms(
+    e: sp.Expr, forms: list[sp.Expr], z: list[sp.Symbol], gone: set, memo: dict | None = None
+) -> sp.Expr | None:
     """``e`` with every linear form ``forms_i`` (also inside ``exp`` arguments) replaced by
-    ``z_i``; ``None`` if some symbol of ``gone`` remains."""
+    ``z_i``; ``None`` if some symbol of ``gone`` remains.  ``memo`` caches the
+    rewritten ``exp`` arguments across the entries of one reduction."""
+    memo = {} if memo is None else memo
     rep = {}
     for a in e.atoms(sp.exp):
         if a.args[0].free_symbols & gone:
-            lin = _linear_in(a.args[0], forms, z)
+            if a.args[0] not in memo:
+                memo[a.args[0]] = _linear_in(a.args[0], forms, z)
+            lin = memo[a.args[0]]
             if lin is None:
                 return None
             rep[a] = sp.exp(lin)
@@ -1297,7 +1324,10 @@ def _atoms(problem: Problem, red: Reduction) -> Reduction | None:
         for name, M, forms in _linear_forms(problem, vec):
             z = [_real(f"z{i + 1}") for i in range(M.rows)]
             gone = set(vec) | set(M)
-            mapped = _map_exprs(red, lambda e, f=forms, z=z, g=gone: _subst_forms(e, f, z, g))
+            memo: dict = {}
+            mapped = _map_exprs(
+                problem, red, lambda e, f=forms, z=z, g=gone, m=memo: _subst_forms(e, f, z, g, m)
+            )
             if mapped is None:
                 continue
             margins, norms = mapped
@@ -1328,15 +1358,25 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
     Y = [sp.Symbol(f"Y{i + 1}", positive=True) for i in range(k - 1)]
     delta = [_real(f"delta{i + 1}") for i in range(k - 1)]
 
+    memo: dict[sp.Expr, sp.Expr | None] = {}
+
+    def monomial(e: sp.Expr) -> sp.Expr | None:
+        """``exp(sum c_i z_i)`` as ``X^(sum c) prod Y_i^c_i`` (rational ``c_i``)."""
+        arg = sp.expand(e.args[0])
+        coeffs = [arg.coeff(v) for v in z]
+        rest = sp.expand(arg - sum(c * v for c, v in zip(coeffs, z, strict=True)))
+        if rest != 0 or any(c.free_symbols or not c.is_Rational for c in coeffs):
+            return None
+        return X ** sum(coeffs) * sp.Mul(*[Y[i] ** coeffs[i] for i in range(k - 1)])
+
     def reduce_one(g: sp.Expr) -> sp.Expr | None:
         rep = {}
         for e in g.atoms(sp.exp):
-            arg = sp.expand(e.args[0])
-            coeffs = [arg.coeff(v) for v in z]
-            rest = sp.expand(arg - sum(c * v for c, v in zip(coeffs, z, strict=True)))
-            if rest != 0 or any(c.free_symbols or not c.is_Rational for c in coeffs):
+            if e not in memo:
+                memo[e] = monomial(e)
+            if memo[e] is None:
                 return None
-            rep[e] = X ** sum(coeffs) * sp.Mul(*[Y[i] ** coeffs[i] for i in range(k - 1)])
+            rep[e] = memo[e]
         h = g.xreplace(rep)
         if set(z) & h.free_symbols:
             return None
@@ -1347,7 +1387,7 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
         # invariant: the value at z_k = 0, in the original (unexpanded) form
         return g.xreplace({**{z[i]: delta[i] for i in range(k - 1)}, z[-1]: sp.S.Zero})
 
-    mapped = _map_exprs(red, reduce_one)
+    mapped = _map_exprs(problem, red, reduce_one)
     if mapped is None:
         return None
     margins, norms = mapped

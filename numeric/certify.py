@@ -313,6 +313,7 @@ def certify(
                 f"{statement.id} has {nvars} scalar variables at n={sz['n']}, d={sz['d']}; "
                 f"branch and bound handles at most {MAX_VARIABLES}: choose smaller sizes"
             )
+        problem.deadline = deadline  # symbolic refinements stop when the budget ends
         _ = problem.reductions  # derive the sufficient conditions once
         root_box = list(problem.domain.bounds)
         root = _Node(root_box)

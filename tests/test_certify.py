@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from fractions import Fraction
 
 import pytest
@@ -120,6 +121,17 @@ def test_undecided_reports_open_boxes_and_coverage():
     boxes = coverage_boxes(res)
     assert {b["decision"] for b in boxes} >= {"undecided"}
     assert set(boxes[0]["bounds"]) == set(res.domain.names)
+
+
+def test_budget_is_respected_on_a_hard_instance():
+    """E5 at n=4 has 30 principal-minor margins whose symbolic derivatives take
+    seconds: the run must still stop near its budget, undecided, with boxes left."""
+    t0 = time.monotonic()
+    res = certify(get("E5"), sizes={"n": 4, "d": 1}, default_radius=2, budget_seconds=2)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 15, f"budget 2 s, returned after {elapsed:.1f} s"
+    assert res.status == "undecided"
+    assert res.open_boxes and 0.0 <= res.coverage < 1.0
 
 
 def test_coverage_boxes_of_a_certified_run():
