@@ -21,10 +21,12 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from flint import arb_mat, ctx
 
+from derivations.derivation import write_atomic
 from derivations.statement import Statement
 
 from .boxes import (
@@ -56,10 +58,7 @@ class CertificateError(ValueError):
 
 def save_certificate(cert: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write ``cert`` as JSON (atomically: a temporary file renamed)."""
-    tmp = f"{os.fspath(path)}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(cert, fh, indent=1)
-    os.replace(tmp, path)
+    write_atomic(Path(path), json.dumps(cert, indent=1))
 
 
 def load_certificate(path: str | os.PathLike) -> dict[str, Any]:
