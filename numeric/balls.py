@@ -332,15 +332,6 @@ class _ArbRun(InstanceRun):
         s = sum(ex, arb(0))
         return arb_mat(z.nrows(), 1, [e / s for e in ex])
 
-    def matadd(self, *a):
-        return reduce(lambda p, q: p + q, a)
-
-    def scale(self, s, m):
-        return m * s
-
-    def matmul(self, a, b):
-        return a * b
-
     def diagmul(self, v, m):
         ve = v.entries()
         c = m.ncols()

@@ -20,6 +20,8 @@ Rewrites made while lowering (all exact identities):
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -345,3 +347,13 @@ class InstanceRun:
 
     def _shape(self, data):
         return tuple(resolve_dim(k, self.sizes) for k in data)
+
+    # operations both backends' matrix types (arb_mat, mpmath.matrix) provide
+    def matadd(self, *a):
+        return functools.reduce(operator.add, a)
+
+    def scale(self, s, m):
+        return m * s
+
+    def matmul(self, a, b):
+        return a * b

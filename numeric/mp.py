@@ -215,15 +215,6 @@ class _MpRun(InstanceRun):
         s = _mp.fsum(ex)
         return _from(z.rows, 1, [e / s for e in ex])
 
-    def matadd(self, *a):
-        return reduce(lambda p, q: p + q, a)
-
-    def scale(self, s, m):
-        return m * s
-
-    def matmul(self, a, b):
-        return a * b
-
     def diagmul(self, v, m):
         ve = _entries(v)
         return _from(
