@@ -28,8 +28,7 @@ from flint import arb, arb_mat, ctx
 
 from derivations.statement import Relation
 
-from .exprplan import InstanceRun, Plan, lower
-from .float64 import _execute
+from .exprplan import InstanceRun, cached_plan, execute
 
 __all__ = [
     "to_arb",
@@ -40,18 +39,6 @@ __all__ = [
     "spectral_norm_arb",
     "ArbEvaluator",
 ]
-
-_PLANS: dict[Any, Plan] = {}
-
-
-def _plan(expr: sp.Basic) -> Plan:
-    try:
-        return _PLANS[expr]
-    except KeyError:
-        _PLANS[expr] = plan = lower(expr)
-        return plan
-    except TypeError:  # unhashable: do not cache
-        return lower(expr)
 
 
 # --------------------------------------------------------------------------
@@ -105,29 +92,9 @@ def _to_arb_mat(value: Any, column: bool) -> arb_mat:
 
 
 def to_arb_instance(instance: Mapping[str, Any]) -> dict[str, Any]:
-    """Convert an instance once (at the current ``ctx.prec``) for repeated use.
-
-    A value that is a SymPy expression (a derived parameter, in dependency
-    order after the values it uses) is enclosed by evaluating it in Arb.
-    """
-    out: dict[str, Any] = {}
-    deferred: list[tuple[str, sp.Expr]] = []
-    for name, v in instance.items():
-        if isinstance(v, sp.Expr) and not v.is_Number:
-            deferred.append((name, v))  # a derived parameter such as exp(-R**2)
-        elif name in ("A", "At"):
-            out[name] = _to_arb_mat(v, column=False)
-        elif name in ("x", "y", "b"):
-            out[name] = _to_arb_mat(v, column=True)
-        elif isinstance(v, arb_mat):
-            out[name] = v
-        elif np.ndim(v) >= 1 and not isinstance(v, str):
-            out[name] = _to_arb_mat(v, column=np.ndim(v) == 1)
-        else:
-            out[name] = to_arb(v)
-    for name, expr in deferred:
-        out[name] = _execute(_plan(expr), _ArbRun(out))
-    return out
+    """Convert an instance once (at the current ``ctx.prec``) for repeated use;
+    a derived parameter is enclosed by evaluating it in Arb."""
+    return _ArbRun.convert(instance)
 
 
 # --------------------------------------------------------------------------
@@ -249,6 +216,9 @@ class _ArbRun(InstanceRun):
         return value.nrows(), value.ncols()
 
     number = staticmethod(arb)
+    matrix_types = (arb_mat,)
+    to_matrix = staticmethod(_to_arb_mat)
+    to_scalar = staticmethod(to_arb)
 
     def const(self, v):
         if v is sp.pi:
@@ -374,11 +344,11 @@ class ArbEvaluator:
 
     def __init__(self, expr: sp.Basic) -> None:
         self.expr = expr
-        self.plan = _plan(expr)
+        self.plan = cached_plan(expr)
 
     def __call__(self, instance: Mapping[str, Any], prec: int = 128) -> arb | arb_mat:
         with ctx.workprec(prec):
-            return _execute(self.plan, _ArbRun(to_arb_instance(instance)))
+            return execute(self.plan, _ArbRun(to_arb_instance(instance)))
 
 
 def evaluate_arb(expr: sp.Basic, instance: Mapping[str, Any], prec: int = 128) -> arb | arb_mat:
@@ -391,8 +361,8 @@ def margin_arb(relation: Relation, instance: Mapping[str, Any], prec: int = 128)
     """``rhs - lhs`` as a ball (an ``arb_mat`` of entrywise differences for ``==``)."""
     with ctx.workprec(prec):
         inst = to_arb_instance(instance)
-        lhs = _execute(_plan(relation.lhs), _ArbRun(inst))
-        rhs = _execute(_plan(relation.rhs), _ArbRun(inst))
+        lhs = execute(cached_plan(relation.lhs), _ArbRun(inst))
+        rhs = execute(cached_plan(relation.rhs), _ArbRun(inst))
         return rhs - lhs
 
 

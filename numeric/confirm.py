@@ -28,7 +28,7 @@ from flint import arb, arb_mat, ctx
 from derivations.statement import Relation, Statement
 
 from .balls import ArbEvaluator, _ArbRun, decide, to_arb_instance
-from .float64 import _execute
+from .exprplan import execute
 from .instance import validate_instance
 from .mp import MpEvaluator
 
@@ -97,8 +97,8 @@ class _ArbSide:
         self.lhs, self.rhs = ArbEvaluator(rel.lhs), ArbEvaluator(rel.rhs)
 
     def margin(self, inst: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-        lhs = _execute(self.lhs.plan, _ArbRun(inst))
-        rhs = _execute(self.rhs.plan, _ArbRun(inst))
+        lhs = execute(self.lhs.plan, _ArbRun(inst))
+        rhs = execute(self.rhs.plan, _ArbRun(inst))
         return lhs, rhs, rhs - lhs
 
 

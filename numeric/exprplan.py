@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from sympy import MatrixExpr
 
@@ -275,7 +276,7 @@ def lower(expr: sp.Basic) -> Plan:
 def lower_many(exprs: list[sp.Basic]) -> list[Plan]:
     """Lower several expressions into plans sharing one op list, so common
     subexpressions (``f(x)`` in a claim and its hypotheses) are computed once
-    when the plans are executed together (see ``float64.execute_all``)."""
+    when the plans are executed together (see :func:`execute_all`)."""
     exprs = [sp.sympify(e) for e in exprs]
     if any(_has_derivative(e) for e in exprs):
         from derivations.calculus import differentiate
@@ -288,6 +289,45 @@ def lower_many(exprs: list[sp.Basic]) -> list[Plan]:
         Plan(ops, out, tuple(e.shape) if isinstance(e, MatrixExpr) else None)
         for out, e in zip(outs, exprs, strict=True)
     ]
+
+
+# --------------------------------------------------------------------------
+# Executing plans (every backend)
+# --------------------------------------------------------------------------
+#: ops whose ``data`` is their only input
+_LEAVES = ("var", "param", "size", "const", "ones", "zeros", "identity")
+
+_PLANS: dict[Any, Plan] = {}
+
+
+def cached_plan(expr: sp.Basic) -> Plan:
+    """:func:`lower` of ``expr``, cached by expression (not cached if unhashable)."""
+    try:
+        return _PLANS[expr]
+    except KeyError:
+        _PLANS[expr] = plan = lower(expr)
+        return plan
+    except TypeError:
+        return lower(expr)
+
+
+def execute_all(ops: tuple, run: Any) -> list[Any]:
+    """Values of every op, executed in order with the backend object ``run``."""
+    vals: list[Any] = [None] * len(ops)
+    for i, op in enumerate(ops):
+        fn = getattr(run, op.kind)
+        if op.kind in _LEAVES:
+            vals[i] = fn(op.data)
+        elif op.data is None:
+            vals[i] = fn(*(vals[j] for j in op.args))
+        else:
+            vals[i] = fn(*(vals[j] for j in op.args), op.data)
+    return vals
+
+
+def execute(plan: Plan, run: Any) -> Any:
+    """Execute ``plan`` with the backend object ``run``."""
+    return execute_all(plan.ops, run)[plan.out]
 
 
 # --------------------------------------------------------------------------
@@ -328,6 +368,42 @@ class InstanceRun:
     @staticmethod
     def number(k: int) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    #: the backend's own matrix types (kept or converted as matrices)
+    matrix_types: tuple[type, ...] = ()
+
+    @staticmethod
+    def to_matrix(value: Any, column: bool) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @staticmethod
+    def to_scalar(value: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def convert(cls, instance: Mapping[str, Any]) -> dict[str, Any]:
+        """Convert an instance once into backend values: ``A``/``At`` as matrices,
+        ``x``/``y``/``b`` as columns, other arrays by their shape, numbers as
+        scalars; a derived parameter (a SymPy expression such as ``exp(-R**2)``)
+        is evaluated in the backend after the values it uses."""
+        out: dict[str, Any] = {}
+        deferred: list[tuple[str, sp.Expr]] = []
+        for name, v in instance.items():
+            if isinstance(v, sp.Expr) and not v.is_Number:
+                deferred.append((name, v))
+            elif name in ("A", "At"):
+                out[name] = cls.to_matrix(v, column=False)
+            elif name in ("x", "y", "b"):
+                out[name] = cls.to_matrix(v, column=True)
+            elif isinstance(v, cls.matrix_types):
+                out[name] = cls.to_matrix(v, column=False)  # kept or converted as is
+            elif np.ndim(v) >= 1 and not isinstance(v, str):
+                out[name] = cls.to_matrix(v, column=np.ndim(v) == 1)
+            else:
+                out[name] = cls.to_scalar(v)
+        for name, expr in deferred:
+            out[name] = execute(cached_plan(expr), cls(out))
+        return out
 
     def var(self, data):
         name, _column = data

@@ -23,7 +23,7 @@ import sympy as sp
 
 from derivations.statement import Relation, Statement
 
-from .exprplan import Plan, lower, lower_many, resolve_dim
+from .exprplan import Plan, execute, execute_all, lower, lower_many, resolve_dim
 
 __all__ = [
     "IDENTITY_RTOL",
@@ -241,28 +241,6 @@ class _Run:
         return self.col(m, int(np.ravel(i)[0]))
 
 
-_LEAVES = ("var", "param", "size", "const", "ones", "zeros", "identity")
-
-
-def _execute(plan: Plan, run: Any) -> Any:
-    """Execute ``plan`` with the backend object ``run`` (shared by all backends)."""
-    return execute_all(plan.ops, run)[plan.out]
-
-
-def execute_all(ops: tuple, run: Any) -> list[Any]:
-    """Values of every op, executed in order with the backend object ``run``."""
-    vals: list[Any] = [None] * len(ops)
-    for i, op in enumerate(ops):
-        fn = getattr(run, op.kind)
-        if op.kind in _LEAVES:
-            vals[i] = fn(op.data)
-        elif op.data is None:
-            vals[i] = fn(*(vals[j] for j in op.args))
-        else:
-            vals[i] = fn(*(vals[j] for j in op.args), op.data)
-    return vals
-
-
 class Evaluator:
     """A compiled batched float64 evaluator of one expression.
 
@@ -277,7 +255,7 @@ class Evaluator:
     def __call__(self, env: Mapping[str, Any]) -> np.ndarray:
         run = _Run(env)
         with np.errstate(all="ignore"):
-            val = _execute(self.plan, run)
+            val = execute(self.plan, run)
         return _shape_output(self.plan, val, run.B)
 
 

@@ -20,22 +20,11 @@ import numpy as np
 import sympy as sp
 from flint import arb, arb_mat
 
-from .exprplan import InstanceRun, Plan, lower
-from .float64 import _execute
+from .exprplan import InstanceRun, cached_plan, execute
 
 __all__ = ["to_mpf", "to_mp_instance", "evaluate_mp", "MpEvaluator", "mp_to_numpy"]
 
 _mp = mpmath.mp
-_PLANS: dict[Any, Plan] = {}
-
-
-def _plan(expr: sp.Basic) -> Plan:
-    try:
-        if expr not in _PLANS:
-            _PLANS[expr] = lower(expr)
-        return _PLANS[expr]
-    except TypeError:
-        return lower(expr)
 
 
 def to_mpf(value: Any) -> mpmath.mpf:
@@ -91,22 +80,7 @@ def _to_matrix(value: Any, column: bool) -> mpmath.matrix:
 
 def to_mp_instance(instance: Mapping[str, Any]) -> dict[str, Any]:
     """Convert an instance once (at the current ``mp.dps``)."""
-    out: dict[str, Any] = {}
-    deferred: list[tuple[str, sp.Expr]] = []
-    for name, v in instance.items():
-        if isinstance(v, sp.Expr) and not v.is_Number:
-            deferred.append((name, v))  # a derived parameter such as exp(-R**2)
-        elif name in ("A", "At"):
-            out[name] = _to_matrix(v, column=False)
-        elif name in ("x", "y", "b"):
-            out[name] = _to_matrix(v, column=True)
-        elif isinstance(v, mpmath.matrix | arb_mat) or (np.ndim(v) >= 1 and not isinstance(v, str)):
-            out[name] = _to_matrix(v, column=np.ndim(v) == 1)
-        else:
-            out[name] = to_mpf(v)
-    for name, expr in deferred:
-        out[name] = _execute(_plan(expr), _MpRun(out))
-    return out
+    return _MpRun.convert(instance)
 
 
 def mp_to_numpy(m: mpmath.matrix) -> np.ndarray:
@@ -133,6 +107,10 @@ class _MpRun(InstanceRun):
     @staticmethod
     def number(k: int) -> mpmath.mpf:
         return _mp.mpf(k)
+
+    matrix_types = (mpmath.matrix, arb_mat)
+    to_matrix = staticmethod(_to_matrix)
+    to_scalar = staticmethod(to_mpf)
 
     def const(self, v):
         if v is sp.pi:
@@ -252,11 +230,11 @@ class MpEvaluator:
 
     def __init__(self, expr: sp.Basic) -> None:
         self.expr = expr
-        self.plan = _plan(expr)
+        self.plan = cached_plan(expr)
 
     def __call__(self, instance: Mapping[str, Any], dps: int = 50):
         with _mp.workdps(dps):
-            return _execute(self.plan, _MpRun(to_mp_instance(instance)))
+            return execute(self.plan, _MpRun(to_mp_instance(instance)))
 
 
 def evaluate_mp(expr: sp.Basic, instance: Mapping[str, Any], dps: int = 50):

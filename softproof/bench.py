@@ -244,8 +244,7 @@ def _mp_per_instance(
     exprs: list[sp.Basic], env: Mapping[str, Any], count: int, dps: int = 30, repeat: int = 2
 ) -> float:
     """Seconds per instance for mpmath at ``dps`` digits evaluating ``exprs`` (one plan)."""
-    from numeric.exprplan import lower_many
-    from numeric.float64 import execute_all
+    from numeric.exprplan import execute_all, lower_many
     from numeric.instance import slice_instance
     from numeric.mp import _mp, _MpRun, to_mp_instance
 
@@ -269,8 +268,7 @@ def _arb_per_instance(
     from flint import ctx
 
     from numeric.balls import _ArbRun, to_arb_instance
-    from numeric.exprplan import lower_many
-    from numeric.float64 import execute_all
+    from numeric.exprplan import execute_all, lower_many
     from numeric.instance import slice_instance
 
     plans = lower_many(exprs)
