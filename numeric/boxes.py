@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from flint import arb, arb_mat, ctx, fmpq
+from flint import arb, arb_mat, ctx, fmpq, fmpz
 from sympy import MatAdd, MatMul, MatrixSymbol
 
 from derivations import lowering, model
@@ -147,12 +147,18 @@ class Iv:
 
     @staticmethod
     def of(v: Any) -> Iv:
+        """The interval of a ball, or of an exact number (an integer, a ``Fraction``,
+        an ``fmpq`` or a SymPy ``Rational``, enclosed at the working precision).
+
+        A float (Python, numpy, mpmath or SymPy) is refused with ``TypeError``: it is
+        a rounded constant, and its exact binary value is not the number meant.
+        """
         if isinstance(v, Iv):
             return v
         if not isinstance(v, arb):
-            v = arb(v)
-        if v.is_nan() or not v.is_finite():
-            return Iv(-_INF, _INF) if v.is_nan() else Iv(v.lower(), v.upper())
+            v = _exact_arb(v)
+        if v.is_nan():
+            return Iv(-_INF, _INF)
         return Iv(v.lower(), v.upper())
 
     @staticmethod
@@ -221,13 +227,17 @@ class Iv:
         return Iv.of(o) * self.recip()
 
     def __pow__(self, k: Any) -> Iv:
+        """``self ** k`` for an exact exponent (integer or rational) or an interval."""
+        if isinstance(k, bool):
+            raise TypeError("a boolean is not an exponent")
         if isinstance(k, int):
             return _ipow(self, k)
-        if k == 0.5 and self.lo >= 0:
-            return self.mono(arb.sqrt)
-        if k == -0.5 and self.lo > 0:
-            return self.mono(arb.sqrt).recip()
-        return Iv.whole()
+        if isinstance(k, Fraction | sp.Rational):
+            q = frac(k)
+            return iv_rpow(self, q.numerator, q.denominator)
+        if isinstance(k, Iv | arb):
+            return iv_gpow(self, k)
+        raise TypeError(f"no rigorous power with the exponent {type(k).__name__} {k!r}")
 
     def __abs__(self) -> Iv:
         if self.lo >= 0:
@@ -266,6 +276,24 @@ class Iv:
         return bool(self.lo <= 0 <= self.hi)
 
 
+def _exact_arb(v: Any) -> arb:
+    """An Arb enclosure of an exact number: an integer exactly, a rational as a ball
+    at the working precision; anything else (floats above all) is a ``TypeError``."""
+    if isinstance(v, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(v, int | fmpz | np.integer):
+        return arb(int(v))
+    if isinstance(v, Fraction):
+        return arb(fmpq(v.numerator, v.denominator))
+    if isinstance(v, fmpq):
+        return arb(v)
+    if isinstance(v, sp.Rational):
+        return arb(fmpq(int(v.p), int(v.q)))
+    raise TypeError(
+        f"no rigorous enclosure of the {type(v).__name__} {v!r}: give an exact number or a ball"
+    )
+
+
 def _ipow(b: Iv, k: int) -> Iv:
     """``b ** k`` for an integer ``k`` (monotone on each sign)."""
     if k == 0:
@@ -277,6 +305,85 @@ def _ipow(b: Iv, k: int) -> Iv:
     else:
         p = Iv((b.lo**n).lower(), (b.hi**n).upper())
     return p if k > 0 else p.recip()
+
+
+def constant_arb(c: sp.Basic) -> arb:
+    """An Arb enclosure of a SymPy number at the working precision, computed by Arb
+    itself: ``E`` and ``pi`` (and Euler's, Catalan's constant, the golden ratio) from
+    Arb's constants, a rational as ``p/q``, a SymPy ``Float`` as the exact decimal it
+    prints (``Float('0.01')`` is 1/100).  Anything else (infinities, ``nan``, complex
+    numbers) raises ``NotImplementedError``: no constant is ever guessed."""
+    if c.is_Rational:
+        return _exact_arb(c)
+    if c.is_Float:
+        if not c.is_finite:
+            raise NotImplementedError(f"no ball for the number {c}")
+        return _exact_arb(sp.Rational(str(c)))
+    if c is sp.E:
+        return arb.const_e()
+    if c is sp.pi:
+        return arb.pi()
+    if c is sp.EulerGamma:
+        return arb.const_euler()
+    if c is sp.Catalan:
+        return arb.const_catalan()
+    if c is sp.GoldenRatio:
+        return (1 + arb(5).sqrt()) / 2
+    raise NotImplementedError(f"no ball for the constant {c}")
+
+
+def iv_exp(v: Any) -> Iv:
+    """``exp`` (increasing)."""
+    return Iv.of(v).mono(arb.exp)
+
+
+def iv_log(v: Any) -> Iv:
+    """``log`` of an interval; the whole line unless it is positive (a ball reaching
+    0 or below has no finite enclosure)."""
+    v = Iv.of(v)
+    return v.mono(arb.log) if v.lo > 0 else Iv.whole()
+
+
+def iv_rpow(b: Any, p: int, q: int) -> Iv:
+    """``b ** (p/q)`` (``q >= 1``): integer powers on every sign, otherwise only on
+    ``b >= 0`` (``b > 0`` for ``p < 0``); the whole line where it is not real."""
+    b = Iv.of(b)
+    if q == 1:
+        return _ipow(b, p)
+    if not b.lo >= 0 or (p < 0 and not b.lo > 0):
+        return Iv.whole()
+    if (p, q) == (1, 2):
+        return b.mono(arb.sqrt)
+    if (p, q) == (-1, 2):
+        return b.mono(arb.rsqrt, increasing=False)
+    r = arb(fmpq(p, q))
+    return b.mono(lambda a: a**r, increasing=p > 0)
+
+
+def iv_gpow(b: Any, ex: Any) -> Iv:
+    """``b ** ex = exp(ex log b)`` for an interval exponent (``b > 0``)."""
+    b = Iv.of(b)
+    if not b.lo > 0:
+        return Iv.whole()
+    return iv_exp(Iv.of(ex) * b.mono(arb.log))
+
+
+def iv_sign(v: Any) -> Iv:
+    """``sign``: ``[-1, 1]`` unless the interval excludes 0."""
+    v = Iv.of(v)
+    if v.lo > 0:
+        return Iv.of(1)
+    if v.hi < 0:
+        return Iv.of(-1)
+    return Iv(arb(-1), arb(1))
+
+
+def _iv_max(*a: Any) -> Iv:
+    return reduce(Iv.max, (Iv.of(v) for v in a))
+
+
+def _iv_min(*a: Any) -> Iv:
+    return reduce(Iv.min, (Iv.of(v) for v in a))
 
 
 def _rationalise_floats(e: sp.Basic) -> sp.Basic:
@@ -702,16 +809,8 @@ class Evaluator:
             if e in self.norms:
                 return Iv.of(spectral_norm_arb(self.matrix(self.norms[e])))
             raise KeyError(f"no value for {e}")
-        if e.is_Integer:
-            return Iv.of(arb(int(e)))
-        if e.is_Rational:
-            return Iv.of(arb(fmpq(int(e.p), int(e.q))))
-        if e.is_Float:
-            return self(sp.Rational(str(e)))
-        if e is sp.E:
-            return Iv.of(arb(1).exp())
-        if e is sp.pi:
-            return Iv.of(arb.pi())
+        if e.is_Number or e.is_NumberSymbol:
+            return Iv.of(constant_arb(e))
         if e.is_Add:
             return reduce(lambda p, q: p + q, (self(a) for a in e.args))
         if e.is_Mul:
@@ -720,25 +819,17 @@ class Evaluator:
             return self._pow(e)
         f = e.func
         if f is sp.exp:
-            return self(e.args[0]).mono(arb.exp)
-        if f is sp.log:
-            v = self(e.args[0])
-            if not v.lo > 0:
-                return Iv.whole()
-            return v.mono(arb.log)
+            return iv_exp(self(e.args[0]))
+        if f is sp.log and len(e.args) == 1:
+            return iv_log(self(e.args[0]))
         if f is sp.Abs:
             return abs(self(e.args[0]))
         if f is sp.Max:
-            return reduce(Iv.max, (self(a) for a in e.args))
+            return _iv_max(*(self(a) for a in e.args))
         if f is sp.Min:
-            return reduce(Iv.min, (self(a) for a in e.args))
+            return _iv_min(*(self(a) for a in e.args))
         if f is sp.sign:
-            v = self(e.args[0])
-            if v.lo > 0:
-                return Iv.of(arb(1))
-            if v.hi < 0:
-                return Iv.of(arb(-1))
-            return Iv(arb(-1), arb(1))
+            return iv_sign(self(e.args[0]))
         raise NotImplementedError(f"no ball evaluation for {type(e).__name__}: {e}")
 
     def _pow(self, e: sp.Pow) -> Iv:
@@ -747,17 +838,8 @@ class Evaluator:
         if ex.is_Integer:
             return _ipow(b, int(ex))
         if ex.is_Rational:
-            if not b.lo >= 0:
-                return Iv.whole()
-            q = arb(fmpq(int(ex.p), int(ex.q)))
-            if ex > 0:
-                return b.mono(lambda a: a**q)
-            if not b.lo > 0:
-                return Iv.whole()
-            return b.mono(lambda a: a**q, increasing=False)
-        if not b.lo > 0:
-            return Iv.whole()
-        return (self(ex) * b.mono(arb.log)).mono(arb.exp)
+            return iv_rpow(b, int(ex.p), int(ex.q))
+        return iv_gpow(b, self(ex))
 
 
 # --------------------------------------------------------------------------
@@ -1487,25 +1569,129 @@ def _ok(m: Iv, strict: bool) -> bool:
     return bool(m > 0) if strict else bool(m >= 0)
 
 
-def _compile_iv(inner: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]) -> Any:
-    """``exprs`` (in ``inner`` only) as one lambdified function of :class:`Iv` values."""
-    if not inner:
+class _IvCode:
+    """Straight-line Python source for the :class:`Iv` enclosure of SymPy expressions.
+
+    Every subexpression without free symbols other than an integer (``E``, ``pi``,
+    rationals, decimals, ``sqrt(2)``, ``exp(1/3)``, ...) becomes an entry of the
+    constant table ``_k``, enclosed by :class:`Evaluator` (Arb) at the precision of
+    each call; integers stay Python integers (exact in Arb).  Anything without an
+    enclosure rule raises ``NotImplementedError``.
+    """
+
+    def __init__(self, inner: Sequence[sp.Symbol]) -> None:
+        self.names: dict[sp.Basic, str] = {s: f"v{i}" for i, s in enumerate(inner)}
+        self.consts: list[sp.Expr] = []
+        self._const_index: dict[sp.Expr, int] = {}
+
+    def const(self, e: sp.Expr) -> str:
+        if e.is_Integer:
+            return f"({int(e)})"
+        if e not in self._const_index:
+            self._const_index[e] = len(self.consts)
+            self.consts.append(e)
+        return f"_k[{self._const_index[e]}]"
+
+    def emit(self, e: sp.Basic) -> str:
+        if e in self.names:
+            return self.names[e]
+        if not e.free_symbols:
+            return self.const(e)
+        if e.is_Symbol:
+            raise NotImplementedError(f"{e} is not an argument of the compiled code")
+        args = [self.emit(a) for a in e.args]
+        if e.is_Add:
+            return "(" + " + ".join(args) + ")"
+        if e.is_Mul:
+            return "(" + " * ".join(args) + ")"
+        if e.is_Pow:
+            ex = e.args[1]
+            if ex.is_Integer:
+                return f"_ipow({args[0]}, {int(ex)})"
+            if ex.is_Rational:
+                return f"_rpow({args[0]}, {int(ex.p)}, {int(ex.q)})"
+            return f"_gpow({args[0]}, {args[1]})"
+        name = _IV_FUNCTIONS.get(e.func)
+        if name is None or (e.func is sp.log and len(e.args) != 1):
+            raise NotImplementedError(f"no compiled enclosure for {type(e).__name__}: {e}")
+        return f"{name}({', '.join(args)})"
+
+
+#: SymPy functions with an :class:`Iv` enclosure in compiled code
+_IV_FUNCTIONS = {
+    sp.exp: "_exp",
+    sp.log: "_log",
+    sp.Abs: "abs",
+    sp.sign: "_sign",
+    sp.Max: "_max",
+    sp.Min: "_min",
+}
+
+#: the names compiled interval code sees (nothing else: no float or mpmath constant)
+_IV_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {"abs": abs},
+    "_of": Iv.of,
+    "_ipow": lambda b, k: _ipow(Iv.of(b), k),
+    "_rpow": iv_rpow,
+    "_gpow": iv_gpow,
+    "_exp": iv_exp,
+    "_log": iv_log,
+    "_sign": iv_sign,
+    "_max": _iv_max,
+    "_min": _iv_min,
+}
+
+
+class _IvFunction:
+    """Compiled :class:`Iv` code of a list of expressions: called with one ball (an
+    ``arb`` or :class:`Iv`) per inner variable, returns the list of enclosures.
+    The constant table is enclosed in Arb at the working precision of the call."""
+
+    def __init__(self, fn: Any, consts: Sequence[sp.Expr], source: str) -> None:
+        self.fn = fn
+        self.consts = tuple(consts)
+        self.source = source
+        self._tables: dict[int, list[Iv]] = {}
+
+    def table(self) -> list[Iv]:
+        """Enclosures of the constants at the current ``ctx.prec`` (cached)."""
+        prec = ctx.prec
+        if prec not in self._tables:
+            ev = Evaluator(None, {})
+            self._tables[prec] = [ev(c) for c in self.consts]
+        return self._tables[prec]
+
+    def __call__(self, *args: Any) -> list[Iv]:
+        return self.fn(self.table(), *args)
+
+
+def _compile_iv(inner: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]) -> _IvFunction | None:
+    """``exprs`` (in ``inner`` only) as one compiled function of balls returning
+    :class:`Iv` enclosures (common subexpressions computed once), or ``None`` when
+    an expression uses anything else or has no enclosure rule."""
+    if not inner or any(sp.sympify(g).free_symbols - set(inner) for g in exprs):
         return None
-    for g in exprs:
-        odd_pow = any(
-            q.exp.is_Rational and not q.exp.is_Integer and abs(q.exp) != sp.S.Half
-            for q in g.atoms(sp.Pow)
-        )
-        if g.free_symbols - set(inner) or odd_pow or g.has(sp.Max, sp.Min, sp.Float, sp.sign):
-            return None
-    mods = [
-        {"exp": _iv_exp, "sqrt": _iv_sqrt, "log": _iv_log, "mpf": _exact_iv, "fabs": abs},
-        "mpmath",
-    ]
+    code = _IvCode(inner)
     try:
-        return sp.lambdify(list(inner), list(exprs), modules=mods, cse=True)
-    except (TypeError, ValueError, SyntaxError, NameError):
+        reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("cse", cls=sp.Dummy))
+        lines = [f"    {code.names[s]} = _of({code.names[s]})" for s in inner]
+        for j, (sym, sub) in enumerate(reps):
+            rhs = code.emit(sub)
+            code.names[sym] = f"c{j}"
+            lines.append(f"    c{j} = {rhs}")
+        outs = ", ".join(f"_of({code.emit(r)})" for r in reduced)
+    except (NotImplementedError, RecursionError):
         return None
+    params = ", ".join(code.names[s] for s in inner)
+    source = f"def _iv_code(_k, {params}):\n" + "\n".join(lines) + f"\n    return [{outs}]\n"
+    namespace = dict(_IV_NAMESPACE)
+    exec(compile(source, "<compiled interval code>", "exec"), namespace)  # noqa: S102
+    fn = _IvFunction(namespace["_iv_code"], code.consts, source)
+    try:
+        fn.table()  # every constant has an Arb enclosure (else: not compiled)
+    except (NotImplementedError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return fn
 
 
 def _grad_values(red, k, env, box) -> list[Iv] | None:
@@ -1520,27 +1706,6 @@ def _grad_values(red, k, env, box) -> list[Iv] | None:
         return None
     ev_b = Evaluator(None, env, clamp=False, norms=red.norms)
     return [ev_b(gi) for gi in grad]
-
-
-def _exact_iv(v: Any) -> Iv:
-    """``mpf(p)`` of lambdified code (``p`` an integer): the exact point."""
-    if isinstance(v, int):
-        return Iv.of(arb(v))
-    raise TypeError(f"unexpected constant {v!r} in compiled code")
-
-
-def _iv_exp(v: Any) -> Iv:
-    return Iv.of(v).mono(arb.exp)
-
-
-def _iv_sqrt(v: Any) -> Iv:
-    v = Iv.of(v)
-    return v.mono(arb.sqrt) if v.lo >= 0 else Iv.whole()
-
-
-def _iv_log(v: Any) -> Iv:
-    v = Iv.of(v)
-    return v.mono(arb.log) if v.lo > 0 else Iv.whole()
 
 
 def _test_interval(problem, red, k, env, box, record):
