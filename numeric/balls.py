@@ -210,6 +210,16 @@ def spectral_norm_arb(m: arb_mat, refinements: int = 3) -> arb:
 # --------------------------------------------------------------------------
 # The Arb backend
 # --------------------------------------------------------------------------
+#: Arb enclosures (at the working precision) of the SymPy number symbols
+_CONSTANTS = {
+    sp.E: arb.const_e,
+    sp.pi: arb.pi,
+    sp.EulerGamma: arb.const_euler,
+    sp.Catalan: arb.const_catalan,
+    sp.GoldenRatio: lambda: (1 + arb(5).sqrt()) / 2,
+}
+
+
 class _ArbRun(InstanceRun):
     @staticmethod
     def dims(value: arb_mat) -> tuple[int, int]:
@@ -221,13 +231,13 @@ class _ArbRun(InstanceRun):
     to_scalar = staticmethod(to_arb)
 
     def const(self, v):
-        if v is sp.pi:
-            return arb.pi()
-        if v is sp.E:
-            return arb(1).exp()
+        """A ball for a plan constant, computed by Arb (never from a float or mpf)."""
         if isinstance(v, sp.Rational):
             return arb(int(v.p)) / arb(int(v.q))
-        raise NotImplementedError(f"no ball for the constant {v}")
+        ball = _CONSTANTS.get(v)
+        if ball is None:
+            raise NotImplementedError(f"no ball for the constant {v}")
+        return ball()
 
     def ones(self, data):
         r, c = self._shape(data)

@@ -508,6 +508,8 @@ class Problem:
         for k in ranged:
             values[k] = psyms[k]
         subs = statement.parameter_substitution(values)
+        #: parameters whose value the caller set (a witness carries them: see instance)
+        self.overridden = tuple(k for k in overrides if k in statement.parameters)
         self.subs = {
             s: _rationalise_floats(model.at_size(v, self.n, self.d)) for s, v in subs.items()
         }
@@ -701,7 +703,8 @@ class Problem:
         return {s: interval_ball(lo, hi) for s, (lo, hi) in zip(self.symbols, box, strict=True)}
 
     def instance(self, point: Sequence[Fraction]) -> dict[str, Any]:
-        """A float instance (for :mod:`numeric.confirm`) at a point of a box."""
+        """A float instance (for :mod:`numeric.confirm`) at a point of a box, with the
+        parameters the caller overrode as their exact SymPy values."""
         vals = dict(zip(self.symbols, (float(p) for p in point), strict=True))
         out: dict[str, Any] = {}
         for name in self.statement.variables:
@@ -713,6 +716,9 @@ class Problem:
                 out[name] = vals[VARIABLES[name]]
         for s in self.ranged:
             out[s.name] = vals[s]
+        psyms = self.statement.parameter_symbols
+        for k in self.overridden:  # the values certified, not the statement's own
+            out[k] = self.subs[psyms[k]]
         return out
 
     def hypothesis_margin(self, i: int, env: Mapping[sp.Symbol, Any]) -> Iv:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import sympy as sp
 from flint import ctx
 
 from derivations.statement import Statement
@@ -426,9 +427,13 @@ def certify(
 
 
 def _jsonable(inst: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
+    """The witness as JSON values: arrays as lists, exact SymPy numbers as text."""
+    out: dict[str, Any] = {}
     for k, v in inst.items():
-        out[k] = v.tolist() if hasattr(v, "tolist") else v
+        if isinstance(v, sp.Basic):
+            out[k] = str(v)
+        else:
+            out[k] = v.tolist() if hasattr(v, "tolist") else v
     return out
 
 

@@ -81,11 +81,17 @@ def _has_derivative(e: sp.Basic) -> bool:
 
 
 def _exact_number(v: sp.Basic) -> sp.Basic:
-    """A SymPy Float becomes the rational number its decimal text denotes
-    (``0.01`` means 1/100, not the nearest double)."""
+    """An exact plan constant: a SymPy Float becomes the rational number its decimal
+    text denotes (``0.01`` means 1/100, not the nearest double); a rational or a
+    number symbol (``E``, ``pi``) stays as it is, for each backend to enclose; an
+    infinity, ``nan`` or a complex number has no evaluation."""
     if isinstance(v, sp.Float):
+        if not v.is_finite:
+            raise NotImplementedError(f"no numeric evaluation for the number {v}")
         return sp.Rational(str(v))
-    return v
+    if isinstance(v, sp.Rational | sp.NumberSymbol):
+        return v
+    raise NotImplementedError(f"no numeric evaluation for the number {v}")
 
 
 class _Lowerer:

@@ -113,13 +113,15 @@ class _MpRun(InstanceRun):
     to_scalar = staticmethod(to_mpf)
 
     def const(self, v):
-        if v is sp.pi:
-            return +_mp.pi
-        if v is sp.E:
-            return +_mp.e
+        """A plan constant at the working precision (``mp.dps`` of the call)."""
         if isinstance(v, sp.Rational):
             return _mp.mpf(int(v.p)) / int(v.q)
-        raise NotImplementedError(f"no mpf for the constant {v}")
+        if v is sp.GoldenRatio:
+            return +_mp.phi
+        name = {sp.pi: "pi", sp.E: "e", sp.EulerGamma: "euler", sp.Catalan: "catalan"}.get(v)
+        if name is None:
+            raise NotImplementedError(f"no mpf for the constant {v}")
+        return +getattr(_mp, name)
 
     def ones(self, data):
         r, c = self._shape(data)
