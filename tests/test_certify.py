@@ -199,3 +199,16 @@ def test_strict_claim_false_at_the_tight_point_is_not_certified():
     )
     res = certify(stmt, budget_seconds=10)
     assert res.status == "violated" and res.witness == {"t": 0.0}
+
+
+def test_witness_of_an_overridden_parameter_was_confirmed_with_the_file_value():
+    """The witness carries the certified value of an overridden parameter: confirm
+    once re-checked it with the statement's own ``R = 1`` (holds) and never agreed."""
+    st = parse_statement_text(
+        'id = "override"\nsizes = { n = 1, d = 1 }\nparameters = { R = 1 }\n'
+        'hypotheses = ["abs(t) <= 2"]\nclaim = "abs(t) <= R"\n'
+    )
+    res = certify(st, parameters={"R": Fraction(1, 2)}, budget_seconds=5)
+    assert res.status == "violated" and res.confirmation.confirmed
+    assert res.witness["R"] == "1/2"
+    assert certify(st, parameters={"R": 2}, budget_seconds=5).status == "certified"
