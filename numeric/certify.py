@@ -266,7 +266,8 @@ def _confirm(statement: Statement, problem: Problem, point: Sequence[Fraction]):
     from .confirm import confirm
 
     inst = problem.instance(point)
-    return inst, confirm(statement, inst)
+    overridden = {k: inst[k] for k in problem.overridden}
+    return inst, confirm(statement, inst, parameters=overridden)
 
 
 # --------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx
 
@@ -63,11 +65,32 @@ class Confirmation:
         return self.claim is None and self.op != "=="
 
 
-def complete_instance(statement: Statement, instance: Mapping[str, Any]) -> dict[str, Any]:
-    """``instance`` with the statement's parameters it does not set: fixed ones
-    as exact numbers (a decimal ``0.1`` means 1/10), derived ones (``beta =
-    exp(-R**2)``) as SymPy expressions that each backend evaluates itself."""
-    out = dict(instance)
+def complete_instance(
+    statement: Statement,
+    instance: Mapping[str, Any],
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``instance`` with the statement's parameters: fixed ones as exact numbers (a
+    decimal ``0.1`` means 1/10), derived ones (``beta = exp(-R**2)``) as SymPy
+    expressions that each backend evaluates itself, and ``parameters`` (values the
+    caller certifies instead, e.g. ``certify(parameters=...)``) as given.
+
+    The instance may repeat a fixed or derived parameter only with its exact value
+    (``R = 4.0`` for ``R = 4``); any other value (``beta = 0.018315638888734179``
+    for ``exp(-4)``) is a ``ValueError``: a rounded constant never stands in for the
+    statement's own.
+    """
+    given = dict(parameters or {})
+    out = {k: v for k, v in instance.items() if k not in given}
+    exact = _exact_parameters(statement, set(given) | set(statement.ranged_parameters))
+    for name in set(out) & set(exact):
+        if not _same_number(out[name], exact[name]):
+            raise ValueError(
+                f"the instance gives {name} = {out[name]}, but {statement.id} fixes "
+                f"{name} = {exact[name]}"
+            )
+        del out[name]
+    out.update(given)
     for name, value in statement.parameters.items():
         if name in out or isinstance(value, tuple | list):
             continue
@@ -81,6 +104,44 @@ def complete_instance(statement: Statement, instance: Mapping[str, Any]) -> dict
     if missing:
         raise ValueError(f"the instance gives no value for the parameter(s) {', '.join(missing)}")
     return out
+
+
+def _exact_parameters(statement: Statement, free: set[str]) -> dict[str, sp.Basic]:
+    """The exact value of every fixed or derived parameter not in ``free`` (which may
+    still contain the symbols of ``free`` and the sizes)."""
+    out: dict[str, sp.Basic] = {}
+    syms = statement.parameter_symbols
+    for name, value in statement.parameters.items():
+        if name in free or isinstance(value, tuple | list):
+            continue
+        if isinstance(value, float):
+            out[name] = sp.Rational(repr(value))
+        elif isinstance(value, int) or getattr(value, "is_Number", False):
+            out[name] = sp.sympify(value)
+    subs = {syms[k]: v for k, v in out.items()}
+    for name, expr in statement.derived_in_order(set(out) | free):
+        out[name] = expr.xreplace(subs)
+        subs[syms[name]] = out[name]
+    return out
+
+
+def _same_number(value: Any, exact: sp.Basic) -> bool:
+    """``value`` (a number from an instance) is exactly ``exact``: a float by its exact
+    binary value or its shortest decimal (the reading of a parameter file)."""
+    if isinstance(value, sp.Basic):
+        return value == exact or bool(sp.simplify(value - exact) == 0)
+    if not exact.is_Rational:
+        return False
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | np.integer):
+        return sp.Integer(int(value)) == exact
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return bool(np.isfinite(v)) and exact in (sp.Rational(v), sp.Rational(repr(v)))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator) == exact
+    return False
 
 
 def _check_numeric(instance: Mapping[str, Any]) -> None:
@@ -124,13 +185,17 @@ def confirm(
     prec: int = 128,
     dps: int = 50,
     retries: int = 2,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Confirmation:
     """Confirm rigorously that ``instance`` is a counterexample to ``statement``.
 
     See the module docstring for the three conditions.  Raises ``ValueError``
-    for a malformed instance (nan, inf, inconsistent shapes).
+    for a malformed instance (nan, inf, inconsistent shapes) and for an instance
+    that gives a fixed or derived parameter another value than the statement's;
+    ``parameters`` are values certified instead of the statement's (exact numbers
+    or SymPy expressions).
     """
-    inst = complete_instance(statement, instance)
+    inst = complete_instance(statement, instance, parameters)
     _check_numeric(inst)
     hyps = [_ArbSide(h) for h in statement.hypotheses]
     claim = _ArbSide(statement.claim)

@@ -401,3 +401,31 @@ def test_mpmath_constants_at_the_working_precision():
     v = evaluate_mp(sp.E * t, {"t": 1.0}, dps=60)
     with mpmath.workdps(70):
         assert abs(v - mpmath.e) < mpmath.mpf(10) ** -55
+
+
+@pytest.mark.parametrize(
+    ("expr", "lo", "hi"),
+    [(sp.Abs(t), 0, 2), (sp.Max(t, 0), 0, 2), (sp.Min(t, 0), -1, 0), (sp.Abs(t) - t, 0, 2)],
+)
+def test_ball_kinks_enclose_the_whole_range(expr, lo, hi):
+    """The plan evaluator (numeric.balls) on a ball straddling the kink."""
+    ball = evaluate_arb(expr, {"t": arb("0.5 +/- 1.5")})
+    assert ball.lower() <= lo and ball.upper() >= hi
+
+
+def test_confirm_took_a_rounded_expression_parameter_from_the_instance():
+    """K = exp(1) makes the claim true; an instance with K = float(e) (below
+    2.71828182845904515 < e) was confirmed as a violation of the statement."""
+    st = scalar("2.71828182845904515 * abs(t) <= norm2(K * t * ones(1))", parameters='K = "exp(1)"')
+    assert not confirm(st, {"t": 1.0}).confirmed
+    with pytest.raises(ValueError, match="fixes K = E"):
+        confirm(st, {"t": 1.0, "K": float(mpmath.e)})
+    # the caller may certify another value on purpose (certify's overrides)
+    assert confirm(st, {"t": 1.0}, parameters={"K": sp.Rational(27, 10)}).confirmed
+
+
+def test_confirm_accepts_a_fixed_parameter_repeated_exactly():
+    st = scalar("abs(t) <= R", parameters="R = 0.5")
+    assert confirm(st, {"t": 1.0, "R": 0.5}).confirmed
+    with pytest.raises(ValueError, match="fixes R = 1/2"):
+        confirm(st, {"t": 1.0, "R": 0.25})
