@@ -7,6 +7,9 @@ enclosure.  A *box* gives every variable entry an exact rational interval.
 
 Everything here is deterministic and rigorous (python-flint Arb balls):
 
+* every constant (``E``, ``pi``, rationals, decimals, ``sqrt(2)``, ``exp(1/3)``) is
+  enclosed by Arb itself (:func:`constant_arb`), in the tree walk and in compiled
+  code alike; :meth:`Iv.of` refuses floats;
 * :func:`Evaluator` encloses a scalar expression over a box; a hypothesis
   ``E <= c`` with ``c`` constant *clamps* the enclosure of ``E`` to ``(-inf, c]``
   (sound: the claim is only required where the hypotheses hold).

@@ -1,6 +1,8 @@
 """Rigorous confirmation of a counterexample (witness) to a statement.
 
-A witness is confirmed only if, on the exact instance,
+A witness is confirmed only if, on the exact instance (fixed and derived
+parameters at the statement's exact values, every ranged parameter inside its
+range, the ends read as decimals),
 
 1. every hypothesis holds for the whole Arb enclosure,
 2. the claim fails for the whole enclosure (the margin ``rhs - lhs`` is
@@ -51,6 +53,8 @@ class Confirmation:
     dps: int = 0
     reason: str = ""
     op: str = ""
+    #: a ranged parameter of the instance lies outside its range (not a witness)
+    outside_range: bool = False
 
     @property
     def undecided(self) -> bool:
@@ -58,7 +62,9 @@ class Confirmation:
         hypothesis fails rigorously, but a hypothesis or an inequality claim
         stayed undecided.  (For an identity, finding no entry that differs
         rigorously is a rejection of the witness, not undecided.)"""
-        if self.confirmed or False in self.hypotheses or self.claim is True:
+        if self.confirmed or self.outside_range:
+            return False
+        if False in self.hypotheses or self.claim is True:
             return False
         if None in self.hypotheses:
             return True
@@ -144,6 +150,52 @@ def _same_number(value: Any, exact: sp.Basic) -> bool:
     return False
 
 
+def _range_end(v: Any) -> Fraction:
+    """An end of a parameter range: a float by its decimal (``0.1`` is 1/10)."""
+    if isinstance(v, float):
+        return Fraction(repr(v))
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(v)
+
+
+def _exact_bounds(v: Any) -> tuple[Fraction, Fraction] | None:
+    """Exact lower and upper ends of an instance number (a float by its exact binary
+    value, an ``arb`` by its ball), or ``None`` if not a finite number."""
+    if isinstance(v, arb):
+        if not v.is_finite():
+            return None
+        ends = []
+        for e in (v.lower(), v.upper()):
+            man, exp = e.mid().man_exp()
+            ends.append(Fraction(int(man)) * Fraction(2) ** int(exp))
+        return ends[0], ends[1]
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, float | np.floating):
+        return (Fraction(float(v)),) * 2 if np.isfinite(v) else None
+    if isinstance(v, int | np.integer | Fraction):
+        return (Fraction(v),) * 2
+    if isinstance(v, sp.Rational):
+        return (Fraction(int(v.p), int(v.q)),) * 2
+    return None
+
+
+def _outside_range(
+    statement: Statement, inst: Mapping[str, Any], given: Mapping[str, Any]
+) -> str | None:
+    """Why a ranged parameter of ``inst`` is not in its stated range (``None`` if all
+    are): the claim is only for parameters in their ranges."""
+    for name, (lo, hi) in statement.ranged_parameters.items():
+        if name in given:
+            continue
+        lo_q, hi_q = _range_end(lo), _range_end(hi)
+        b = _exact_bounds(inst[name])
+        if b is None or not (lo_q <= b[0] and b[1] <= hi_q):
+            return f"the parameter {name} = {inst[name]} is not in its range [{lo}, {hi}]"
+    return None
+
+
 def _check_numeric(instance: Mapping[str, Any]) -> None:
     """Reject nan/inf and inconsistent shapes in plain float instances."""
     plain = {k: v for k, v in instance.items() if not isinstance(v, arb | arb_mat | str | sp.Basic)}
@@ -197,6 +249,9 @@ def confirm(
     """
     inst = complete_instance(statement, instance, parameters)
     _check_numeric(inst)
+    outside = _outside_range(statement, inst, parameters or {})
+    if outside is not None:
+        return Confirmation(False, reason=outside, op=statement.claim.op, outside_range=True)
     hyps = [_ArbSide(h) for h in statement.hypotheses]
     claim = _ArbSide(statement.claim)
     op = statement.claim.op

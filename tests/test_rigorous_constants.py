@@ -429,3 +429,25 @@ def test_confirm_accepts_a_fixed_parameter_repeated_exactly():
     assert confirm(st, {"t": 1.0, "R": 0.5}).confirmed
     with pytest.raises(ValueError, match="fixes R = 1/2"):
         confirm(st, {"t": 1.0, "R": 0.25})
+
+
+RANGED = 'id = "ranged"\nsizes = {{ n = 1, d = 1 }}\nparameters = {{ R = [{lo}, {hi}] }}\n' + (
+    'hypotheses = ["abs(t) <= 1/4"]\nclaim = "abs(t) <= R"\n'
+)
+
+
+def test_confirm_took_a_ranged_parameter_outside_its_range():
+    """The claim holds for every R in [1/2, 1]; R = 0.1 is no counterexample."""
+    st = parse_statement_text(RANGED.format(lo=0.5, hi=1))
+    conf = confirm(st, {"t": 0.25, "R": 0.1})
+    assert not conf.confirmed and conf.outside_range and not conf.undecided
+    assert "not in its range" in conf.reason
+
+
+def test_confirm_reads_a_range_end_as_its_decimal():
+    """float(0.7) is below 7/10 and float(0.9) above 9/10: neither is in [0.7, 0.9]."""
+    st = parse_statement_text(RANGED.format(lo=0.7, hi=0.9).replace("abs(t) <= R", "R <= abs(t)"))
+    assert confirm(st, {"t": 0.25, "R": 0.8}).confirmed
+    assert confirm(st, {"t": 0.25, "R": 0.7}).outside_range
+    assert confirm(st, {"t": 0.25, "R": 0.9}).outside_range
+    assert confirm(st, {"t": 0.25, "R": 7 / 10 + 2**-52}).confirmed
