@@ -1694,7 +1694,10 @@ def _compile_iv(inner: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]) -> _IvFunc
     params = ", ".join(code.names[s] for s in inner)
     source = f"def _iv_code(_k, {params}):\n" + "\n".join(lines) + f"\n    return [{outs}]\n"
     namespace = dict(_IV_NAMESPACE)
-    exec(compile(source, "<compiled interval code>", "exec"), namespace)  # noqa: S102
+    try:
+        exec(compile(source, "<compiled interval code>", "exec"), namespace)  # noqa: S102
+    except (SyntaxError, RecursionError, MemoryError):  # nested too deeply for Python
+        return None
     fn = _IvFunction(namespace["_iv_code"], code.consts, source)
     try:
         fn.table()  # every constant has an Arb enclosure (else: not compiled)
