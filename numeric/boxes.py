@@ -1608,18 +1608,18 @@ class _IvCode:
             return self.const(e)
         if e.is_Symbol:
             raise NotImplementedError(f"{e} is not an argument of the compiled code")
+        if e.is_Pow:
+            base, ex = self.emit(e.args[0]), e.args[1]
+            if ex.is_Integer:
+                return f"_ipow({base}, {int(ex)})"
+            if ex.is_Rational:
+                return f"_rpow({base}, {int(ex.p)}, {int(ex.q)})"
+            return f"_gpow({base}, {self.emit(ex)})"
         args = [self.emit(a) for a in e.args]
         if e.is_Add:
             return "(" + " + ".join(args) + ")"
         if e.is_Mul:
             return "(" + " * ".join(args) + ")"
-        if e.is_Pow:
-            ex = e.args[1]
-            if ex.is_Integer:
-                return f"_ipow({args[0]}, {int(ex)})"
-            if ex.is_Rational:
-                return f"_rpow({args[0]}, {int(ex.p)}, {int(ex.q)})"
-            return f"_gpow({args[0]}, {args[1]})"
         name = _IV_FUNCTIONS.get(e.func)
         if name is None or (e.func is sp.log and len(e.args) != 1):
             raise NotImplementedError(f"no compiled enclosure for {type(e).__name__}: {e}")
