@@ -451,3 +451,29 @@ def test_confirm_reads_a_range_end_as_its_decimal():
     assert confirm(st, {"t": 0.25, "R": 0.7}).outside_range
     assert confirm(st, {"t": 0.25, "R": 0.9}).outside_range
     assert confirm(st, {"t": 0.25, "R": 7 / 10 + 2**-52}).confirmed
+
+
+@pytest.mark.parametrize(
+    "const", [sp.E, sp.pi, sp.EulerGamma, sp.Catalan, sp.GoldenRatio, sp.sqrt(2), sp.exp(-4)]
+)
+def test_plan_constants_are_arb_enclosures_at_the_working_precision(const):
+    """numeric.balls (and the mpmath cross-check) enclose plan constants themselves."""
+    ball = evaluate_arb(const * t, {"t": 1.0}, prec=300)
+    with mpmath.workdps(120):
+        value = mpmath.mpf(sp.N(const, 120))
+        assert _encloses(boxes.Iv.of(ball), value)
+        assert float(ball.rad()) < 1e-85
+        assert abs(evaluate_mp(const * t, {"t": 1.0}, dps=90) - value) < mpmath.mpf(10) ** -85
+
+
+def test_plan_decimal_float_is_its_decimal():
+    ball = evaluate_arb(sp.Float("0.1", 20) * t, {"t": 1}, prec=200)
+    with mpmath.workdps(80), ctx.workprec(200):
+        assert _encloses(boxes.Iv.of(ball), mpmath.mpf(1) / 10)
+        assert not _encloses(boxes.Iv.of(ball), mpmath.mpf(0.1))  # not the double
+
+
+@pytest.mark.parametrize("number", [sp.oo, -sp.oo, sp.zoo, sp.nan, sp.I])
+def test_plan_number_without_an_enclosure_raises(number):
+    with pytest.raises(NotImplementedError):
+        evaluate_arb(number * t + 1, {"t": 1.0})
