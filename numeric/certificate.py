@@ -110,8 +110,10 @@ def _no_float(text: str) -> Any:
 def parse_rational(text: Any, where: str) -> Fraction:
     """An exact rational from canonical ``"p"`` or ``"p/q"`` text (``q > 1``, lowest
     terms, at most :data:`MAX_DIGITS` digits each)."""
-    if not isinstance(text, str) or len(text) > 2 * MAX_DIGITS + 2:
+    if not isinstance(text, str):
         raise CertificateError(f"{where}: expected a rational 'p/q' as text, got {_show(text)}")
+    if len(text) > 2 * MAX_DIGITS + 2:
+        raise CertificateError(f"{where}: more than {MAX_DIGITS} digits")
     if not _RATIONAL.fullmatch(text):
         raise CertificateError(f"{where}: {_show(text)} is not a rational 'p/q'")
     num, _, den = text.partition("/")
