@@ -519,6 +519,22 @@ def test_a_prover_whose_margin_tests_lie_is_caught(monkeypatch):
     assert not check_certificate(stmt, json.loads(json.dumps(res.certificate)))
 
 
+def test_a_lie_in_the_shared_box_tests_is_caught(monkeypatch):
+    """``numeric.boxes`` accepts every margin enclosure (``_ok`` lies): the prover
+    certifies the false S1-m099, and a checker that reused the prover's ``run_test``
+    would accept it too; this checker encloses the margins itself and rejects it."""
+    import numeric.boxes as boxes
+    import numeric.certify as prover
+
+    monkeypatch.setattr(boxes, "_ok", lambda m, strict: True)
+    stmt = get("S1-m099")
+    res = prover.certify(stmt, sizes={"n": 2, "d": 1}, default_radius=4, budget_seconds=20)
+    assert res.status == "certified"
+    cert = json.loads(json.dumps(res.certificate))
+    with pytest.raises(CertificateError, match="margin"):
+        explain_certificate(stmt, cert)
+
+
 def test_a_prover_whose_hypothesis_enclosure_lies_is_caught(monkeypatch):
     """The prover's margin enclosure says every hypothesis fails everywhere: the
     domain is "discarded" in one leaf; the checker sees the hypothesis hold."""
