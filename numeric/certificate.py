@@ -533,9 +533,12 @@ class _Checker:
         if name not in self.reds:
             try:
                 self.reds[name] = cc.derive(self.problem, name)
-            except cc.Reject as exc:
+            except RecursionError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a step that cannot be derived proves nothing
                 raise CertificateError(
-                    f"the reduction {name!r} cannot be re-derived for {self.statement.id}: {exc}"
+                    f"the reduction {name!r} cannot be re-derived for {self.statement.id}: "
+                    f"{type(exc).__name__}: {exc}"
                 ) from None
         return self.reds[name]
 

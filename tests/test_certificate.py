@@ -535,6 +535,29 @@ def test_a_lie_in_the_shared_box_tests_is_caught(monkeypatch):
         explain_certificate(stmt, cert)
 
 
+@pytest.mark.parametrize(
+    "lie,sid",
+    [("interval", s) for s in ("S1-m099", "S1-m0999", "E1-m-wide", "P1-m099", "P3-m-beta1")]
+    + [("exact-sign", s) for s in ("S1-m099", "S1-m0999", "E1-m-wide", "P3-m-beta1")],
+)
+def test_lying_prover_certificates_of_false_mutants_are_rejected(monkeypatch, lie, sid):
+    """The prover's box tests lie (every enclosure ``>= 0``, or every exact corner and
+    critical value ``>= 0`` / ``== 0``); whatever it certifies is rejected."""
+    import numeric.boxes as boxes
+    import numeric.certify as prover
+
+    if lie == "interval":
+        monkeypatch.setattr(boxes, "_ok", lambda m, strict: True)
+    else:
+        monkeypatch.setattr(boxes, "_sympy_nonneg", lambda v, strict, prec: True)
+        monkeypatch.setattr(boxes, "_exact_zero", lambda v, prec: True)
+    stmt = get(sid)
+    res = prover.certify(stmt, sizes={"n": 2, "d": 1}, default_radius=1, budget_seconds=5)
+    monkeypatch.undo()
+    assert res.status == "certified"  # the broken prover's verdict
+    assert not check_certificate(stmt, json.loads(json.dumps(res.certificate)))
+
+
 def test_a_prover_whose_hypothesis_enclosure_lies_is_caught(monkeypatch):
     """The prover's margin enclosure says every hypothesis fails everywhere: the
     domain is "discarded" in one leaf; the checker sees the hypothesis hold."""
