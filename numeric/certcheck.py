@@ -331,6 +331,11 @@ class Red:
     forms: list[list[sp.Expr]] = field(default_factory=list)
     phi: Any = None
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: the statement's spectral-norm placeholders (matrices in the box variables)
+    outer_norms: dict[sp.Symbol, sp.Matrix] = field(default_factory=dict)
+
+    def all_norms(self) -> dict[sp.Symbol, sp.Matrix]:
+        return {**self.outer_norms, **self.norms}
 
     def all_forms(self, k: int) -> list[sp.Expr]:
         return [self.margins[k]] + (self.forms[k] if self.forms else [])
@@ -394,6 +399,7 @@ def derive(problem: Any, name: str) -> Red:
             problem, red
         )
     red.name = name
+    red.outer_norms = dict(problem.placeholders)
     return red
 
 
@@ -843,7 +849,7 @@ def prove_margin(
 
 
 def _interval(red: Red, k: int, env, clamps: Clamps) -> bool:
-    ev = Enclose(env, red.norms, clamps if red.clamp else None)
+    ev = Enclose(env, red.all_norms(), clamps if red.clamp else None)
     for g in red.all_forms(k):
         try:
             if ev(g).nonneg(red.strict):
@@ -860,8 +866,8 @@ def _centred(red: Red, k: int, env, box: InnerBox) -> bool:
     mids = [(a + b) / 2 for a, b in zip(box.lo, box.hi, strict=True)]
     at_mid = dict(env)
     at_mid.update({s: q_interval(m) for s, m in zip(red.inner, mids, strict=True)})
-    m = Enclose(at_mid, red.norms)(red.margins[k])
-    ev = Enclose(env, red.norms)
+    m = Enclose(at_mid, red.all_norms())(red.margins[k])
+    ev = Enclose(env, red.all_norms())
     for gi, a, b in zip(grad, box.lo, box.hi, strict=True):
         half = q_interval((b - a) / 2).hi
         m = m + ev(gi) * Ivl(-half, half)
@@ -872,7 +878,7 @@ def _monotone(red: Red, k: int, env, box: InnerBox, prec: int) -> bool:
     grad = red.gradient(k)
     if grad is None:
         return False
-    ev = Enclose(env, red.norms)
+    ev = Enclose(env, red.all_norms())
     g = red.margins[k]
     choices: list[list[sp.Expr]] = []
     fixed_any = False
@@ -912,7 +918,7 @@ def _corner_ok(red: Red, g, fixed, env, box: InnerBox, prec: int) -> bool:
         return point_value(g.xreplace(fixed), red.strict, prec)
     with ctx.workprec(max(prec, 256)):
         pts = {s: Enclose({})(v) for s, v in fixed.items()}
-    return Enclose({**env, **pts}, red.norms)(g).nonneg(red.strict)
+    return Enclose({**env, **pts}, red.all_norms())(g).nonneg(red.strict)
 
 
 def _q(q: Fraction) -> sp.Rational:
@@ -932,7 +938,7 @@ def _second_order(red: Red, k: int, env, box: InnerBox, record, prec: int) -> bo
     p = [_rational_text(t) for t in point]
     if any(v is None or not lo <= v <= hi for v, lo, hi in zip(p, box.lo, box.hi, strict=True)):
         return False
-    ev = Enclose(env, red.norms)
+    ev = Enclose(env, red.all_norms())
     for i, row in enumerate(hess):
         off = Ivl(arb(0), arb(0))
         for j, h in enumerate(row):

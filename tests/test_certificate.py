@@ -655,3 +655,27 @@ def test_opnorm_bounds_enclose_the_spectral_norm(seed):
         sample = m + rng.uniform(-w, w, size=m.shape)
         nrm = np.linalg.norm(sample, 2)
         assert float(b.lo) <= nrm * (1 + 1e-12) and nrm <= float(b.hi) * (1 + 1e-12)
+
+
+OPNORM = """
+id = "opnorm-small"
+title = "small entries: small spectral norm"
+source = "ours"
+sizes = { n = 2, d = 2 }
+hypotheses = ["fro(A) <= 1/2", "norm2(x) <= 1"]
+claim = "opnorm(A) + norm2(x) <= 5/2"
+"""
+
+
+def test_direct_margin_with_a_spectral_norm_is_checked_with_the_checkers_bound():
+    """Regression: the statement's spectral-norm placeholders were not given to the
+    checker's evaluator in the inner tests, so genuine direct leaves were rejected."""
+    stmt = parse_statement_text(OPNORM)
+    res = certify(stmt, budget_seconds=20)
+    assert res.status == "certified" and "direct" in res.rules
+    assert explain_certificate(stmt, json.loads(json.dumps(res.certificate))) >= 1
+    # ||A|| + ||x|| reaches 1/2 + 1 > 1 on the domain: the relabelled certificate fails
+    false = parse_statement_text(OPNORM.replace("5/2", "1"))
+    bad = json.loads(json.dumps(res.certificate))
+    bad["statement"]["id"], bad["statement"]["claim"] = false.id, str(false.claim)
+    assert not check_certificate(false, bad)
