@@ -51,7 +51,7 @@ __all__ = [
 
 CERT_FORMAT = "softproof-certificate/1"
 #: nesting bounds of the outer and the inner trees, and their total size
-MAX_DEPTH = 256
+MAX_DEPTH = 4096
 MAX_INNER_DEPTH = 64
 MAX_NODES = 2_000_000
 #: digits of a numerator or denominator
@@ -441,7 +441,7 @@ class _Checker:
             self.clamps = _clamps(problem)
             self.reds: dict[str, cc.Red | None] = {}
             self.leaves = 0
-            self._node(cert["tree"], list(problem.domain.bounds), 0)
+            self._tree(cert["tree"], list(problem.domain.bounds))
         return self.leaves
 
     def _same_request(self, problem, parameters) -> None:
@@ -472,10 +472,18 @@ class _Checker:
                 )
 
     # ---- the outer tree: an exact partition of the domain --------------------
-    def _node(self, node: Mapping[str, Any], box: list[tuple[Fraction, Fraction]], depth) -> None:
-        if _box(node["box"], len(box), "tree node box") != box:
-            raise CertificateError(f"box {_show(node['box'])} is not the one its parent gives")
-        if "split" in node:
+    def _tree(self, root: Mapping[str, Any], domain: list[tuple[Fraction, Fraction]]) -> None:
+        """Walk the outer tree (iteratively): every box is the one its parent's split
+        gives, every split strictly inside its box, every leaf re-decided."""
+        stack = [(root, domain)]
+        while stack:
+            node, box = stack.pop()
+            if _box(node["box"], len(box), "tree node box") != box:
+                raise CertificateError(f"box {_show(node['box'])} is not the one its parent gives")
+            if "split" not in node:
+                self._leaf(node["decision"], box)
+                self.leaves += 1
+                continue
             i = node["split"]["var"]
             at = parse_rational(node["split"]["at"], "split.at")
             if not 0 <= i < len(box) or not box[i][0] < at < box[i][1]:
@@ -483,10 +491,7 @@ class _Checker:
             for part, kid in zip(((box[i][0], at), (at, box[i][1])), node["children"], strict=True):
                 sub = list(box)
                 sub[i] = part
-                self._node(kid, sub, depth + 1)
-            return
-        self._leaf(node["decision"], box)
-        self.leaves += 1
+                stack.append((kid, sub))
 
     def _env(self, box) -> dict[sp.Symbol, cc.Ivl]:
         return {

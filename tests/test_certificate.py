@@ -679,3 +679,26 @@ def test_direct_margin_with_a_spectral_norm_is_checked_with_the_checkers_bound()
     bad = json.loads(json.dumps(res.certificate))
     bad["statement"]["id"], bad["statement"]["claim"] = false.id, str(false.claim)
     assert not check_certificate(false, bad)
+
+
+def test_a_deep_but_bounded_tree_is_walked_without_recursion(wide):
+    """A chain of 1500 valid splits (within the depth bound) is walked iteratively:
+    the deepest leaf is reached and its (false) decision rejected, no RecursionError."""
+    stmt, cert = wide
+    lo, hi = (Fraction(t) for t in cert["tree"]["box"][0])
+    leaf_dec = {"kind": "hypothesis-false", "hypothesis": 0}
+
+    def text(q: Fraction) -> str:
+        return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+    root = node = {"box": [[text(lo), text(hi)]]}
+    for _ in range(1500):
+        mid = (lo + hi) / 2
+        right = {"box": [[text(mid), text(hi)]]}
+        node["split"] = {"var": 0, "at": text(mid)}
+        node["children"] = [{"box": [[text(lo), text(mid)]], "decision": leaf_dec}, right]
+        node, lo = right, mid
+    node["decision"] = leaf_dec
+    bad = dict(cert, tree=root)
+    with pytest.raises(CertificateError, match="hypothesis 0 does not fail"):
+        explain_certificate(stmt, bad)
