@@ -405,8 +405,11 @@ class _Checker:
             raise CertificateError("statement.claim: the certificate is for another claim")
         self.prec = cert["prec"]
         n, d = cert["sizes"]["n"], cert["sizes"]["d"]
-        if sizes is not None and (int(sizes["n"]), int(sizes["d"])) != (n, d):
-            raise CertificateError(f"sizes: the certificate is for n={n}, d={d}")
+        for key, value in (sizes or {}).items():  # the request may name n, d or both
+            if key not in ("n", "d") or int(value) != cert["sizes"][key]:
+                raise CertificateError(
+                    f"sizes: the certificate is for n={n}, d={d}, the request {key}={value}"
+                )
         if n * d > 16 * MAX_VARIABLES:
             raise CertificateError(f"sizes: n={n}, d={d} is beyond branch and bound")
         if default_radius is _UNSET:

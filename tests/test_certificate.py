@@ -267,6 +267,11 @@ def test_cli_check_accepts_a_genuine_file_and_names_the_field(param, tmp_path, c
     assert "domain_argument" in err and str(path) in err and len(err.strip().splitlines()) == 1
     path.write_text('{"format": NaN}')
     assert main(["certify", "--check", str(path), target]) == 2
+    save_certificate(cert, path)
+    assert main(["certify", "--check", str(path), target, "--n", "3"]) == 2
+    assert "sizes" in capsys.readouterr().err
+    assert main(["certify", "--check", str(path), target, "--radius", "2"]) == 2
+    assert "default_radius" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -428,6 +433,11 @@ def test_huge_numbers_are_rejected_cleanly(wide, tmp_path):
         lambda c: c["tree"]["children"][0].pop("box"),
         lambda c: c["domain"]["bounds"].append(["0", "1"]),
         lambda c: c.__setitem__("format", "softproof-certificate/2"),
+        lambda c: c["statement"].__setitem__("hypotheses", []),
+        lambda c: c["domain"].__setitem__("origins", ["given"]),
+        lambda c: c["domain"]["sizes"].__setitem__("n", 3),
+        lambda c: c["sizes"].__setitem__("n", 0),
+        lambda c: c.__setitem__("parameters", {"R": 4}),
     ],
 )
 def test_missing_fields_wrong_types_and_nan_text_are_rejected(wide, edit):
