@@ -29,10 +29,9 @@ from typing import Any
 
 import sympy as sp
 from flint import arb, ctx
-from sympy import MatAdd, MatMul, MatrixSymbol
+from sympy import MatAdd, MatMul
 
 from derivations import model
-from derivations.statement import VARIABLES
 
 __all__ = [
     "Reject",
@@ -975,11 +974,3 @@ def _rational_text(t: Any) -> Fraction | None:
         return parse_rational(t, "point")
     except ValueError:
         return None
-
-
-def variable_symbol(name: str) -> sp.Basic:
-    return VARIABLES[name]
-
-
-def is_matrix_symbol(v: Any) -> bool:
-    return isinstance(v, MatrixSymbol)

@@ -712,3 +712,25 @@ def test_a_deep_but_bounded_tree_is_walked_without_recursion(wide):
     bad = dict(cert, tree=root)
     with pytest.raises(CertificateError, match="hypothesis 0 does not fail"):
         explain_certificate(stmt, bad)
+
+
+def test_recorded_exact_ends_and_notes_are_never_parsed(s1, tmp_path):
+    """The exact-end texts of inner boxes, the steps and the enclosure notes are for
+    the reader: the checker derives exact ends from the hypotheses itself, so text put
+    there (here code) is neither executed nor trusted."""
+    stmt, cert = s1
+    marker = tmp_path / "pwned"
+    code = f"__import__('os').system('touch {marker}')"
+    bad = copy.deepcopy(cert)
+    dec = next(_leaves(bad["tree"]))[1]["decision"]
+    dec["steps"] = [code]
+    stack = [dec["inner"]]
+    while stack:
+        node = stack.pop()
+        for iv in node["box"]:
+            iv[2] = iv[3] = code
+        for rec in node.get("proved", {}).values():
+            rec["enclosure"] = code
+        stack.extend(node.get("children", []))
+    assert check_certificate(stmt, bad)
+    assert not marker.exists()
