@@ -1,45 +1,40 @@
 """Certificates of :func:`numeric.certify.certify` and their independent checker.
 
-A certificate is JSON with exact rationals (``"p/q"`` text): the statement, the
-sizes and parameters, the domain, the working precision and the box tree.  An
-internal node splits its box at ``at`` along variable ``var``; a leaf carries its
-decision: ``hypothesis-false`` (hypothesis ``i`` fails on the whole box) or
-``claim`` (a named reduction and an inner tree of reduced boxes, each margin
-closed by a named test).
+A certificate is JSON data: the statement, the sizes and parameters, the domain,
+the working precision and the box tree.  An internal node splits its box at
+``at`` along variable ``var``; a leaf carries its decision: ``hypothesis-false``
+(hypothesis ``i`` fails on the whole box) or ``claim`` (a named reduction and an
+inner tree of reduced boxes, each margin closed by a named test).
 
-:func:`check_certificate` trusts nothing in the file but the tree shape: it
-rebuilds the problem and the domain from the statement, checks that the tree
-partitions the domain exactly (every split strictly inside its box, children
-equal to the two halves), recomputes every reduction from the statement and
-every enclosure in Arb, and cross-checks discarded boxes with the separately
-written evaluator of :mod:`numeric.balls`.  It does not import the prover.
+The checker treats the file as data.  :func:`validate_shape` checks every field's
+type, the nesting depth and the number of nodes, and reads every number with
+:func:`parse_rational` (``"p/q"`` or integer text in canonical form, bounded in
+digits: no ``eval``, ``sympify`` or ``float``).  :func:`explain_certificate` then
+rebuilds the problem and the domain from the statement and the request (sizes,
+parameters, domain argument and radius: by default the certificate's sizes and
+radius, no parameter overrides and no domain argument), rejects any difference
+with the recorded values (naming the field), checks that the tree partitions the
+domain exactly and re-decides every leaf with :mod:`numeric.certcheck` (its own
+Arb enclosures and derivations; no enclosure code of the prover).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from flint import arb_mat, ctx
+import sympy as sp
+from flint import ctx
 
 from derivations.derivation import write_atomic
 from derivations.statement import Statement
 
-from .boxes import (
-    DomainError,
-    InnerInterval,
-    Interval,
-    Problem,
-    decide_margin,
-    frac,
-    frac_text,
-    run_test,
-    stage_ranges,
-)
+from . import certcheck as cc
 
 __all__ = [
     "CertificateError",
@@ -47,9 +42,29 @@ __all__ = [
     "explain_certificate",
     "save_certificate",
     "load_certificate",
+    "parse_rational",
+    "validate_shape",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_DIGITS",
 ]
 
 CERT_FORMAT = "softproof-certificate/1"
+#: nesting bounds of the outer and the inner trees, and their total size
+MAX_DEPTH = 4096
+MAX_INNER_DEPTH = 64
+MAX_NODES = 2_000_000
+#: digits of a numerator or denominator
+MAX_DIGITS = 1300
+#: bytes of a certificate file
+MAX_FILE_BYTES = 512 * 2**20
+#: scalar variables (as for the prover's branch and bound) and sizes
+MAX_VARIABLES = 40
+MAX_SIZE = 64
+PREC_RANGE = (32, 4096)
+
+_RATIONAL = re.compile(r"-?(0|[1-9][0-9]*)(/[1-9][0-9]*)?")
+_UNSET: Any = object()
 
 
 class CertificateError(ValueError):
@@ -61,165 +76,509 @@ def save_certificate(cert: Mapping[str, Any], path: str | os.PathLike) -> None:
     write_atomic(Path(path), json.dumps(cert, indent=1))
 
 
+def _no_constant(name: str) -> Any:
+    raise CertificateError(f"{name} is not a number a certificate may hold")
+
+
 def load_certificate(path: str | os.PathLike) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def check_certificate(statement: Statement, certificate: Mapping[str, Any]) -> bool:
-    """``True`` iff ``certificate`` proves ``statement`` on its stated domain."""
+    """Read a certificate file as plain JSON data (no NaN/Infinity, bounded size and
+    nesting); raises :class:`CertificateError` naming the problem."""
+    p = Path(path)
     try:
-        explain_certificate(statement, certificate)
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise CertificateError(f"{p}: larger than {MAX_FILE_BYTES} bytes")
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CertificateError(f"{p}: cannot be read: {exc}") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_no_float)
+    except RecursionError:
+        raise CertificateError(f"{p}: nested too deeply") from None
+    except CertificateError as exc:
+        raise CertificateError(f"{p}: {exc}") from None
+    except ValueError as exc:  # JSON syntax, or an integer too long to read
+        raise CertificateError(f"{p}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CertificateError(f"{p}: not a JSON object")
+    return data
+
+
+def _no_float(text: str) -> Any:
+    raise CertificateError(f"floating-point number {text[:40]!r}: numbers are exact 'p/q' text")
+
+
+def parse_rational(text: Any, where: str) -> Fraction:
+    """An exact rational from canonical ``"p"`` or ``"p/q"`` text (``q > 1``, lowest
+    terms, at most :data:`MAX_DIGITS` digits each)."""
+    if not isinstance(text, str):
+        raise CertificateError(f"{where}: expected a rational 'p/q' as text, got {_show(text)}")
+    if len(text) > 2 * MAX_DIGITS + 2:
+        raise CertificateError(f"{where}: more than {MAX_DIGITS} digits")
+    if not _RATIONAL.fullmatch(text):
+        raise CertificateError(f"{where}: {_show(text)} is not a rational 'p/q'")
+    num, _, den = text.partition("/")
+    if len(num.lstrip("-")) > MAX_DIGITS or len(den) > MAX_DIGITS:
+        raise CertificateError(f"{where}: more than {MAX_DIGITS} digits")
+    q = Fraction(int(num), int(den) if den else 1)
+    if _text(q) != text:
+        raise CertificateError(f"{where}: {_show(text)} is not in lowest terms")
+    return q
+
+
+def _text(q: Fraction) -> str:
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def _show(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def check_certificate(
+    statement: Statement,
+    certificate: Mapping[str, Any],
+    *,
+    sizes: Mapping[str, int] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    domain: Mapping[str, tuple[Any, Any]] | None = None,
+    default_radius: Any = _UNSET,
+) -> bool:
+    """``True`` iff ``certificate`` proves ``statement`` on the requested domain
+    (see :func:`explain_certificate`)."""
+    try:
+        explain_certificate(
+            statement,
+            certificate,
+            sizes=sizes,
+            parameters=parameters,
+            domain=domain,
+            default_radius=default_radius,
+        )
     except CertificateError:
         return False
     return True
 
 
-def explain_certificate(statement: Statement, certificate: Mapping[str, Any]) -> int:
+def explain_certificate(
+    statement: Statement,
+    certificate: Mapping[str, Any],
+    *,
+    sizes: Mapping[str, int] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    domain: Mapping[str, tuple[Any, Any]] | None = None,
+    default_radius: Any = _UNSET,
+) -> int:
     """Verify ``certificate``; return the number of leaves, or raise
-    :class:`CertificateError` naming the first problem."""
+    :class:`CertificateError` naming the first problem.
+
+    The request: ``sizes`` (default: the certificate's), ``parameters`` overrides
+    (default none), ``domain`` argument (default none) and ``default_radius``
+    (default: the certificate's); the certificate must record exactly these.
+    """
+    validate_shape(certificate)
     try:
-        return _Checker(statement, certificate).run()
+        return _Checker(statement, certificate).run(sizes, parameters, domain, default_radius)
     except CertificateError:
         raise
+    except RecursionError:
+        raise CertificateError("malformed certificate: nested too deeply") from None
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
         raise CertificateError(f"malformed certificate: {type(exc).__name__}: {exc}") from exc
 
 
-def _box(v: Sequence[Sequence[str]]) -> list[Interval]:
-    return [(Fraction(lo), Fraction(hi)) for lo, hi in v]
+# --------------------------------------------------------------------------
+# The shape: types, nesting and size, before any arithmetic
+# --------------------------------------------------------------------------
+_TOP = {
+    "format": str,
+    "statement": dict,
+    "sizes": dict,
+    "parameters": dict,
+    "domain_argument": dict,
+    "default_radius": (str, type(None)),
+    "prec": int,
+    "domain": dict,
+    "tree": dict,
+}
+_RECORD_KEYS = {"test", "margin", "enclosure", "form", "ends", "corner", "point"}
 
 
-def _param(v: str) -> Any:
-    try:
-        return frac(v)
-    except ValueError:
-        import sympy as sp
+def _need(d: Mapping[str, Any], key: str, typ: Any, where: str) -> Any:
+    if key not in d:
+        raise CertificateError(f"{where}: missing field {key!r}")
+    v = d[key]
+    if isinstance(v, bool) and typ in (int, (int,)) or not isinstance(v, typ):
+        raise CertificateError(f"{where}.{key}: wrong type {type(v).__name__}")
+    return v
 
-        return sp.sympify(v)
+
+def _only(d: Mapping[str, Any], keys: set[str], where: str) -> None:
+    extra = set(d) - keys
+    if extra:
+        raise CertificateError(f"{where}: unknown field {sorted(map(str, extra))[0]!r}")
 
 
+def _int(v: Any, where: str, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise CertificateError(f"{where}: expected an integer in [{lo}, {hi}], got {_show(v)}")
+    return v
+
+
+def _str_list(v: Any, where: str) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        raise CertificateError(f"{where}: expected a list of strings")
+    return v
+
+
+def validate_shape(cert: Any) -> None:
+    """Every field present with its type, no unknown field or decision kind, trees
+    nested at most :data:`MAX_DEPTH` (inner :data:`MAX_INNER_DEPTH`) deep with at
+    most :data:`MAX_NODES` nodes (an iterative walk: no recursion on the data)."""
+    if not isinstance(cert, Mapping):
+        raise CertificateError("a certificate is a JSON object")
+    _only(cert, set(_TOP), "certificate")
+    for key, typ in _TOP.items():
+        _need(cert, key, typ, "certificate")
+    st = cert["statement"]
+    _only(st, {"id", "claim", "hypotheses"}, "statement")
+    _need(st, "id", str, "statement")
+    _need(st, "claim", str, "statement")
+    _str_list(_need(st, "hypotheses", list, "statement"), "statement.hypotheses")
+    _only(cert["sizes"], {"n", "d"}, "sizes")
+    for k in ("n", "d"):
+        _int(_need(cert["sizes"], k, int, "sizes"), f"sizes.{k}", 1, MAX_SIZE)
+    _int(cert["prec"], "prec", *PREC_RANGE)
+    for k, v in cert["parameters"].items():
+        if not isinstance(v, str):
+            raise CertificateError(f"parameters.{k}: expected text")
+    for k, v in cert["domain_argument"].items():
+        if not (isinstance(v, list) and len(v) == 2):
+            raise CertificateError(f"domain_argument.{k}: expected [low, high]")
+        for t in v:
+            parse_rational(t, f"domain_argument.{k}")
+    if cert["default_radius"] is not None:
+        parse_rational(cert["default_radius"], "default_radius")
+    dom = cert["domain"]
+    _only(dom, {"variables", "bounds", "origins", "sizes", "parameters", "constraints"}, "domain")
+    nvars = len(_str_list(_need(dom, "variables", list, "domain"), "domain.variables"))
+    if nvars > MAX_VARIABLES:
+        raise CertificateError(f"domain.variables: more than {MAX_VARIABLES} variables")
+    _box(_need(dom, "bounds", list, "domain"), nvars, "domain.bounds")
+    _str_list(_need(dom, "origins", list, "domain"), "domain.origins")
+    _need(dom, "sizes", dict, "domain")
+    _need(dom, "parameters", dict, "domain")
+    _str_list(_need(dom, "constraints", list, "domain"), "domain.constraints")
+    _walk_outer(cert["tree"], nvars)
+
+
+def _box(v: Any, nvars: int, where: str) -> list[tuple[Fraction, Fraction]]:
+    if not isinstance(v, list) or len(v) != nvars:
+        raise CertificateError(f"{where}: expected {nvars} intervals")
+    out = []
+    for iv in v:
+        if not (isinstance(iv, list) and len(iv) == 2):
+            raise CertificateError(f"{where}: an interval is [low, high]")
+        lo, hi = parse_rational(iv[0], where), parse_rational(iv[1], where)
+        if lo > hi:
+            raise CertificateError(f"{where}: empty interval [{iv[0]}, {iv[1]}]")
+        out.append((lo, hi))
+    return out
+
+
+def _split(node: Mapping[str, Any], where: str) -> None:
+    sp_ = _need(node, "split", dict, where)
+    _only(sp_, {"var", "at"}, f"{where}.split")
+    _int(_need(sp_, "var", int, f"{where}.split"), f"{where}.split.var", 0, MAX_VARIABLES)
+    parse_rational(_need(sp_, "at", str, f"{where}.split"), f"{where}.split.at")
+    kids = _need(node, "children", list, where)
+    if len(kids) != 2 or not all(isinstance(k, dict) for k in kids):
+        raise CertificateError(f"{where}: a split node needs exactly two children")
+
+
+def _walk_outer(root: Any, nvars: int) -> None:
+    count = 0
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise CertificateError(f"tree: more than {MAX_NODES} nodes")
+        if depth > MAX_DEPTH:
+            raise CertificateError(f"tree: nested deeper than {MAX_DEPTH}")
+        if not isinstance(node, dict):
+            raise CertificateError("tree: a node is a JSON object")
+        _box(_need(node, "box", list, "tree node"), nvars, "tree node box")
+        if "split" in node:
+            _only(node, {"box", "split", "children"}, "tree node")
+            _split(node, "tree node")
+            stack.extend((k, depth + 1) for k in node["children"])
+            continue
+        _only(node, {"box", "decision"}, "tree node")
+        dec = _need(node, "decision", dict, "tree leaf")
+        kind = _need(dec, "kind", str, "decision")
+        if kind == "hypothesis-false":
+            _only(dec, {"kind", "hypothesis", "text", "enclosure"}, "decision")
+            _int(_need(dec, "hypothesis", int, "decision"), "decision.hypothesis", 0, 10**6)
+            for k in ("text", "enclosure"):
+                if k in dec and not isinstance(dec[k], str):
+                    raise CertificateError(f"decision.{k}: expected text")
+        elif kind == "claim":
+            _only(dec, {"kind", "reduction", "steps", "inner_variables", "inner"}, "decision")
+            _need(dec, "reduction", str, "decision")
+            _str_list(dec.get("steps", []), "decision.steps")
+            _str_list(dec.get("inner_variables", []), "decision.inner_variables")
+            count = _walk_inner(_need(dec, "inner", dict, "decision"), count)
+        else:
+            raise CertificateError(f"unknown decision kind {_show(kind)}")
+
+
+def _walk_inner(root: dict, count: int) -> int:
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    width = None
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise CertificateError(f"tree: more than {MAX_NODES} nodes")
+        if depth > MAX_INNER_DEPTH:
+            raise CertificateError(f"inner tree: nested deeper than {MAX_INNER_DEPTH}")
+        if not isinstance(node, dict):
+            raise CertificateError("inner tree: a node is a JSON object")
+        _only(node, {"box", "proved", "split", "children"}, "inner node")
+        box = _need(node, "box", list, "inner node")
+        width = len(box) if width is None else width
+        if len(box) != width or len(box) > MAX_VARIABLES:
+            raise CertificateError("inner node: boxes of different dimensions")
+        for iv in box:
+            if not (isinstance(iv, list) and len(iv) == 4):
+                raise CertificateError(
+                    "inner node box: an interval is [lo, hi, exact lo, exact hi]"
+                )
+            lo, hi = parse_rational(iv[0], "inner box"), parse_rational(iv[1], "inner box")
+            if lo > hi:
+                raise CertificateError("inner box: empty interval")
+            if not all(isinstance(t, (str, type(None))) for t in iv[2:]):
+                raise CertificateError("inner box: exact ends are text or null")
+        proved = node.get("proved", {})
+        if not isinstance(proved, dict):
+            raise CertificateError("inner node.proved: expected an object")
+        for k, rec in proved.items():
+            if not re.fullmatch(r"0|[1-9][0-9]{0,5}", k):
+                raise CertificateError(f"inner node.proved: bad margin index {_show(k)}")
+            if not isinstance(rec, dict):
+                raise CertificateError("inner node.proved: a record is an object")
+            _only(rec, _RECORD_KEYS, "proof record")
+            test = _need(rec, "test", str, "proof record")
+            if test not in cc.TESTS:
+                raise CertificateError(f"proof record: unknown test {_show(test)}")
+            for key in ("ends", "corner", "point"):
+                if key in rec:
+                    _str_list(rec[key], f"proof record.{key}")
+            for t in rec.get("point", []):
+                parse_rational(t, "proof record.point")
+        if "split" in node:
+            _split(node, "inner node")
+            stack.extend((k, depth + 1) for k in node["children"])
+        elif "children" in node:
+            raise CertificateError("inner node: children without a split")
+    return count
+
+
+# --------------------------------------------------------------------------
+# The checker
+# --------------------------------------------------------------------------
 class _Checker:
     def __init__(self, statement: Statement, cert: Mapping[str, Any]) -> None:
         self.statement = statement
         self.cert = cert
 
-    def run(self) -> int:
+    def run(self, sizes, parameters, domain, default_radius) -> int:
+        from .boxes import DomainError, Problem  # the lowering only (derivation)
+
         cert = self.cert
-        if cert.get("format") != CERT_FORMAT:
-            raise CertificateError(f"unknown format {cert.get('format')!r}")
+        if cert["format"] != CERT_FORMAT:
+            raise CertificateError(f"format: unknown format {_show(cert['format'])}")
         st = cert["statement"]
-        if st["id"] != self.statement.id or st["claim"] != str(self.statement.claim):
-            raise CertificateError("the certificate is for another statement")
-        self.prec = int(cert["prec"])
-        if not 32 <= self.prec <= 4096:
-            raise CertificateError(f"unreasonable precision {self.prec}")
-        sizes = cert["sizes"]
-        params = {k: _param(v) for k, v in cert.get("parameters", {}).items()}
-        dom_arg = {
-            k: (Fraction(a), Fraction(b)) for k, (a, b) in cert.get("domain_argument", {}).items()
-        }
+        if st["id"] != self.statement.id:
+            raise CertificateError("statement.id: the certificate is for another statement")
+        if st["claim"] != str(self.statement.claim):
+            raise CertificateError("statement.claim: the certificate is for another claim")
+        self.prec = cert["prec"]
+        n, d = cert["sizes"]["n"], cert["sizes"]["d"]
+        for key, value in (sizes or {}).items():  # the request may name n, d or both
+            if key not in ("n", "d") or int(value) != cert["sizes"][key]:
+                raise CertificateError(
+                    f"sizes: the certificate is for n={n}, d={d}, the request {key}={value}"
+                )
+        if n * d > 16 * MAX_VARIABLES:
+            raise CertificateError(f"sizes: n={n}, d={d} is beyond branch and bound")
+        if default_radius is _UNSET:
+            r_text = cert["default_radius"]
+            radius = None if r_text is None else parse_rational(r_text, "default_radius")
+        else:
+            radius = None if default_radius is None else Fraction(default_radius)
+            want = None if radius is None else _text(radius)
+            if cert["default_radius"] != want:
+                raise CertificateError(
+                    f"default_radius: the certificate records {_show(cert['default_radius'])}, "
+                    f"the request {_show(want)}"
+                )
+        if radius is not None and radius <= 0:
+            raise CertificateError("default_radius: must be positive")
         with ctx.workprec(self.prec):
             try:
-                radius = cert.get("default_radius")
-                self.problem = Problem(
+                problem = Problem(
                     self.statement,
-                    int(sizes["n"]),
-                    int(sizes["d"]),
-                    parameters=params,
-                    domain=dom_arg,
-                    default_radius=None if radius is None else Fraction(radius),
+                    n,
+                    d,
+                    parameters=dict(parameters or {}),
+                    domain=dict(domain or {}),
+                    default_radius=radius,
                 )
             except DomainError as exc:
-                raise CertificateError(f"the domain cannot be rebuilt: {exc}") from exc
-            dom = self.problem.domain
-            if list(dom.names) != list(cert["domain"]["variables"]):
-                raise CertificateError("the certificate's variables differ from the statement's")
-            if [list(map(frac_text, b)) for b in dom.bounds] != cert["domain"]["bounds"]:
-                raise CertificateError(
-                    "the certificate's domain differs from the one the "
-                    "statement and the domain argument give"
-                )
-            self.reds = {r.name: r for r in self.problem.reductions}
+                raise CertificateError(f"domain: the domain cannot be rebuilt: {exc}") from exc
+            self.problem = problem
+            self._same_request(problem, parameters)
+            if len(problem.symbols) > MAX_VARIABLES:
+                raise CertificateError(f"sizes: more than {MAX_VARIABLES} scalar variables")
+            self.clamps = _clamps(problem)
+            self.reds: dict[str, cc.Red | None] = {}
             self.leaves = 0
-            self._node(cert["tree"], list(dom.bounds))
+            self._tree(cert["tree"], list(problem.domain.bounds))
         return self.leaves
 
+    def _same_request(self, problem, parameters) -> None:
+        """The recorded parameters, domain argument and domain are the rebuilt ones."""
+        cert = self.cert
+        psyms = self.statement.parameter_symbols
+        want = {k: str(problem.subs[psyms[k]]) for k in (parameters or {})}
+        if dict(cert["parameters"]) != want:
+            raise CertificateError(
+                "parameters: the certificate's parameters differ from the statement's "
+                f"(recorded {_show(dict(cert['parameters']))}, expected {_show(want)})"
+            )
+        dom_arg = {k: [_text(lo), _text(hi)] for k, (lo, hi) in problem.explicit.items()}
+        if dict(cert["domain_argument"]) != dom_arg:
+            raise CertificateError(
+                "domain_argument: the certificate's domain argument differs from the "
+                f"request (recorded {_show(dict(cert['domain_argument']))}, expected "
+                f"{_show(dom_arg)})"
+            )
+        if list(cert["statement"]["hypotheses"]) != list(problem.domain.constraints):
+            raise CertificateError("statement.hypotheses: differ from the statement's")
+        rebuilt = problem.domain.to_json()
+        for key in ("variables", "bounds", "origins", "sizes", "parameters", "constraints"):
+            if cert["domain"][key] != rebuilt[key]:
+                raise CertificateError(
+                    f"domain.{key}: the certificate's domain differs from the one the "
+                    "statement and the request give"
+                )
+
     # ---- the outer tree: an exact partition of the domain --------------------
-    def _node(self, node: Mapping[str, Any], box: list[Interval]) -> None:
-        if _box(node["box"]) != box:
-            raise CertificateError(f"box {node['box']} is not the one its parent's split gives")
-        if "split" in node:
-            i, at = int(node["split"]["var"]), Fraction(node["split"]["at"])
+    def _tree(self, root: Mapping[str, Any], domain: list[tuple[Fraction, Fraction]]) -> None:
+        """Walk the outer tree (iteratively): every box is the one its parent's split
+        gives, every split strictly inside its box, every leaf re-decided."""
+        stack = [(root, domain)]
+        while stack:
+            node, box = stack.pop()
+            if _box(node["box"], len(box), "tree node box") != box:
+                raise CertificateError(f"box {_show(node['box'])} is not the one its parent gives")
+            if "split" not in node:
+                self._leaf(node["decision"], box)
+                self.leaves += 1
+                continue
+            i = node["split"]["var"]
+            at = parse_rational(node["split"]["at"], "split.at")
             if not 0 <= i < len(box) or not box[i][0] < at < box[i][1]:
                 raise CertificateError(f"split at {at} of variable {i} is not inside the box")
-            kids = node["children"]
-            if len(kids) != 2:
-                raise CertificateError("a split node needs exactly two children")
-            for part, kid in zip(((box[i][0], at), (at, box[i][1])), kids, strict=True):
+            for part, kid in zip(((box[i][0], at), (at, box[i][1])), node["children"], strict=True):
                 sub = list(box)
                 sub[i] = part
-                self._node(kid, sub)
-            return
-        if "decision" not in node:
-            raise CertificateError(f"box {node['box']} is neither split nor decided")
-        self._leaf(node["decision"], box)
-        self.leaves += 1
+                stack.append((kid, sub))
 
-    # ---- leaves ---------------------------------------------------------------
-    def _leaf(self, dec: Mapping[str, Any], box: list[Interval]) -> None:
-        env = self.problem.env(box)
-        kind = dec["kind"]
-        if kind == "hypothesis-false":
-            i = int(dec["hypothesis"])
-            if not 0 <= i < len(self.problem.hypotheses):
-                raise CertificateError(f"no hypothesis {i}")
-            op = self.problem.hypotheses[i][1]
-            if decide_margin(op, self.problem.hypothesis_margin(i, env)) is not False:
-                raise CertificateError(f"hypothesis {i} does not fail on box {box}")
-            if _balls_decision(self.problem, self.statement.hypotheses[i], box, self.prec) is True:
-                raise CertificateError(f"numeric.balls says hypothesis {i} holds on box {box}")
+    def _env(self, box) -> dict[sp.Symbol, cc.Ivl]:
+        return {
+            s: cc.q_range(lo, hi) for s, (lo, hi) in zip(self.problem.symbols, box, strict=True)
+        }
+
+    def _leaf(self, dec: Mapping[str, Any], box) -> None:
+        problem = self.problem
+        env = self._env(box)
+        if dec["kind"] == "hypothesis-false":
+            i = dec["hypothesis"]
+            if not 0 <= i < len(problem.hypotheses):
+                raise CertificateError(f"decision.hypothesis: no hypothesis {i}")
+            lhs, op, rhs = problem.hypotheses[i]
+            try:
+                ev = cc.Enclose(env, problem.placeholders)
+                m = ev(rhs) - ev(lhs)
+            except cc.Reject as exc:
+                raise CertificateError(f"hypothesis {i} cannot be enclosed: {exc}") from None
+            fails = m.hi < 0 if op == "<=" else (m.hi <= 0 if op == "<" else (m.hi < 0 or m.lo > 0))
+            if not fails:
+                raise CertificateError(f"hypothesis {i} does not fail on box {_show(box)}")
             return
-        if kind != "claim":
-            raise CertificateError(f"unknown decision {kind!r}")
-        red = self.reds.get(dec["reduction"])
-        if red is None:
-            raise CertificateError(
-                f"the reduction {dec['reduction']!r} does not apply to {self.statement.id}"
-            )
-        full, ranges = stage_ranges(self.problem, red, env)
-        if ranges is None:
-            raise CertificateError(f"the reduced ranges are not finite on box {box}")
+        red = self._reduction(dec["reduction"])
+        try:
+            full, ranges = cc.stage_ranges(red, env, problem.placeholders, self.clamps)
+        except cc.Reject as exc:
+            raise CertificateError(f"the reduced ranges cannot be enclosed: {exc}") from None
         inner = dec["inner"]
-        if [iv.to_json() for iv in ranges] != inner["box"]:
-            raise CertificateError(f"the inner box of {box} is not the recomputed range")
-        self._inner(red, full, inner, ranges, set())
+        root = [iv[:2] for iv in inner["box"]]
+        if len(root) != len(red.inner):
+            raise CertificateError(f"the inner box of {red.name} has the wrong dimension")
+        lo = [parse_rational(a, "inner box") for a, _ in root]
+        hi = [parse_rational(b, "inner box") for _, b in root]
+        for (iv, _, _), a, b in zip(ranges, lo, hi, strict=True):
+            if not (iv.finite() and cc.q_interval(a).hi <= iv.lo and iv.hi <= cc.q_interval(b).lo):
+                raise CertificateError(
+                    f"the inner box of {red.name} does not contain the reduced range {iv}"
+                )
+        ib = cc.InnerBox(lo, hi, [r[1] for r in ranges], [r[2] for r in ranges])
+        self._inner(red, full, inner, ib, set(), 0)
 
-    def _inner(self, red, env, node, box: list[InnerInterval], proved: set[int]) -> None:
-        if [iv.to_json() for iv in box] != node["box"]:
+    def _reduction(self, name: str) -> cc.Red:
+        if name not in self.reds:
+            try:
+                self.reds[name] = cc.derive(self.problem, name)
+            except RecursionError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a step that cannot be derived proves nothing
+                raise CertificateError(
+                    f"the reduction {name!r} cannot be re-derived for {self.statement.id}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from None
+        return self.reds[name]
+
+    def _inner(self, red: cc.Red, env, node, box: cc.InnerBox, proved: set[int], depth) -> None:
+        texts = [[_text(a), _text(b)] for a, b in zip(box.lo, box.hi, strict=True)]
+        if [iv[:2] for iv in node["box"]] != texts:
             raise CertificateError("an inner box is not the one its parent's split gives")
         proved = set(proved)
         for k_text, rec in node.get("proved", {}).items():
             k = int(k_text)
             if not 0 <= k < len(red.margins):
                 raise CertificateError(f"no margin {k} in {red.name}")
-            ok, _ = run_test(rec["test"], self.problem, red, k, env, box)
-            if not ok:
+            tests = [rec["test"]] + [t for t in cc.TESTS if t != rec["test"]]
+            if not any(
+                cc.prove_margin(t, red, k, env, box, self.clamps, rec, self.prec) for t in tests
+            ):
                 raise CertificateError(
-                    f"test {rec['test']} does not prove margin {k} of {red.name} on an inner box"
+                    f"margin {k} of {red.name} is not proved on an inner box "
+                    f"(recorded test {rec['test']})"
                 )
             proved.add(k)
         if "split" in node:
-            i, at = int(node["split"]["var"]), Fraction(node["split"]["at"])
-            if not 0 <= i < len(box) or not box[i].lo < at < box[i].hi:
+            i = node["split"]["var"]
+            at = parse_rational(node["split"]["at"], "inner split.at")
+            if not 0 <= i < len(box.lo) or not box.lo[i] < at < box.hi[i]:
                 raise CertificateError("an inner split is not inside its box")
-            kids = node["children"]
-            if len(kids) != 2:
-                raise CertificateError("an inner split needs exactly two children")
-            for part, kid in zip(box[i].split(at), kids, strict=True):
-                sub = list(box)
-                sub[i] = part
-                self._inner(red, env, kid, sub, proved)
+            left = cc.InnerBox(list(box.lo), list(box.hi), list(box.lo_sym), list(box.hi_sym))
+            right = cc.InnerBox(list(box.lo), list(box.hi), list(box.lo_sym), list(box.hi_sym))
+            left.hi[i], left.hi_sym[i] = at, None
+            right.lo[i], right.lo_sym[i] = at, None
+            for part, kid in zip((left, right), node["children"], strict=True):
+                self._inner(red, env, kid, part, proved, depth + 1)
             return
         if proved != set(range(len(red.margins))):
             missing = sorted(set(range(len(red.margins))) - proved)
@@ -228,30 +587,13 @@ class _Checker:
             )
 
 
-def _balls_decision(problem: Problem, relation, box: list[Interval], prec: int) -> bool | None:
-    """The hypothesis on the box according to :func:`numeric.balls.relation_arb`
-    (an evaluator written separately); ``None`` if it cannot tell or fails."""
-    try:
-        from .balls import relation_arb
-        from .boxes import Evaluator, interval_ball
-
-        vals = dict(
-            zip(problem.symbols, (interval_ball(lo, hi).ball() for lo, hi in box), strict=True)
-        )
-        inst: dict[str, Any] = {}
-        for name in problem.statement.variables:
-            if name in problem.matrices:
-                m = problem.matrices[name]
-                inst[name] = arb_mat(m.rows, m.cols, [vals[s] for s in m])
-            else:
-                from derivations.statement import VARIABLES
-
-                inst[name] = vals[VARIABLES[name]]
-        for s in problem.ranged:
-            inst[s.name] = vals[s]
-        for sym, value in problem.subs.items():
-            if sym.name not in inst and not value.free_symbols:
-                inst[sym.name] = Evaluator(None, {})(value).ball()
-        return relation_arb(relation, inst, prec)
-    except Exception:  # noqa: BLE001 - a cross-check that cannot run decides nothing
-        return None
+def _clamps(problem) -> dict[sp.Expr, tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]]:
+    """Constant bounds the hypotheses give sub-expressions: ``E <= c`` (also ``<``,
+    ``==``) bounds ``E`` above by ``c``, ``c <= E`` bounds it below."""
+    out: dict[sp.Expr, tuple[list, list]] = {}
+    for lhs, _op, rhs in problem.hypotheses:
+        if not rhs.free_symbols and lhs.free_symbols:
+            out.setdefault(lhs, ([], []))[1].append(rhs)
+        elif not lhs.free_symbols and rhs.free_symbols:
+            out.setdefault(rhs, ([], []))[0].append(lhs)
+    return {e: (tuple(a), tuple(b)) for e, (a, b) in out.items()}

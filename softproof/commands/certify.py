@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 
-__all__ = ["add_parser", "run", "parse_box"]
+__all__ = ["add_parser", "run", "parse_box", "check_file"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -59,6 +59,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="skip re-verifying the certificate with the independent checker",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--check",
+        metavar="CERT.json",
+        help="verify a saved certificate for ID|FILE with the independent checker (exit 0, "
+        "or 2 naming the problem) instead of certifying",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -76,6 +82,33 @@ def parse_box(spec: str) -> tuple[str, tuple[Fraction, Fraction]]:
     if a > b:
         raise BadInput(f"--box {spec!r}: empty range (LO > HI)")
     return name.strip(), (a, b)
+
+
+def check_file(statement, path: str, sizes, domain, radius) -> int:
+    """``--check CERT.json``: load the certificate as data and verify it for the request
+    (sizes, ``--box`` and ``--radius`` when given; otherwise the certificate's sizes and
+    radius, no domain argument); a certificate that fails is bad input (exit 2)."""
+    from numeric.certificate import CertificateError, explain_certificate, load_certificate
+
+    extra = {} if radius is None else {"default_radius": radius}
+    try:
+        cert = load_certificate(path)
+        leaves = explain_certificate(
+            statement, cert, sizes=sizes or None, domain=domain or None, **extra
+        )
+    except CertificateError as exc:
+        raise BadInput(f"{path}: certificate rejected: {exc}") from None
+    dom = cert["domain"]
+    print(f"{statement.id}: {statement.claim}")
+    print(
+        f"certificate {path} verified by the independent checker: {leaves} leaves, "
+        f"n={dom['sizes']['n']}, d={dom['sizes']['d']}, "
+        + ", ".join(
+            f"{v} in [{lo}, {hi}]"
+            for v, (lo, hi) in zip(dom["variables"], dom["bounds"], strict=True)
+        )
+    )
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
             raise BadInput(f"--radius {args.radius!r} is not a number") from None
         if radius <= 0:
             raise BadInput("--radius must be positive")
+    if getattr(args, "check", None):
+        return check_file(statement, args.check, sizes, domain, radius)
     try:
         res = certify(
             statement,
@@ -129,7 +164,13 @@ def run(args: argparse.Namespace) -> int:
         print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
         print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
         if not args.no_check:
-            ok = check_certificate(statement, res.certificate)
+            ok = check_certificate(
+                statement,
+                res.certificate,
+                sizes=res.domain.sizes,
+                domain=domain or None,
+                default_radius=radius,
+            )
             print(f"  independent checker: {'certificate verified' if ok else 'REJECTED'}")
             if not ok:
                 return EXIT_UNDECIDED
