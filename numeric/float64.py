@@ -36,6 +36,8 @@ __all__ = [
     "screen",
     "batch_size",
     "sizes_of",
+    "spectral_norm",
+    "GRAM_MAX",
 ]
 
 #: An identity ``lhs == rhs`` passes the screen when
@@ -45,6 +47,95 @@ IDENTITY_RTOL = 1e-8
 
 _MATRIX_VARS = ("A", "At")
 _VECTOR_VARS = ("x", "y", "b")
+
+
+#: ``min(n, d)`` up to which the spectral norm is read from the eigenvalues of the
+#: ``k x k`` Gram matrix; above it, power iteration on ``M^T M``
+GRAM_MAX = 64
+#: power iteration: at most this many steps, stopping once the estimate moves by
+#: less than ``POWER_RTOL`` (relative) in a step
+POWER_ITERS = 500
+POWER_RTOL = 1e-15
+
+
+def spectral_norm(
+    M: np.ndarray, vector: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Screening value of ``||M||_2`` for each matrix of a batch ``(B, n, d)``.
+
+    No batched SVD: for ``min(n, d) <= GRAM_MAX`` the top eigenvalue of the
+    (smaller) Gram matrix, else power iteration on ``M^T M`` (a lower bound that
+    converges to the norm).  Rows are pre-scaled by ``max|M|``, so huge or tiny
+    entries neither overflow nor underflow; non-finite rows give nan.  With
+    ``vector=True`` also returns a unit top right singular vector ``(B, d)``.
+    Rigorous values come from Arb elsewhere.
+    """
+    M = np.asarray(M, dtype=float)
+    B, n, d = M.shape
+    sigma = np.full(B, np.nan)
+    vec = np.zeros((B, d))
+    if d:
+        vec[:, 0] = 1.0
+    if B == 0 or n == 0 or d == 0:
+        sigma[:] = 0.0
+        return (sigma, vec) if vector else sigma
+    with np.errstate(all="ignore"):
+        scale = np.abs(M).max(axis=(1, 2))
+    ok = np.isfinite(scale)
+    zero = ok & (scale == 0)
+    sigma[zero] = 0.0
+    rows = np.flatnonzero(ok & ~zero)
+    if len(rows):
+        Ms = M[rows] / scale[rows, None, None]
+        s, v = (_gram_norm if min(n, d) <= GRAM_MAX else _power_norm)(Ms)
+        sigma[rows] = s * scale[rows]
+        vec[rows] = v
+    return (sigma, vec) if vector else sigma
+
+
+def _gram_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top singular value and right vector from the eigenpairs of the Gram matrix."""
+    n, d = M.shape[1:]
+    Mt = np.swapaxes(M, 1, 2)
+    G = Mt @ M if d <= n else M @ Mt
+    w, V = np.linalg.eigh(G)
+    top = V[:, :, -1]
+    if d > n:  # left vector u: v = M^T u / ||M^T u||
+        top = np.einsum("bij,bi->bj", M, top)
+    v = _unit_rows(top)
+    Mv = np.einsum("bij,bj->bi", M, v)
+    return np.sqrt((Mv * Mv).sum(axis=1)), v
+
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    nv = np.sqrt((v * v).sum(axis=1))
+    out = v / np.where(nv > 0, nv, 1.0)[:, None]
+    out[~(nv > 0), 0] = 1.0
+    return out
+
+
+def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Power iteration on ``M^T M`` from a fixed pseudo-random start; rows stop
+    once ``||M v||`` changes by less than ``POWER_RTOL`` (relative)."""
+    B, n, d = M.shape
+    v = np.broadcast_to(np.random.default_rng(12345).standard_normal(d), (B, d)).copy()
+    v = _unit_rows(v)
+    est = np.zeros(B)
+    active = np.arange(B)
+    Ma, va = M, v.copy()
+    for _ in range(POWER_ITERS):
+        w = np.einsum("bij,bj->bi", Ma, va)
+        new = np.sqrt((w * w).sum(axis=1))
+        done = np.abs(new - est[active]) <= POWER_RTOL * new
+        est[active] = new
+        v[active] = va
+        va = _unit_rows(np.einsum("bij,bi->bj", Ma, w))
+        if done.all():
+            break
+        if done.any():
+            keep = ~done
+            active, Ma, va = active[keep], Ma[keep], va[keep]
+    return est, v
 
 
 def sizes_of(env: Mapping[str, Any], batched: bool = True) -> dict[str, int]:
@@ -172,13 +263,7 @@ class _Run:
         if kind == "inf":
             return np.abs(v).max(axis=(1, 2))
         if kind == "op":
-            if not np.all(np.isfinite(v)):
-                out = np.full(v.shape[0], np.nan)
-                ok = np.isfinite(v).all(axis=(1, 2))
-                if ok.any():
-                    out[ok] = np.linalg.norm(v[ok], ord=2, axis=(1, 2))
-                return out
-            return np.linalg.norm(v, ord=2, axis=(1, 2))
+            return spectral_norm(v)
         raise ValueError(f"unknown norm {kind}")
 
     def sumexp(self, z):
@@ -396,6 +481,19 @@ class Screen:
                 ratio = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.nan)
             holds = _ok(rel.op, margin) | ~finite
         return ScreenResult(margins, hyp_ok, lhs, rhs, margin, ratio, holds, finite)
+
+
+    def elements_per_row(self, env: Mapping[str, Any]) -> list[tuple[int, ...]]:
+        """Shapes (batch axis dropped) of every intermediate array the screen keeps
+        while evaluating ``env`` (used to size batches; ``env`` is a small probe)."""
+        env = statement_env(self.statement, env)
+        plans = self.evaluator.plans
+        if not plans:
+            return []
+        run = _Run(env)
+        with np.errstate(all="ignore"):
+            vals = execute_all(plans[0].ops, run)
+        return [tuple(np.shape(v)[1:]) if np.ndim(v) >= 1 else () for v in vals]
 
 
 def screen(statement: Statement, env: Mapping[str, Any]) -> ScreenResult:
