@@ -37,6 +37,7 @@ __all__ = [
     "batch_size",
     "sizes_of",
     "spectral_norm",
+    "norm2_rows",
     "GRAM_MAX",
 ]
 
@@ -136,6 +137,22 @@ def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             keep = ~done
             active, Ma, va = active[keep], Ma[keep], va[keep]
     return est, v
+
+
+def norm2_rows(v: np.ndarray) -> np.ndarray:
+    """Euclidean (Frobenius) norm of each row of a batch, without overflow or
+    underflow: rows whose plain sum of squares is not a normal number are
+    recomputed pre-scaled by ``max|v|``."""
+    axes = tuple(range(1, v.ndim))
+    with np.errstate(all="ignore"):
+        out = np.sqrt((v * v).sum(axis=axes))
+        bad = ~(out >= 1e-150) | (out == np.inf)
+        if bad.any():
+            w = v[bad]
+            m = np.abs(w).max(axis=axes) if w.size else np.zeros(len(w))
+            ms = np.where((m > 0) & np.isfinite(m), m, 1.0).reshape((-1,) + (1,) * len(axes))
+            out[bad] = np.where(m > 0, m, 0.0) * np.sqrt(((w / ms) ** 2).sum(axis=axes))
+    return out
 
 
 def sizes_of(env: Mapping[str, Any], batched: bool = True) -> dict[str, int]:
@@ -257,7 +274,7 @@ class _Run:
 
     def norm(self, v, kind):
         if kind == "2" or kind == "fro" or (kind == "op" and v.shape[-1] == 1):
-            return np.sqrt(np.einsum("bij,bij->b", v, v))
+            return norm2_rows(v)
         if kind == "1":
             return np.abs(v).sum(axis=(1, 2))
         if kind == "inf":

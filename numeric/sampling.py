@@ -39,7 +39,7 @@ from derivations import model
 from derivations.grammar import parse_expression
 from derivations.statement import VARIABLES, Relation, Statement
 
-from .float64 import Evaluator, Screen, spectral_norm
+from .float64 import Evaluator, Screen, norm2_rows, spectral_norm
 
 __all__ = [
     "INSET",
@@ -131,12 +131,12 @@ def _norm(v: np.ndarray, kind: str) -> np.ndarray:
             return np.abs(v).max(axis=1)
         if kind == "1":
             return np.abs(v).sum(axis=1)
-        return np.sqrt(np.einsum("bi,bi->b", v, v))
+        return norm2_rows(v)
     if kind == "op":
         return spectral_norm(v)
     if kind == "inf":
         return np.abs(v).max(axis=(1, 2))
-    return np.sqrt(np.einsum("bij,bij->b", v, v))
+    return norm2_rows(v)
 
 
 def _unit(z: np.ndarray, kind: str) -> np.ndarray:
@@ -545,8 +545,9 @@ class Sampler:
         Z = np.atleast_2d(np.asarray(Z, dtype=float))
         env = self.params_env(Z)
         env[BATCH_KEY] = np.zeros(len(Z))  # the batch length, also with no variable
-        for el in self.elements:
-            env[el.var] = self._build(el, Z, env)
+        with np.errstate(all="ignore"):  # overflow gives non-finite rows, never a crash
+            for el in self.elements:
+                env[el.var] = self._build(el, Z, env)
         return env
 
     def _build(self, el: Element, Z: np.ndarray, env: dict[str, Any]) -> np.ndarray:
@@ -702,7 +703,8 @@ class Sampler:
             if el.kind == "spectral" and stage < 2:
                 continue
             i, _ = self.slices(el)
-            Z[:, i] = Z[:, i] * lam
+            with np.errstate(all="ignore"):
+                Z[:, i] = Z[:, i] * lam
         return Z
 
     _GRID = np.unique(
