@@ -55,8 +55,10 @@ _VECTOR_VARS = ("x", "y", "b")
 GRAM_MAX = 64
 #: power iteration: at most this many steps, stopping once the estimate moves by
 #: less than ``POWER_RTOL`` (relative) in a step
-POWER_ITERS = 500
+POWER_ITERS = 600
 POWER_RTOL = 1e-15
+#: vectors of one Krylov basis of the restarted power iteration
+KRYLOV_DIM = 12
 
 
 def spectral_norm(
@@ -116,27 +118,53 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
 
 
 def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Power iteration on ``M^T M`` from a fixed pseudo-random start; rows stop
-    once ``||M v||`` changes by less than ``POWER_RTOL`` (relative)."""
+    """Restarted block power iteration on ``M^T M`` (a Krylov basis of
+    ``KRYLOV_DIM`` vectors, Rayleigh-Ritz on it, restart from the top Ritz
+    vector) from a fixed pseudo-random start; stops once the estimate moves by
+    less than ``POWER_RTOL`` (relative) or after ``POWER_ITERS`` products.  Ritz
+    values never exceed the norm (a lower bound converging to it)."""
     B, n, d = M.shape
-    v = np.broadcast_to(np.random.default_rng(12345).standard_normal(d), (B, d)).copy()
-    v = _unit_rows(v)
+    m = min(KRYLOV_DIM, d)
+    rng = np.random.default_rng(12345)
+    v = _unit_rows(np.broadcast_to(rng.standard_normal(d), (B, d)).copy())
     est = np.zeros(B)
-    active = np.arange(B)
-    Ma, va = M, v.copy()
-    for _ in range(POWER_ITERS):
-        w = np.einsum("bij,bj->bi", Ma, va)
-        new = np.sqrt((w * w).sum(axis=1))
-        done = np.abs(new - est[active]) <= POWER_RTOL * new
-        est[active] = new
-        v[active] = va
-        va = _unit_rows(np.einsum("bij,bi->bj", Ma, w))
+    for _ in range(max(1, POWER_ITERS // m)):
+        Q = np.zeros((B, d, m))
+        q = v
+        for j in range(m):
+            Q[:, :, j] = q
+            if j == m - 1:
+                break
+            w = np.einsum("bij,bi->bj", M, np.einsum("bij,bj->bi", M, q))
+            w = _orthogonalise(w, Q[:, :, : j + 1], rng)
+            q = w
+        MQ = M @ Q
+        H = np.swapaxes(MQ, 1, 2) @ MQ
+        _, V = np.linalg.eigh(H)
+        v = _unit_rows(np.einsum("bij,bj->bi", Q, V[:, :, -1]))
+        Mv = np.einsum("bij,bj->bi", M, v)
+        new = np.sqrt((Mv * Mv).sum(axis=1))
+        done = np.abs(new - est) <= POWER_RTOL * new
+        est = np.maximum(est, new)
         if done.all():
             break
-        if done.any():
-            keep = ~done
-            active, Ma, va = active[keep], Ma[keep], va[keep]
     return est, v
+
+
+def _orthogonalise(w: np.ndarray, Q: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``w`` made orthogonal to the orthonormal columns of ``Q`` (twice, for
+    stability) and normalised; an exhausted direction is replaced by a random one."""
+    for attempt in range(3):
+        nw0 = np.sqrt((w * w).sum(axis=1))
+        for _ in range(2):
+            w = w - np.einsum("bij,bj->bi", Q, np.einsum("bij,bi->bj", Q, w))
+        nw = np.sqrt((w * w).sum(axis=1))
+        weak = ~(nw > 1e-10 * np.maximum(nw0, 1e-300))
+        if not weak.any() or attempt == 2:
+            break
+        w = w.copy()
+        w[weak] = rng.standard_normal((int(weak.sum()), w.shape[1]))
+    return _unit_rows(w)
 
 
 def norm2_rows(v: np.ndarray) -> np.ndarray:

@@ -190,23 +190,37 @@ class Objective:
     def value_and_grad(
         self, z: np.ndarray, bounds: list[tuple[float | None, float | None]]
     ) -> tuple[float, np.ndarray, ScreenResult, dict[str, Any]]:
+        """Value and central-difference gradient at ``z``; the ``2K + 1`` stencil
+        rows are built a batch at a time (never all at once), and :class:`_Late`
+        is raised between batches after the deadline."""
         K = len(z)
         lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
         hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
         h = 1e-6 * np.maximum(np.abs(z), 1e-3)
         zp = np.minimum(z + h, hi)
         zm = np.maximum(z - h, lo)
-        Z = np.repeat(z[None, :], 2 * K + 1, axis=0)
-        idx = np.arange(K)
-        Z[1 + idx, idx] = zp
-        Z[1 + K + idx, idx] = zm
-        vals, res, env = self.values(Z)
+        R = self.sampler.rows_per_batch()
+        vals = np.empty(2 * K + 1)
+        first: tuple[ScreenResult, dict[str, Any]] | None = None
+        for start in range(0, 2 * K + 1, R):
+            if start and time.perf_counter() > self.deadline:
+                raise _Late
+            rows = np.arange(start, min(start + R, 2 * K + 1))
+            Z = np.repeat(z[None, :], len(rows), axis=0)
+            plus = (rows >= 1) & (rows <= K)
+            minus = rows > K
+            Z[np.flatnonzero(plus), rows[plus] - 1] = zp[rows[plus] - 1]
+            Z[np.flatnonzero(minus), rows[minus] - K - 1] = zm[rows[minus] - K - 1]
+            v, res, env = self._values(Z)
+            vals[rows] = v
+            if first is None:
+                first = (res, env)
         step = zp - zm
         grad = np.where(
             step > 0, (vals[1 : K + 1] - vals[K + 1 :]) / np.where(step > 0, step, 1), 0
         )
         grad = np.where(np.isfinite(grad), grad, 0.0)
-        return float(vals[0]), grad, res, env
+        return float(vals[0]), grad, first[0], first[1]
 
 
 def single_threaded_blas() -> AbstractContextManager[Any]:
