@@ -52,13 +52,13 @@ _VECTOR_VARS = ("x", "y", "b")
 
 #: ``min(n, d)`` up to which the spectral norm is read from the eigenvalues of the
 #: ``k x k`` Gram matrix; above it, power iteration on ``M^T M``
-GRAM_MAX = 64
+GRAM_MAX = 256
 #: power iteration: at most this many steps, stopping once the estimate moves by
 #: less than ``POWER_RTOL`` (relative) in a step
-POWER_ITERS = 600
-POWER_RTOL = 1e-15
-#: vectors of one Krylov basis of the restarted power iteration
-KRYLOV_DIM = 12
+POWER_ITERS = 120
+POWER_RTOL = 1e-14
+#: vectors of one Krylov basis (Lanczos restart length)
+KRYLOV_DIM = 30
 
 
 def spectral_norm(
@@ -99,7 +99,7 @@ def spectral_norm(
 def _gram_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Top singular value and right vector from the eigenpairs of the Gram matrix."""
     n, d = M.shape[1:]
-    Mt = np.swapaxes(M, 1, 2)
+    Mt = np.ascontiguousarray(np.swapaxes(M, 1, 2))  # BLAS needs contiguous stacks
     G = Mt @ M if d <= n else M @ Mt
     w, V = np.linalg.eigh(G)
     top = V[:, :, -1]
@@ -118,32 +118,29 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
 
 
 def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Restarted block power iteration on ``M^T M`` (a Krylov basis of
-    ``KRYLOV_DIM`` vectors, Rayleigh-Ritz on it, restart from the top Ritz
-    vector) from a fixed pseudo-random start; stops once the estimate moves by
-    less than ``POWER_RTOL`` (relative) or after ``POWER_ITERS`` products.  Ritz
-    values never exceed the norm (a lower bound converging to it)."""
+    """Restarted Lanczos on ``M^T M`` (batched, full reorthogonalisation): Krylov
+    bases of ``KRYLOV_DIM`` vectors from a fixed pseudo-random start, the estimate
+    the top Rayleigh-Ritz value (never above the norm: a lower bound converging
+    to it), each restart from the top Ritz vector; stops once the estimate moves
+    by less than ``POWER_RTOL`` (relative) or after ``POWER_ITERS`` products with
+    ``M^T M``.  Matrix-vector products only (BLAS), no SVD."""
     B, n, d = M.shape
     m = min(KRYLOV_DIM, d)
     rng = np.random.default_rng(12345)
     v = _unit_rows(np.broadcast_to(rng.standard_normal(d), (B, d)).copy())
     est = np.zeros(B)
     for _ in range(max(1, POWER_ITERS // m)):
-        Q = np.zeros((B, d, m))
-        q = v
-        for j in range(m):
-            Q[:, :, j] = q
-            if j == m - 1:
-                break
-            w = np.einsum("bij,bi->bj", M, np.einsum("bij,bj->bi", M, q))
-            w = _orthogonalise(w, Q[:, :, : j + 1], rng)
-            q = w
-        MQ = M @ Q
-        H = np.swapaxes(MQ, 1, 2) @ MQ
-        _, V = np.linalg.eigh(H)
-        v = _unit_rows(np.einsum("bij,bj->bi", Q, V[:, :, -1]))
-        Mv = np.einsum("bij,bj->bi", M, v)
-        new = np.sqrt((Mv * Mv).sum(axis=1))
+        Q = np.zeros((B, m, d))  # rows: an orthonormal Krylov basis
+        Q[:, 0] = v
+        for j in range(1, m):
+            w = (M @ Q[:, j - 1, :, None])[:, :, 0]
+            w = (w[:, None, :] @ M)[:, 0, :]  # M^T M q
+            Q[:, j] = _orthogonalise(w, Q[:, :j], rng)
+        MQ = M @ np.swapaxes(Q, 1, 2)  # (B, n, m)
+        MQt = np.ascontiguousarray(np.swapaxes(MQ, 1, 2))
+        ritz, V = np.linalg.eigh(MQt @ MQ)
+        new = np.sqrt(np.maximum(ritz[:, -1], 0.0))
+        v = _unit_rows((V[:, None, :, -1] @ Q)[:, 0, :])
         done = np.abs(new - est) <= POWER_RTOL * new
         est = np.maximum(est, new)
         if done.all():
@@ -152,12 +149,14 @@ def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _orthogonalise(w: np.ndarray, Q: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``w`` made orthogonal to the orthonormal columns of ``Q`` (twice, for
-    stability) and normalised; an exhausted direction is replaced by a random one."""
+    """``w`` (B, d) made orthogonal to the orthonormal rows of ``Q`` (B, j, d), twice
+    for stability, and normalised; an exhausted direction (rank-deficient ``M``)
+    is replaced by a random one."""
     for attempt in range(3):
         nw0 = np.sqrt((w * w).sum(axis=1))
         for _ in range(2):
-            w = w - np.einsum("bij,bj->bi", Q, np.einsum("bij,bi->bj", Q, w))
+            c = Q @ w[:, :, None]  # (B, j, 1)
+            w = w - (np.swapaxes(c, 1, 2) @ Q)[:, 0, :]
         nw = np.sqrt((w * w).sum(axis=1))
         weak = ~(nw > 1e-10 * np.maximum(nw0, 1e-300))
         if not weak.any() or attempt == 2:
@@ -526,7 +525,6 @@ class Screen:
                 ratio = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.nan)
             holds = _ok(rel.op, margin) | ~finite
         return ScreenResult(margins, hyp_ok, lhs, rhs, margin, ratio, holds, finite)
-
 
     def elements_per_row(self, env: Mapping[str, Any]) -> list[tuple[int, ...]]:
         """Shapes (batch axis dropped) of every intermediate array the screen keeps

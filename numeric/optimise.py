@@ -309,6 +309,8 @@ def _multistart(
         bounds = obj.bounds(z0)
         z0 = _clip(z0, bounds)
         zend, last, hit = _local_run(obj, z0, bounds, deadline, maxiter, stop_at_violation)
+        if not hit and time.perf_counter() > deadline and best is not None:
+            break  # out of time: start no repair or re-screen
         cand = consider(zend)
         if cand is None and last is not None and not hit:
             consider(last)

@@ -48,6 +48,7 @@ __all__ = [
     "SamplingError",
     "SizeLimitError",
     "BATCH_BYTES",
+    "ARB_SECONDS_LIMIT",
     "sample",
     "instance_at",
     "stack_instances",
@@ -70,6 +71,13 @@ _VECTOR = ("x", "y", "b")
 
 #: memory budget of one batch of screened rows (latents, sampler and screen arrays)
 BATCH_BYTES = 160 * 2**20
+
+#: the largest accepted estimate of one rigorous (Arb) evaluation of an instance
+ARB_SECONDS_LIMIT = 10.0
+#: seconds per unit of ``n d`` (times ``min(n, d)`` with a spectral norm) of one
+#: Arb evaluation, measured on this machine under load (1000 x 20 with a spectral
+#: norm: ~0.03 s; 1000 x 1000: ~3 min)
+ARB_SECONDS_PER_UNIT = 2e-7
 
 #: probe sizes used to measure the screen's intermediate arrays (distinct, not 1)
 _PROBE_N, _PROBE_D = 11, 5
@@ -268,6 +276,11 @@ class Element:
         return lo, hi
 
 
+def _is_column(e: sp.Basic) -> bool:
+    shape = getattr(e, "shape", None)
+    return shape is not None and shape[1] == 1
+
+
 def _bound_callable(
     expr: sp.Basic, sizes: Mapping[str, int]
 ) -> Callable[[Mapping[str, Any]], np.ndarray]:
@@ -316,6 +329,9 @@ class Sampler:
         self.row_bytes = self._row_bytes()
         if self.row_bytes > BATCH_BYTES:
             raise SizeLimitError(self._size_message())
+        self.rigorous_seconds = self._rigorous_seconds()
+        if self.rigorous_seconds > ARB_SECONDS_LIMIT:
+            raise SizeLimitError(self._arb_message())
 
     # -- memory ------------------------------------------------------------
     #: latent-sized arrays kept per row by drawing, decoding and repairing
@@ -347,6 +363,28 @@ class Sampler:
         for v in self.variables:
             env[v] = 0.1 * rng.standard_normal((1, *shapes[v]))
         return env
+
+    def _rigorous_seconds(self) -> float:
+        """Estimated seconds of one rigorous (Arb) evaluation of an instance: linear
+        in ``n d``, times ``min(n, d)`` when a matrix's spectral norm is taken."""
+        n, d = self.sizes["n"], self.sizes["d"]
+        rels = [*self.statement.hypotheses, self.statement.claim]
+        spectral = any(
+            node.kind == "op" and not _is_column(node.arg)
+            for r in rels
+            for side in (r.lhs, r.rhs)
+            for node in sp.preorder_traversal(side)
+            if isinstance(node, model.Norm)
+        )
+        return ARB_SECONDS_PER_UNIT * n * d * (min(n, d) if spectral else 4)
+
+    def _arb_message(self) -> str:
+        n, d = self.sizes["n"], self.sizes["d"]
+        return (
+            f"n={n}, d={d} is too large for {self.statement.id}: one rigorous (Arb) "
+            f"evaluation of an instance would take about {self.rigorous_seconds:.0f} s, above "
+            f"the limit of {ARB_SECONDS_LIMIT:g} s, so no candidate could be confirmed"
+        )
 
     def _size_message(self) -> str:
         n, d = self.sizes["n"], self.sizes["d"]
@@ -737,6 +775,7 @@ class Sampler:
         screen accepts; returns ``(Z, ok)``.  Batches stay under :data:`BATCH_BYTES`."""
         Z = np.array(Z, dtype=float, copy=True)
         ok = self.ok_chunked(Z)
+        moved = np.zeros(len(Z), dtype=bool)
         G = self._GRID
         for stage in (1, 2):
             bad = np.flatnonzero(~ok)
@@ -759,8 +798,12 @@ class Sampler:
                 lo, hi = np.where(g, mid, lo), np.where(g, hi, mid)
             Z[rows] = self._shrink(Z[rows], lo, stage)
             ok[rows] = True
-        # parameter-only hypotheses cannot be repaired by moving variables
-        return Z, ok & self.ok_chunked(Z)
+            moved[rows] = True
+        # re-check the moved rows (parameter-only hypotheses cannot be repaired)
+        idx = np.flatnonzero(moved)
+        if len(idx):
+            ok[idx] &= self.ok_chunked(Z[idx])
+        return Z, ok
 
     def infeasible(self) -> SamplingError | None:
         """A cheap, conservative decision that no point can be sampled: the bounds

@@ -213,6 +213,10 @@ class _Tracker:
         #: seconds of the slowest ball-arithmetic ratio so far (to skip one that cannot finish)
         self.arb_seconds = 0.0
 
+    def expect(self, seconds: float) -> None:
+        """Take ``seconds`` as the (estimated) cost of one rigorous evaluation."""
+        self.arb_seconds = max(self.arb_seconds, seconds)
+
     def time_for(self, seconds: float) -> bool:
         """True while a unit of rigorous work of about ``seconds`` ends before the deadline."""
         return time.perf_counter() + seconds <= self.deadline
@@ -368,6 +372,7 @@ def screen_search(
     if _tracker is None:
         tr.deadline = deadline
     sampler = sampler_for(statement, sizes)
+    tr.expect(sampler.rigorous_seconds)
     batch = sampler.rows_per_batch(batch)
     n = 0
     best_Z = np.zeros((0, sampler.K))
@@ -430,6 +435,7 @@ def hypothesis_search(
     if _tracker is None:
         tr.deadline = deadline
     sampler = sampler_for(statement, sizes)
+    tr.expect(sampler.rigorous_seconds)
     empty = sampler.infeasible()
     if empty is not None:
         raise empty

@@ -285,7 +285,7 @@ def _with_spectrum(rng, n: int, d: int, s: np.ndarray) -> np.ndarray:
     return (U * s) @ V.T
 
 
-@pytest.mark.parametrize("shape", [(7, 4), (4, 7), (300, 4), (90, 80), (80, 100), (150, 70)])
+@pytest.mark.parametrize("shape", [(7, 4), (4, 7), (300, 4), (90, 80), (300, 270), (260, 400)])
 def test_spectral_norm_agrees_with_numpy_on_random_matrices(shape):
     n, d = shape
     rng = np.random.default_rng(n * 1000 + d)
@@ -300,7 +300,7 @@ def test_spectral_norm_agrees_with_numpy_on_random_matrices(shape):
     )
 
 
-@pytest.mark.parametrize("shape", [(9, 5), (120, 90)])  # Gram path and power iteration
+@pytest.mark.parametrize("shape", [(9, 5), (300, 280)])  # Gram path and Lanczos
 def test_spectral_norm_rank_deficient_and_repeated_singular_values(shape):
     n, d = shape
     k = min(n, d)
@@ -355,7 +355,7 @@ def _forbid_batched_svd(monkeypatch):
     monkeypatch.setattr(np.linalg, "norm", no_norm)
 
 
-@pytest.mark.parametrize("sizes", [(7, 4), (120, 90)])
+@pytest.mark.parametrize("sizes", [(7, 4), (300, 270)])
 def test_screen_opnorm_calls_no_batched_svd(monkeypatch, sizes):
     n_, d_ = sizes
     rng = np.random.default_rng(0)
