@@ -288,8 +288,10 @@ def _multistart(
             return None
         env = sampler.decode(Zr)
         res = sampler.screen(env)
-        obj.evaluations += 1
         sc = float(score(statement, res)[0])
+        if not np.isfinite(sc):
+            return None  # overflowed in float64: neither a case nor an evaluation
+        obj.evaluations += 1
         cand = Candidate(instance_at(env, 0), sc, latent=Zr[0])
         if best is None or sc > best.score:
             best = cand

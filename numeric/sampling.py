@@ -583,12 +583,15 @@ class Sampler:
         Z = np.atleast_2d(np.asarray(Z, dtype=float))
         env = self.params_env(Z)
         env[BATCH_KEY] = np.zeros(len(Z))  # the batch length, also with no variable
-        with np.errstate(all="ignore"):  # overflow gives non-finite rows, never a crash
-            for el in self.elements:
-                env[el.var] = self._build(el, Z, env)
+        for el in self.elements:
+            env[el.var] = self._build(el, Z, env)
         return env
 
     def _build(self, el: Element, Z: np.ndarray, env: dict[str, Any]) -> np.ndarray:
+        with np.errstate(all="ignore"):  # overflow gives non-finite rows, never a crash
+            return self._build_element(el, Z, env)
+
+    def _build_element(self, el: Element, Z: np.ndarray, env: dict[str, Any]) -> np.ndarray:
         B = len(Z)
         i, sl = self.slices(el)
         s = Z[:, i]
