@@ -36,6 +36,9 @@ __all__ = [
     "screen",
     "batch_size",
     "sizes_of",
+    "spectral_norm",
+    "norm2_rows",
+    "GRAM_MAX",
 ]
 
 #: An identity ``lhs == rhs`` passes the screen when
@@ -45,6 +48,138 @@ IDENTITY_RTOL = 1e-8
 
 _MATRIX_VARS = ("A", "At")
 _VECTOR_VARS = ("x", "y", "b")
+
+
+#: ``min(n, d)`` up to which the spectral norm is read from the eigenvalues of the
+#: ``k x k`` Gram matrix; above it, power iteration on ``M^T M``
+GRAM_MAX = 256
+#: power iteration: at most this many steps, stopping once the estimate moves by
+#: less than ``POWER_RTOL`` (relative) in a step
+POWER_ITERS = 120
+POWER_RTOL = 1e-14
+#: vectors of one Krylov basis (Lanczos restart length)
+KRYLOV_DIM = 30
+
+
+def spectral_norm(
+    M: np.ndarray, vector: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Screening value of ``||M||_2`` for each matrix of a batch ``(B, n, d)``.
+
+    No batched SVD: for ``min(n, d) <= GRAM_MAX`` the top eigenvalue of the
+    (smaller) Gram matrix, else power iteration on ``M^T M`` (a lower bound that
+    converges to the norm).  Rows are pre-scaled by ``max|M|``, so huge or tiny
+    entries neither overflow nor underflow; non-finite rows give nan.  With
+    ``vector=True`` also returns a unit top right singular vector ``(B, d)``.
+    Rigorous values come from Arb elsewhere.
+    """
+    M = np.asarray(M, dtype=float)
+    B, n, d = M.shape
+    sigma = np.full(B, np.nan)
+    vec = np.zeros((B, d))
+    if d:
+        vec[:, 0] = 1.0
+    if B == 0 or n == 0 or d == 0:
+        sigma[:] = 0.0
+        return (sigma, vec) if vector else sigma
+    with np.errstate(all="ignore"):
+        scale = np.abs(M).max(axis=(1, 2))
+    ok = np.isfinite(scale)
+    zero = ok & (scale == 0)
+    sigma[zero] = 0.0
+    rows = np.flatnonzero(ok & ~zero)
+    if len(rows):
+        Ms = M[rows] / scale[rows, None, None]
+        s, v = (_gram_norm if min(n, d) <= GRAM_MAX else _power_norm)(Ms)
+        sigma[rows] = s * scale[rows]
+        vec[rows] = v
+    return (sigma, vec) if vector else sigma
+
+
+def _gram_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top singular value and right vector from the eigenpairs of the Gram matrix."""
+    n, d = M.shape[1:]
+    Mt = np.ascontiguousarray(np.swapaxes(M, 1, 2))  # BLAS needs contiguous stacks
+    G = Mt @ M if d <= n else M @ Mt
+    w, V = np.linalg.eigh(G)
+    top = V[:, :, -1]
+    if d > n:  # left vector u: v = M^T u / ||M^T u||
+        top = np.einsum("bij,bi->bj", M, top)
+    v = _unit_rows(top)
+    Mv = np.einsum("bij,bj->bi", M, v)
+    return np.sqrt((Mv * Mv).sum(axis=1)), v
+
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    nv = np.sqrt((v * v).sum(axis=1))
+    out = v / np.where(nv > 0, nv, 1.0)[:, None]
+    out[~(nv > 0), 0] = 1.0
+    return out
+
+
+def _power_norm(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Restarted Lanczos on ``M^T M`` (batched, full reorthogonalisation): Krylov
+    bases of ``KRYLOV_DIM`` vectors from a fixed pseudo-random start, the estimate
+    the top Rayleigh-Ritz value (never above the norm: a lower bound converging
+    to it), each restart from the top Ritz vector; stops once the estimate moves
+    by less than ``POWER_RTOL`` (relative) or after ``POWER_ITERS`` products with
+    ``M^T M``.  Matrix-vector products only (BLAS), no SVD."""
+    B, n, d = M.shape
+    m = min(KRYLOV_DIM, d)
+    rng = np.random.default_rng(12345)
+    v = _unit_rows(np.broadcast_to(rng.standard_normal(d), (B, d)).copy())
+    est = np.zeros(B)
+    for _ in range(max(1, POWER_ITERS // m)):
+        Q = np.zeros((B, m, d))  # rows: an orthonormal Krylov basis
+        Q[:, 0] = v
+        for j in range(1, m):
+            w = (M @ Q[:, j - 1, :, None])[:, :, 0]
+            w = (w[:, None, :] @ M)[:, 0, :]  # M^T M q
+            Q[:, j] = _orthogonalise(w, Q[:, :j], rng)
+        MQ = M @ np.swapaxes(Q, 1, 2)  # (B, n, m)
+        MQt = np.ascontiguousarray(np.swapaxes(MQ, 1, 2))
+        ritz, V = np.linalg.eigh(MQt @ MQ)
+        new = np.sqrt(np.maximum(ritz[:, -1], 0.0))
+        v = _unit_rows((V[:, None, :, -1] @ Q)[:, 0, :])
+        done = np.abs(new - est) <= POWER_RTOL * new
+        est = np.maximum(est, new)
+        if done.all():
+            break
+    return est, v
+
+
+def _orthogonalise(w: np.ndarray, Q: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``w`` (B, d) made orthogonal to the orthonormal rows of ``Q`` (B, j, d), twice
+    for stability, and normalised; an exhausted direction (rank-deficient ``M``)
+    is replaced by a random one."""
+    for attempt in range(3):
+        nw0 = np.sqrt((w * w).sum(axis=1))
+        for _ in range(2):
+            c = Q @ w[:, :, None]  # (B, j, 1)
+            w = w - (np.swapaxes(c, 1, 2) @ Q)[:, 0, :]
+        nw = np.sqrt((w * w).sum(axis=1))
+        weak = ~(nw > 1e-10 * np.maximum(nw0, 1e-300))
+        if not weak.any() or attempt == 2:
+            break
+        w = w.copy()
+        w[weak] = rng.standard_normal((int(weak.sum()), w.shape[1]))
+    return _unit_rows(w)
+
+
+def norm2_rows(v: np.ndarray) -> np.ndarray:
+    """Euclidean (Frobenius) norm of each row of a batch, without overflow or
+    underflow: rows whose plain sum of squares is not a normal number are
+    recomputed pre-scaled by ``max|v|``."""
+    axes = tuple(range(1, v.ndim))
+    with np.errstate(all="ignore"):
+        out = np.sqrt((v * v).sum(axis=axes))
+        bad = ~(out >= 1e-150) | (out == np.inf)
+        if bad.any():
+            w = v[bad]
+            m = np.abs(w).max(axis=axes) if w.size else np.zeros(len(w))
+            ms = np.where((m > 0) & np.isfinite(m), m, 1.0).reshape((-1,) + (1,) * len(axes))
+            out[bad] = np.where(m > 0, m, 0.0) * np.sqrt(((w / ms) ** 2).sum(axis=axes))
+    return out
 
 
 def sizes_of(env: Mapping[str, Any], batched: bool = True) -> dict[str, int]:
@@ -166,19 +301,13 @@ class _Run:
 
     def norm(self, v, kind):
         if kind == "2" or kind == "fro" or (kind == "op" and v.shape[-1] == 1):
-            return np.sqrt(np.einsum("bij,bij->b", v, v))
+            return norm2_rows(v)
         if kind == "1":
             return np.abs(v).sum(axis=(1, 2))
         if kind == "inf":
             return np.abs(v).max(axis=(1, 2))
         if kind == "op":
-            if not np.all(np.isfinite(v)):
-                out = np.full(v.shape[0], np.nan)
-                ok = np.isfinite(v).all(axis=(1, 2))
-                if ok.any():
-                    out[ok] = np.linalg.norm(v[ok], ord=2, axis=(1, 2))
-                return out
-            return np.linalg.norm(v, ord=2, axis=(1, 2))
+            return spectral_norm(v)
         raise ValueError(f"unknown norm {kind}")
 
     def sumexp(self, z):
@@ -396,6 +525,18 @@ class Screen:
                 ratio = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.nan)
             holds = _ok(rel.op, margin) | ~finite
         return ScreenResult(margins, hyp_ok, lhs, rhs, margin, ratio, holds, finite)
+
+    def elements_per_row(self, env: Mapping[str, Any]) -> list[tuple[int, ...]]:
+        """Shapes (batch axis dropped) of every intermediate array the screen keeps
+        while evaluating ``env`` (used to size batches; ``env`` is a small probe)."""
+        env = statement_env(self.statement, env)
+        plans = self.evaluator.plans
+        if not plans:
+            return []
+        run = _Run(env)
+        with np.errstate(all="ignore"):
+            vals = execute_all(plans[0].ops, run)
+        return [tuple(np.shape(v)[1:]) if np.ndim(v) >= 1 else () for v in vals]
 
 
 def screen(statement: Statement, env: Mapping[str, Any]) -> ScreenResult:

@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 from derivations.statement import Statement
 
 from .float64 import IDENTITY_RTOL, ScreenResult
-from .sampling import Sampler, instance_at, sampler_for
+from .sampling import Sampler, SamplingError, instance_at, sampler_for
 
 __all__ = [
     "score",
@@ -121,6 +121,10 @@ class _Found(Exception):
     """Raised inside the optimiser's callback to stop at a screened violation."""
 
 
+class _Late(Exception):
+    """Raised between two batches of an objective evaluation once the deadline passed."""
+
+
 class Objective:
     """``-score + penalty`` on latents, value and gradient from one batched screen call.
 
@@ -130,11 +134,13 @@ class Objective:
 
     PENALTY = 1e3
 
-    def __init__(self, sampler: Sampler, floor: float = 1e-6) -> None:
+    def __init__(self, sampler: Sampler, floor: float = 1e-6, deadline: float = np.inf) -> None:
         self.sampler = sampler
         self.statement = sampler.statement
         self.floor = floor
         self.evaluations = 0
+        #: :meth:`values` raises :class:`_Late` between batches after this time
+        self.deadline = deadline
 
     def bounds(self, z0: np.ndarray) -> list[tuple[float | None, float | None]]:
         """Latent bounds with the offset floors computed at ``z0``."""
@@ -153,7 +159,24 @@ class Objective:
         return b
 
     def values(self, Z: np.ndarray) -> tuple[np.ndarray, ScreenResult, dict[str, Any]]:
-        """Objective values (to minimise) of the rows of ``Z``."""
+        """Objective values (to minimise) of the rows of ``Z``, evaluated in batches
+        of :meth:`Sampler.rows_per_batch` rows; the screen result and env returned
+        are those of the batch holding row 0."""
+        R = self.sampler.rows_per_batch()
+        if len(Z) <= R:
+            return self._values(Z)
+        out = np.empty(len(Z))
+        first: tuple[ScreenResult, dict[str, Any]] | None = None
+        for i in range(0, len(Z), R):
+            if i and time.perf_counter() > self.deadline:
+                raise _Late
+            v, res, env = self._values(Z[i : i + R])
+            out[i : i + R] = v
+            if first is None:
+                first = (res, env)
+        return out, first[0], first[1]
+
+    def _values(self, Z: np.ndarray) -> tuple[np.ndarray, ScreenResult, dict[str, Any]]:
         env = self.sampler.decode(Z)
         res = self.sampler.screen(env)
         self.evaluations += int(np.count_nonzero(res.hyp_ok & res.finite))
@@ -167,23 +190,37 @@ class Objective:
     def value_and_grad(
         self, z: np.ndarray, bounds: list[tuple[float | None, float | None]]
     ) -> tuple[float, np.ndarray, ScreenResult, dict[str, Any]]:
+        """Value and central-difference gradient at ``z``; the ``2K + 1`` stencil
+        rows are built a batch at a time (never all at once), and :class:`_Late`
+        is raised between batches after the deadline."""
         K = len(z)
         lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
         hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
         h = 1e-6 * np.maximum(np.abs(z), 1e-3)
         zp = np.minimum(z + h, hi)
         zm = np.maximum(z - h, lo)
-        Z = np.repeat(z[None, :], 2 * K + 1, axis=0)
-        idx = np.arange(K)
-        Z[1 + idx, idx] = zp
-        Z[1 + K + idx, idx] = zm
-        vals, res, env = self.values(Z)
+        R = self.sampler.rows_per_batch()
+        vals = np.empty(2 * K + 1)
+        first: tuple[ScreenResult, dict[str, Any]] | None = None
+        for start in range(0, 2 * K + 1, R):
+            if start and time.perf_counter() > self.deadline:
+                raise _Late
+            rows = np.arange(start, min(start + R, 2 * K + 1))
+            Z = np.repeat(z[None, :], len(rows), axis=0)
+            plus = (rows >= 1) & (rows <= K)
+            minus = rows > K
+            Z[np.flatnonzero(plus), rows[plus] - 1] = zp[rows[plus] - 1]
+            Z[np.flatnonzero(minus), rows[minus] - K - 1] = zm[rows[minus] - K - 1]
+            v, res, env = self._values(Z)
+            vals[rows] = v
+            if first is None:
+                first = (res, env)
         step = zp - zm
         grad = np.where(
             step > 0, (vals[1 : K + 1] - vals[K + 1 :]) / np.where(step > 0, step, 1), 0
         )
         grad = np.where(np.isfinite(grad), grad, 0.0)
-        return float(vals[0]), grad, res, env
+        return float(vals[0]), grad, first[0], first[1]
 
 
 def single_threaded_blas() -> AbstractContextManager[Any]:
@@ -216,15 +253,18 @@ def optimise(
     t0 = time.perf_counter()
     rng = np.random.default_rng(rng)
     sampler = sampler_for(statement, sizes)
-    obj = Objective(sampler, floor=floor)
+    deadline = t0 + budget_seconds
+    obj = Objective(sampler, floor=floor, deadline=deadline)
     queue: list[np.ndarray] = []
     if starts is not None:
         queue.extend(np.atleast_2d(starts))
     if pool and not queue:
-        Z = sampler.sample_latent(pool, rng)
-        vals, _, _ = obj.values(Z)
+        Z = sampler.sample_latent(pool, rng, deadline=deadline)
+        try:
+            vals, _, _ = obj.values(Z)
+        except _Late:
+            vals = np.zeros(len(Z))
         queue.extend(Z[np.argsort(vals)[:16]])
-    deadline = t0 + budget_seconds
     if sampler.K == 0:  # nothing to optimise: one point is the whole set
         deadline = t0
     with single_threaded_blas():
@@ -248,8 +288,10 @@ def _multistart(
             return None
         env = sampler.decode(Zr)
         res = sampler.screen(env)
-        obj.evaluations += 1
         sc = float(score(statement, res)[0])
+        if not np.isfinite(sc):
+            return None  # overflowed in float64: neither a case nor an evaluation
+        obj.evaluations += 1
         cand = Candidate(instance_at(env, 0), sc, latent=Zr[0])
         if best is None or sc > best.score:
             best = cand
@@ -259,13 +301,18 @@ def _multistart(
         if queue:
             z0 = queue.pop(0)
         else:
-            z0 = sampler.sample_latent(1, rng)[0]
+            try:
+                z0 = sampler.sample_latent(1, rng, deadline=deadline)[0]
+            except SamplingError:
+                break
             if best is not None and best.latent is not None and rng.uniform() < 0.5:
                 z0 = _perturb(best.latent, rng)
         n_starts += 1
         bounds = obj.bounds(z0)
         z0 = _clip(z0, bounds)
         zend, last, hit = _local_run(obj, z0, bounds, deadline, maxiter, stop_at_violation)
+        if not hit and time.perf_counter() > deadline and best is not None:
+            break  # out of time: start no repair or re-screen
         cand = consider(zend)
         if cand is None and last is not None and not hit:
             consider(last)
@@ -302,7 +349,11 @@ def _local_run(
     state: dict[str, Any] = {}
 
     def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-        v, g, res, _ = obj.value_and_grad(z, bounds)
+        try:
+            v, g, res, _ = obj.value_and_grad(z, bounds)
+        except _Late:
+            state["late"] = z.copy()
+            raise _Found from None
         if stop_at_violation and bool(res.violation[0]):
             state["hit"] = z.copy()
             raise _Found

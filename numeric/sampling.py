@@ -26,6 +26,7 @@ parameters (``beta = exp(-R**2)``, E3).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,13 +39,16 @@ from derivations import model
 from derivations.grammar import parse_expression
 from derivations.statement import VARIABLES, Relation, Statement
 
-from .float64 import Evaluator, Screen
+from .float64 import Evaluator, Screen, norm2_rows, spectral_norm
 
 __all__ = [
     "INSET",
     "Element",
     "Sampler",
     "SamplingError",
+    "SizeLimitError",
+    "BATCH_BYTES",
+    "ARB_SECONDS_LIMIT",
     "sample",
     "instance_at",
     "stack_instances",
@@ -65,8 +69,36 @@ _MATRIX = ("A", "At")
 _VECTOR = ("x", "y", "b")
 
 
+#: memory budget of one batch of screened rows (latents, sampler and screen arrays)
+BATCH_BYTES = 160 * 2**20
+
+#: the largest accepted estimate of one rigorous (Arb) evaluation of an instance
+ARB_SECONDS_LIMIT = 10.0
+#: seconds per unit of ``n d`` (times ``min(n, d)`` with a spectral norm) of one
+#: Arb evaluation, measured on this machine under load (1000 x 20 with a spectral
+#: norm: ~0.03 s; 1000 x 1000: ~3 min)
+ARB_SECONDS_PER_UNIT = 2e-7
+
+#: probe sizes used to measure the screen's intermediate arrays (distinct, not 1)
+_PROBE_N, _PROBE_D = 11, 5
+
+
 class SamplingError(ValueError):
-    """The hypothesis set could not be sampled (e.g. it looks empty)."""
+    """No point of the hypothesis set was found.
+
+    ``reason``: ``'infeasible'`` (decided cheaply from the bounds, e.g. ``t <= 0``
+    and ``t >= 1``), ``'unrepresentable'`` (a bound is not a finite float64),
+    ``'not found'`` (the sampler found none) or ``'budget'`` (none found before
+    the deadline).
+    """
+
+    def __init__(self, message: str, reason: str = "not found") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class SizeLimitError(ValueError):
+    """The sizes are above what the float64 screen accepts in bounded memory."""
 
 
 # --------------------------------------------------------------------------
@@ -107,12 +139,12 @@ def _norm(v: np.ndarray, kind: str) -> np.ndarray:
             return np.abs(v).max(axis=1)
         if kind == "1":
             return np.abs(v).sum(axis=1)
-        return np.sqrt(np.einsum("bi,bi->b", v, v))
+        return norm2_rows(v)
     if kind == "op":
-        return np.linalg.norm(v, ord=2, axis=(1, 2))
+        return spectral_norm(v)
     if kind == "inf":
         return np.abs(v).max(axis=(1, 2))
-    return np.sqrt(np.einsum("bij,bij->b", v, v))
+    return norm2_rows(v)
 
 
 def _unit(z: np.ndarray, kind: str) -> np.ndarray:
@@ -165,9 +197,9 @@ def _draw_matrix(B: int, n: int, d: int, rng: np.random.Generator) -> np.ndarray
 
 
 def _top_right_singular(M: np.ndarray) -> np.ndarray:
-    """The top right singular vector of each matrix of a batch (B, n, d) -> (B, d)."""
-    _, _, vt = np.linalg.svd(M)
-    return vt[:, 0, :]
+    """The top right singular vector of each matrix of a batch (B, n, d) -> (B, d)
+    (a screening value: :func:`numeric.float64.spectral_norm`, no SVD)."""
+    return spectral_norm(M, vector=True)[1]
 
 
 # --------------------------------------------------------------------------
@@ -244,6 +276,11 @@ class Element:
         return lo, hi
 
 
+def _is_column(e: sp.Basic) -> bool:
+    shape = getattr(e, "shape", None)
+    return shape is not None and shape[1] == 1
+
+
 def _bound_callable(
     expr: sp.Basic, sizes: Mapping[str, int]
 ) -> Callable[[Mapping[str, Any]], np.ndarray]:
@@ -289,6 +326,79 @@ class Sampler:
             self.offsets.append(pos)
             pos += el.width
         self.K = pos
+        self.row_bytes = self._row_bytes()
+        if self.row_bytes > BATCH_BYTES:
+            raise SizeLimitError(self._size_message())
+        self.rigorous_seconds = self._rigorous_seconds()
+        if self.rigorous_seconds > ARB_SECONDS_LIMIT:
+            raise SizeLimitError(self._arb_message())
+
+    # -- memory ------------------------------------------------------------
+    #: latent-sized arrays kept per row by drawing, decoding and repairing
+    LATENT_COPIES = 16
+
+    def _row_bytes(self) -> int:
+        """Estimated bytes one screened row needs: the screen's intermediates
+        (measured on a probe at small sizes, scaled to ``n, d``) plus the sampler's
+        latent-sized arrays."""
+        n, d = self.sizes["n"], self.sizes["d"]
+        try:
+            shapes = self.screen.elements_per_row(self._probe_env())
+        except Exception:  # noqa: BLE001 - a probe failure only means a coarser estimate
+            shapes = [(n, d)] * 32
+        grow = max(n / _PROBE_N, d / _PROBE_D, 1.0)
+
+        def dim(k: int) -> float:
+            return {1: 1.0, _PROBE_N: float(n), _PROBE_D: float(d)}.get(k, k * grow)
+
+        screen = sum(float(np.prod([dim(k) for k in shp])) for shp in shapes)
+        return int(8 * (screen + self.LATENT_COPIES * max(self.K, 1)))
+
+    def _probe_env(self) -> dict[str, Any]:
+        """One random row at the probe sizes (only its shapes matter)."""
+        rng = np.random.default_rng(0)
+        pn, pd = _PROBE_N, _PROBE_D
+        shapes = {"A": (pn, pd), "At": (pn, pd), "x": (pd,), "y": (pd,), "b": (pn,), "t": ()}
+        env: dict[str, Any] = dict(self.params_env(np.zeros((1, self.K))))
+        for v in self.variables:
+            env[v] = 0.1 * rng.standard_normal((1, *shapes[v]))
+        return env
+
+    def _rigorous_seconds(self) -> float:
+        """Estimated seconds of one rigorous (Arb) evaluation of an instance: linear
+        in ``n d``, times ``min(n, d)`` when a matrix's spectral norm is taken."""
+        n, d = self.sizes["n"], self.sizes["d"]
+        rels = [*self.statement.hypotheses, self.statement.claim]
+        spectral = any(
+            node.kind == "op" and not _is_column(node.arg)
+            for r in rels
+            for side in (r.lhs, r.rhs)
+            for node in sp.preorder_traversal(side)
+            if isinstance(node, model.Norm)
+        )
+        return ARB_SECONDS_PER_UNIT * n * d * (min(n, d) if spectral else 4)
+
+    def _arb_message(self) -> str:
+        n, d = self.sizes["n"], self.sizes["d"]
+        return (
+            f"n={n}, d={d} is too large for {self.statement.id}: one rigorous (Arb) "
+            f"evaluation of an instance would take about {self.rigorous_seconds:.0f} s, above "
+            f"the limit of {ARB_SECONDS_LIMIT:g} s, so no candidate could be confirmed"
+        )
+
+    def _size_message(self) -> str:
+        n, d = self.sizes["n"], self.sizes["d"]
+        mb = self.row_bytes / 2**20
+        nd_max = int(n * d * BATCH_BYTES / self.row_bytes)
+        return (
+            f"n={n}, d={d} is too large for {self.statement.id}: one instance needs about "
+            f"{mb:.0f} MB in the float64 screen, above the limit of {BATCH_BYTES // 2**20} MB "
+            f"(at this shape, n*d up to about {nd_max} is accepted)"
+        )
+
+    def rows_per_batch(self, cap: int = 2048) -> int:
+        """Rows of one batch that keep its arrays under :data:`BATCH_BYTES` (at most ``cap``)."""
+        return int(max(1, min(cap, BATCH_BYTES // max(self.row_bytes, 1))))
 
     # -- parameters ---------------------------------------------------------
     def _order_param_exprs(self) -> list[str]:
@@ -478,6 +588,10 @@ class Sampler:
         return env
 
     def _build(self, el: Element, Z: np.ndarray, env: dict[str, Any]) -> np.ndarray:
+        with np.errstate(all="ignore"):  # overflow gives non-finite rows, never a crash
+            return self._build_element(el, Z, env)
+
+    def _build_element(self, el: Element, Z: np.ndarray, env: dict[str, Any]) -> np.ndarray:
         B = len(Z)
         i, sl = self.slices(el)
         s = Z[:, i]
@@ -630,7 +744,8 @@ class Sampler:
             if el.kind == "spectral" and stage < 2:
                 continue
             i, _ = self.slices(el)
-            Z[:, i] = Z[:, i] * lam
+            with np.errstate(all="ignore"):
+                Z[:, i] = Z[:, i] * lam
         return Z
 
     _GRID = np.unique(
@@ -642,19 +757,36 @@ class Sampler:
         res = self.screen(env)
         return res.hyp_ok & np.all(np.isfinite(res.hyp_margins), axis=1)
 
+    def ok_chunked(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`ok` of the decoded rows of ``Z``, in batches of :meth:`rows_per_batch`."""
+        R = self.rows_per_batch()
+        if len(Z) <= R:
+            return self.ok(self.decode(Z))
+        return np.concatenate([self.ok(self.decode(Z[i : i + R])) for i in range(0, len(Z), R)])
+
+    def _ok_shrunk(self, Z: np.ndarray, rows: np.ndarray, lam: np.ndarray, stage: int):
+        """``ok`` of ``Z[rows[p]]`` shrunk by ``lam[p]``, built in memory-bounded chunks."""
+        R = self.rows_per_batch()
+        out = np.zeros(len(rows), dtype=bool)
+        for i in range(0, len(rows), R):
+            sl = slice(i, i + R)
+            out[sl] = self.ok(self.decode(self._shrink(Z[rows[sl]], lam[sl], stage)))
+        return out
+
     def repair(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``Z`` moved to the farthest point towards the anchors that the
-        screen accepts; returns ``(Z, ok)``."""
+        screen accepts; returns ``(Z, ok)``.  Batches stay under :data:`BATCH_BYTES`."""
         Z = np.array(Z, dtype=float, copy=True)
-        ok = self.ok(self.decode(Z))
+        ok = self.ok_chunked(Z)
+        moved = np.zeros(len(Z), dtype=bool)
+        G = self._GRID
         for stage in (1, 2):
             bad = np.flatnonzero(~ok)
             if not len(bad):
                 break
-            G = self._GRID
-            rep = np.repeat(Z[bad], len(G), axis=0)
+            rows = np.repeat(bad, len(G))
             lam = np.tile(G, len(bad))
-            good = self.ok(self.decode(self._shrink(rep, lam, stage))).reshape(len(bad), len(G))
+            good = self._ok_shrunk(Z, rows, lam, stage).reshape(len(bad), len(G))
             has = good.any(axis=1)
             if not has.any():
                 continue
@@ -665,31 +797,93 @@ class Sampler:
             lo, hi = lo[has], hi[has]
             for _ in range(12):
                 mid = 0.5 * (lo + hi)
-                g = self.ok(self.decode(self._shrink(Z[rows], mid, stage)))
+                g = self._ok_shrunk(Z, rows, mid, stage)
                 lo, hi = np.where(g, mid, lo), np.where(g, hi, mid)
             Z[rows] = self._shrink(Z[rows], lo, stage)
             ok[rows] = True
-        # parameter-only hypotheses cannot be repaired by moving variables
-        return Z, ok & self.ok(self.decode(Z))
+            moved[rows] = True
+        # re-check the moved rows (parameter-only hypotheses cannot be repaired)
+        idx = np.flatnonzero(moved)
+        if len(idx):
+            ok[idx] &= self.ok_chunked(Z[idx])
+        return Z, ok
 
-    def sample_latent(self, size: int, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
-        """Latents of ``size`` rows that all pass the screen (fewer only if the
-        set is nearly empty; raises :class:`SamplingError` if none is found)."""
+    def infeasible(self) -> SamplingError | None:
+        """A cheap, conservative decision that no point can be sampled: the bounds
+        on ``t`` cross or are not finite float64 numbers, or hypotheses on fixed
+        parameters alone fail.  ``None`` when nothing is decided."""
+        if self.param_ranges:
+            return None
+        Z = np.zeros((1, self.K))
+        env = self.params_env(Z)
+        with np.errstate(all="ignore"):
+            for op, margin in self.param_only:
+                m = float(np.broadcast_to(margin(env), (1,))[0])
+                if np.isfinite(m) and (m < 0 or (op == "<" and m == 0)):
+                    return SamplingError(
+                        f"the hypotheses of {self.statement.id} are infeasible: a hypothesis "
+                        f"on the parameters alone fails (margin {m:.6g})",
+                        "infeasible",
+                    )
+            for el in self.elements:
+                if el.var != "t" or not (el.lo or el.hi):
+                    continue
+                lo = max([float(np.ravel(f(env))[0]) for f in el.lo], default=-np.inf)
+                hi = min([float(np.ravel(f(env))[0]) for f in el.hi], default=np.inf)
+                if np.isnan(lo) or np.isnan(hi) or lo == np.inf or hi == -np.inf:
+                    return SamplingError(
+                        f"no instance of {self.statement.id} can be sampled: a bound on t "
+                        f"is not a finite float64 number (lower {lo:g}, upper {hi:g})",
+                        "unrepresentable",
+                    )
+                if lo - hi > 1e-9 * max(1.0, abs(lo), abs(hi)):
+                    return SamplingError(
+                        f"the hypotheses of {self.statement.id} are infeasible: they ask for "
+                        f"t >= {lo:.17g} and t <= {hi:.17g}",
+                        "infeasible",
+                    )
+        return None
+
+    def sample_latent(
+        self,
+        size: int,
+        rng: np.random.Generator,
+        rounds: int = 8,
+        deadline: float | None = None,
+    ) -> np.ndarray:
+        """Latents of up to ``size`` rows that all pass the screen (fewer if the set
+        is nearly empty, if a batch of :meth:`rows_per_batch` rows is smaller, or
+        at ``deadline``); raises :class:`SamplingError` if none is found."""
+        bad = self.infeasible()
+        if bad is not None:
+            raise bad
+        size = min(size, self.rows_per_batch(cap=max(size, 1)))
         got: list[np.ndarray] = []
         have = 0
+        late = False
         for _ in range(rounds):
             want = max(16, int(1.2 * (size - have)) + 1)
-            Z = self.draw(want, rng)
-            Z, ok = self.repair(Z)
+            want = min(want, self.rows_per_batch(cap=want))
+            Z, ok = self.repair(self.draw(want, rng))
             got.append(Z[ok])
             have += int(ok.sum())
             if have >= size:
                 break
+            if deadline is not None and time.perf_counter() > deadline:
+                late = True
+                break
         Z = np.concatenate(got, axis=0)[:size] if got else np.zeros((0, self.K))
         if len(Z) == 0:
+            if late:
+                raise SamplingError(
+                    f"no instance satisfying the hypotheses of {self.statement.id} was found "
+                    "within the budget",
+                    "budget",
+                )
             raise SamplingError(
-                f"no point of the hypothesis set of {self.statement.id} found: "
-                "the hypotheses may be contradictory"
+                f"no instance satisfying the hypotheses of {self.statement.id} was found "
+                "by the sampler: the hypotheses may be contradictory",
+                "not found",
             )
         return Z
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import target as hyp_target
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from hypothesis.reporting import with_reporter
 
 from derivations.statement import Statement
@@ -85,6 +86,12 @@ class SearchResult:
     worst_by: str = "float64"
     #: top float64 cases whose ball-arithmetic ratio disagreed (artefacts)
     artefacts: int = 0
+    #: sampled points of the set where float64 overflowed (not counted in ``instances``)
+    nonfinite: int = 0
+    #: float64 candidates left unconfirmed because the budget ran out
+    unconfirmed: int = 0
+    #: why no instance was evaluated (the sampler's message), if none was
+    empty: str = ""
 
 
 @dataclass
@@ -100,6 +107,8 @@ class CheckResult(SearchResult):
         """One line saying exactly what was shown."""
         if self.verdict == "proved":
             return self.proof
+        if self.verdict == "undecided":
+            return "UNDECIDED: " + undecided_reason(self)
         if self.verdict == "violated":
             text = (
                 f"VIOLATED: confirmed counterexample after {self.instances} instances "
@@ -113,10 +122,44 @@ class CheckResult(SearchResult):
             else f"worst ratio {self.worst_ratio:.9g} ({self.worst_by})"
         )
         extra = f"; {self.proof}" if self.proof else ""
+        few = f" (only {self.instances})" if self.instances < FEW_INSTANCES else ""
+        over = f"; {self.nonfinite} sampled points overflowed in float64" if self.nonfinite else ""
         return (
-            f"searched: {self.instances} instances, {what}, no violation found "
-            f"(n={self.sizes.get('n')}, d={self.sizes.get('d')}; not a proof){extra}"
+            f"searched: {self.instances} instances{few}, {what}, no violation found "
+            f"(n={self.sizes.get('n')}, d={self.sizes.get('d')}; not a proof){over}{extra}"
         )
+
+
+#: a search that evaluated fewer instances says so
+FEW_INSTANCES = 100
+
+
+def undecided_reason(res: SearchResult) -> str:
+    """Why a search is undecided: no instance of the set, or candidates unconfirmed."""
+    if res.unconfirmed:
+        return (
+            f"{res.unconfirmed} float64 candidate violation(s) could not be confirmed "
+            f"rigorously within the budget ({res.instances} instances searched)"
+        )
+    text = res.empty or "no instance satisfying the hypotheses was found"
+    if res.nonfinite:
+        text += f"; {res.nonfinite} sampled points overflowed in float64 and were not evaluated"
+    return text
+
+
+def mark_undecided(out: SearchResult, tr: _Tracker | None = None) -> None:
+    """A search with no evaluated instance, or with float64 candidates it could not
+    confirm in time, is undecided (never 'searched' with nothing shown)."""
+    if tr is not None:
+        out.nonfinite, out.unconfirmed = tr.nonfinite, tr.unconfirmed
+    if out.verdict != "searched":
+        return
+    if out.instances == 0 or out.unconfirmed:
+        out.verdict = "undecided"
+        if not out.empty and out.instances == 0:
+            out.empty = "no instance satisfying the hypotheses was found" + (
+                " with finite float64 values" if out.nonfinite else ""
+            )
 
 
 class Progress:
@@ -163,6 +206,29 @@ class _Tracker:
         self._seen: dict[bytes, Any] = {}
         self.top: list[tuple[float, dict[str, Any], bool]] = []
         self.artefacts = 0
+        #: no new rigorous work (ratios, confirmations) is started after this
+        self.deadline = np.inf
+        self.nonfinite = 0
+        self.unconfirmed = 0
+        #: seconds of the slowest ball-arithmetic ratio so far (to skip one that cannot finish)
+        self.arb_seconds = 0.0
+
+    def expect(self, seconds: float) -> None:
+        """Take ``seconds`` as the (estimated) cost of one rigorous evaluation."""
+        self.arb_seconds = max(self.arb_seconds, seconds)
+
+    def time_for(self, seconds: float) -> bool:
+        """True while a unit of rigorous work of about ``seconds`` ends before the deadline."""
+        return time.perf_counter() + seconds <= self.deadline
+
+    def ratio(self, instance: Mapping[str, Any]) -> float | None:
+        """:func:`rigorous_ratio`, timed (``None`` when no time is left for it)."""
+        if not self.time_for(self.arb_seconds):
+            return None
+        t = time.perf_counter()
+        r = rigorous_ratio(self.statement, instance)
+        self.arb_seconds = max(self.arb_seconds, time.perf_counter() - t)
+        return r
 
     #: worst cases kept, keyed by their ball-arithmetic ratio
     TOP = 8
@@ -185,7 +251,7 @@ class _Tracker:
             if len(self.top) >= self.TOP and sc <= self.top[-1][0] * (1 - 1e-6):
                 break
             inst = instance_at(env, int(j))
-            r = rigorous_ratio(self.statement, inst)
+            r = self.ratio(inst)
             if r is not None and abs(r - sc) > 1e-6 * max(1.0, abs(r)):
                 self.artefacts += 1
             self.top.append((sc if r is None else r, inst, r is not None))
@@ -209,6 +275,9 @@ class _Tracker:
         if key in self._seen:
             cand.confirmation = self._seen[key]
         elif self.confirm is None:
+            return cand
+        elif not self.time_for(self.arb_seconds):
+            self.unconfirmed += 1
             return cand
         else:
             try:
@@ -297,18 +366,30 @@ def screen_search(
     for the optimiser).
     """
     t0 = time.perf_counter()
+    deadline = t0 + budget_seconds
     rng = np.random.default_rng(rng)
     tr = _tracker or _Tracker(statement, confirm)
+    if _tracker is None:
+        tr.deadline = deadline
     sampler = sampler_for(statement, sizes)
+    tr.expect(sampler.rigorous_seconds)
+    batch = sampler.rows_per_batch(batch)
     n = 0
     best_Z = np.zeros((0, sampler.K))
     best_s = np.zeros(0)
     while True:
-        Z = sampler.sample_latent(batch, rng)
+        try:
+            Z = sampler.sample_latent(batch, rng, deadline=deadline)
+        except SamplingError:
+            if n or tr.nonfinite:
+                break  # found points before; none more in time
+            raise
         env = sampler.decode(Z)
         res = sampler.screen(env)
         sc = score(statement, res)
-        n += len(Z)
+        fin = np.isfinite(sc)
+        n += int(fin.sum())
+        tr.nonfinite += int((~fin).sum())
         tr.observe(env, sc)
         allZ, alls = np.concatenate([best_Z, Z]), np.concatenate([best_s, sc])
         top = np.argsort(-alls)[:keep]
@@ -322,7 +403,9 @@ def screen_search(
             break
         if sampler.K == 0:  # no variable, no ranged parameter: one point is all
             break
-    return _result(statement, tr, n, t0, "random screening"), best_Z
+    out = _result(statement, tr, n, t0, "random screening")
+    mark_undecided(out, tr)
+    return out, best_Z[np.isfinite(best_s)]
 
 
 # --------------------------------------------------------------------------
@@ -349,7 +432,13 @@ def hypothesis_search(
     t0 = time.perf_counter()
     deadline = t0 + budget_seconds
     tr = _tracker or _Tracker(statement, confirm)
+    if _tracker is None:
+        tr.deadline = deadline
     sampler = sampler_for(statement, sizes)
+    tr.expect(sampler.rigorous_seconds)
+    empty = sampler.infeasible()
+    if empty is not None:
+        raise empty
     count = [0]
     last: list[Candidate] = []
     inequality = statement.claim.op != "=="
@@ -373,12 +462,15 @@ def hypothesis_search(
         env = sampler.decode(z[None, :])
         res = sampler.screen(env)
         sc = score(statement, res)
-        count[0] += 1
+        if np.isfinite(sc[0]):
+            count[0] += 1
+        else:
+            tr.nonfinite += 1
         tr.observe(env, sc)
         if np.isfinite(sc[0]):
             # target the ball-arithmetic ratio, so Hypothesis does not climb
             # towards float64 cancellation artefacts
-            r = rigorous_ratio(statement, instance_at(env, 0)) if inequality else None
+            r = tr.ratio(instance_at(env, 0)) if inequality else None
             hyp_target(float(min(sc[0] if r is None else r, 1e300)), label="score")
         if _progress:
             _progress.update("hypothesis", count[0], tr.worst)
@@ -394,9 +486,13 @@ def hypothesis_search(
             prop()
     except (_OutOfTime, AssertionError):
         pass
+    except (Unsatisfiable, FailedHealthCheck):
+        pass  # no example of the set: reported as an empty search
     if last:  # the final (shrunk) confirmed example
         tr.violation = last[-1]
-    return _result(statement, tr, count[0], t0, "Hypothesis with target()")
+    out = _result(statement, tr, count[0], t0, "Hypothesis with target()")
+    mark_undecided(out, tr)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -456,6 +552,7 @@ def check(
             return out
     prog = Progress(statement.id, budget_seconds, progress)
     tr = _Tracker(statement, confirm)
+    tr.deadline = t0 + budget_seconds
     rng = np.random.default_rng(rng_seed)
     total = 0
     method = ""
@@ -511,7 +608,7 @@ def check(
             total += hres.instances
             method = hres.method
     except SamplingError as exc:
-        out.proof = (out.proof + "; " if out.proof else "") + str(exc)
+        out.empty = str(exc)
     finally:
         prog.done()
     v = tr.violation
@@ -522,6 +619,7 @@ def check(
     out.witness = None if v is None else witness_instance(statement, v.instance)
     out.rejected = tr.rejected
     out.method = method if v is not None else "random screening, L-BFGS-B, Hypothesis"
+    mark_undecided(out, tr)
     out.seconds = time.perf_counter() - t0
     return out
 

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from derivations.statement import Statement
+from numeric.float64 import spectral_norm
 from numeric.sampling import INSET, Element, Sampler, instance_at, sampler_for
 
 __all__ = [
@@ -67,7 +68,15 @@ def _scaled(z: np.ndarray, radius: float, ord: Any) -> np.ndarray:
         z.flat[0] = 1.0
     else:
         z = z / m  # safe for subnormal entries
-    return z * (radius / float(np.linalg.norm(z, ord)))
+    return z * (radius / _norm(z, ord))
+
+
+def _norm(z: np.ndarray, ord: Any) -> float:
+    """``||z||_ord``; the spectral norm of a matrix without an SVD (a screening
+    value, :func:`numeric.float64.spectral_norm`)."""
+    if z.ndim == 2 and ord == 2:
+        return float(spectral_norm(z[None])[0])
+    return float(np.linalg.norm(z, ord))
 
 
 def documents(n: int, d: int, R: float) -> st.SearchStrategy[np.ndarray]:
@@ -128,7 +137,7 @@ def close_pairs(
         return A, x, y
 
     def build_A(A, x, rel, E):
-        D = _scaled(E, rel * max(float(np.linalg.norm(A, 2)), 1e-300), "fro")
+        D = _scaled(E, rel * max(_norm(A, 2), 1e-300), "fro")
         At = _shrink_into(A, D, lambda Dl: np.abs(Dl @ x).max(), r, R, 2)
         return A, At, x
 
@@ -148,7 +157,7 @@ def _shrink_into(base, delta, gap, r, R, ord):
         delta = delta * (r * INSET / g) * (1 - 1e-12)
     out = base + delta
     for _ in range(60):
-        if float(np.linalg.norm(out, ord)) <= R * INSET:
+        if _norm(out, ord) <= R * INSET:
             return out
         delta = delta * 0.5
         out = base + delta

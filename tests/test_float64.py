@@ -267,3 +267,102 @@ def test_derivative_nodes_are_differentiated_first():
     env = random_env(19)
     got = compile_expr(m.Grad(m.Loss(A, x, b), x))(env)
     np.testing.assert_allclose(got, np_grad(env["A"], env["x"], env["b"]), rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Spectral norm without a batched SVD
+# --------------------------------------------------------------------------
+from numeric.float64 import GRAM_MAX, norm2_rows, spectral_norm  # noqa: E402
+
+#: screening tolerance of the spectral norm (relative)
+SPECTRAL_RTOL = 1e-10
+
+
+def _with_spectrum(rng, n: int, d: int, s: np.ndarray) -> np.ndarray:
+    k = min(n, d)
+    U, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    V, _ = np.linalg.qr(rng.standard_normal((d, k)))
+    return (U * s) @ V.T
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (4, 7), (300, 4), (90, 80), (300, 270), (260, 400)])
+def test_spectral_norm_agrees_with_numpy_on_random_matrices(shape):
+    n, d = shape
+    rng = np.random.default_rng(n * 1000 + d)
+    M = rng.standard_normal((6, n, d)) * rng.uniform(0.1, 10, size=(6, 1, 1))
+    got, v = spectral_norm(M, vector=True)
+    want = np.linalg.norm(M, 2, axis=(1, 2))
+    np.testing.assert_allclose(got, want, rtol=SPECTRAL_RTOL)
+    # the vector is a unit top right singular vector: ||M v|| = ||M||
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.linalg.norm(np.einsum("bij,bj->bi", M, v), axis=1), want, rtol=SPECTRAL_RTOL
+    )
+
+
+@pytest.mark.parametrize("shape", [(9, 5), (300, 280)])  # Gram path and Lanczos
+def test_spectral_norm_rank_deficient_and_repeated_singular_values(shape):
+    n, d = shape
+    k = min(n, d)
+    rng = np.random.default_rng(3)
+    rank1 = np.outer(rng.standard_normal(n), rng.standard_normal(d))
+    s_rep = np.ones(k)
+    s_rep[k // 2 :] = 0.5  # top singular value repeated k/2 times
+    s_def = np.zeros(k)
+    s_def[:2] = [3.0, 3.0 * (1 - 1e-3)]  # rank 2, nearly equal values
+    M = np.stack([rank1, _with_spectrum(rng, n, d, s_rep), _with_spectrum(rng, n, d, s_def)])
+    np.testing.assert_allclose(
+        spectral_norm(M), np.linalg.norm(M, 2, axis=(1, 2)), rtol=SPECTRAL_RTOL
+    )
+    assert (min(n, d) <= GRAM_MAX) == (shape == (9, 5))
+
+
+def test_spectral_norm_extreme_entries_zero_and_nonfinite_rows():
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((5, 6, 3))
+    M = np.stack([1e300 * G[0], 1e-300 * G[1], np.zeros((6, 3)), G[3], G[4]])
+    M[3, 0, 0] = np.inf
+    M[4, 1, 1] = np.nan
+    got = spectral_norm(M)
+    np.testing.assert_allclose(got[0], 1e300 * np.linalg.norm(G[0], 2), rtol=SPECTRAL_RTOL)
+    np.testing.assert_allclose(got[1], 1e-300 * np.linalg.norm(G[1], 2), rtol=SPECTRAL_RTOL)
+    assert got[2] == 0.0
+    assert np.isnan(got[3]) and np.isnan(got[4])
+
+
+def test_norm2_rows_neither_overflows_nor_underflows():
+    v = np.array([[3e300, 4e300], [3e-300, 4e-300], [3.0, 4.0], [np.inf, 1.0], [0.0, 0.0]])
+    got = norm2_rows(v[:, :, None])
+    np.testing.assert_allclose(got[:3], [5e300, 5e-300, 5.0], rtol=1e-15)
+    assert got[3] == np.inf and got[4] == 0.0
+
+
+def _forbid_batched_svd(monkeypatch):
+    """np.linalg.svd and norm(ord=2) raise on a batch of matrices (3-D input)."""
+    svd, norm = np.linalg.svd, np.linalg.norm
+
+    def no_svd(a, *args, **kw):
+        if np.ndim(a) >= 3:
+            raise AssertionError("batched SVD called")
+        return svd(a, *args, **kw)
+
+    def no_norm(a, ord=None, axis=None, **kw):
+        if np.ndim(a) >= 3 and ord in (2, -2, "nuc"):
+            raise AssertionError("batched norm(ord=2) called")
+        return norm(a, ord, axis, **kw)
+
+    monkeypatch.setattr(np.linalg, "svd", no_svd)
+    monkeypatch.setattr(np.linalg, "norm", no_norm)
+
+
+@pytest.mark.parametrize("sizes", [(7, 4), (300, 270)])
+def test_screen_opnorm_calls_no_batched_svd(monkeypatch, sizes):
+    n_, d_ = sizes
+    rng = np.random.default_rng(0)
+    Am = rng.standard_normal((4, n_, d_))
+    want = np.linalg.norm(Am, 2, axis=(1, 2))
+    _forbid_batched_svd(monkeypatch)
+    with pytest.raises(AssertionError):  # the guard itself works
+        np.linalg.norm(Am, 2, axis=(1, 2))
+    got = compile_expr(m.Norm("op", A))({"A": Am})
+    np.testing.assert_allclose(got, want, rtol=SPECTRAL_RTOL)

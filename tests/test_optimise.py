@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from derivations.catalogue import get
 from derivations.statement_files import parse_statement_text
@@ -66,3 +67,29 @@ def test_score_is_above_one_exactly_on_screen_violations():
 def test_e5_quarter_mutant_is_found_by_the_optimiser():
     res = optimise(get("E5-m-quarter"), budget_seconds=5.0, rng=0)
     assert res.violation is not None and res.violation.confirmed
+
+
+def test_gradient_stencils_in_small_batches_match_one_batch(monkeypatch):
+    sam = Sampler(get("S1"))
+    z = sam.sample_latent(1, np.random.default_rng(3))[0]
+    obj = Objective(sam)
+    bounds = obj.bounds(z)
+    v1, g1, _, _ = obj.value_and_grad(z, bounds)
+    monkeypatch.setattr(Sampler, "rows_per_batch", lambda self, cap=2048: 4)
+    v2, g2, res, _ = obj.value_and_grad(z, bounds)
+    assert v1 == v2
+    np.testing.assert_array_equal(g1, g2)
+    assert len(res.margin) == 4  # evaluated a batch at a time
+
+
+def test_objective_stops_between_batches_after_its_deadline(monkeypatch):
+    from numeric.optimise import _Late
+
+    sam = Sampler(get("S1"))
+    z = sam.sample_latent(1, np.random.default_rng(3))[0]
+    obj = Objective(sam, deadline=0.0)
+    monkeypatch.setattr(Sampler, "rows_per_batch", lambda self, cap=2048: 4)
+    with pytest.raises(_Late):
+        obj.value_and_grad(z, obj.bounds(z))
+    res = optimise(get("S1"), budget_seconds=0.5, rng=0, confirm=None)
+    assert res.seconds < 30  # a generous upper limit, not a timing test

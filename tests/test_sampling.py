@@ -127,3 +127,122 @@ def test_boundary_samples_pass_the_rigorous_check():
 def test_sizes_override():
     env = sample(get("S1"), 10, np.random.default_rng(9), sizes={"n": 3, "d": 5})
     assert env["A"].shape == (10, 3, 5) and env["x"].shape == (10, 5)
+
+
+# --------------------------------------------------------------------------
+# Memory-bounded batches, size limit, no batched SVD, empty sets
+# --------------------------------------------------------------------------
+from numeric.sampling import BATCH_BYTES, SizeLimitError  # noqa: E402
+
+
+def _batch_bytes(sam: Sampler, Z: np.ndarray) -> int:
+    env = sam.decode(Z)
+    return Z.nbytes + sum(np.asarray(v).nbytes for v in env.values())
+
+
+def test_batch_size_at_n1000_d1000_keeps_the_batch_arrays_under_the_limit():
+    text = """
+id = "wide"
+sizes = { n = 1000, d = 1000 }
+parameters = { R = 4 }
+hypotheses = ["norm2(x) <= R"]
+claim = "norm2(f(x)) <= 1"
+"""
+    sam = Sampler(_stmt(text))
+    rows = sam.rows_per_batch()
+    assert 1 <= rows < 2048
+    assert rows * sam.row_bytes <= BATCH_BYTES
+    Z = sam.draw(rows, np.random.default_rng(0))
+    assert _batch_bytes(sam, Z) <= BATCH_BYTES
+    # a request for many rows is cut to what fits
+    assert len(sam.sample_latent(2048, np.random.default_rng(1))) <= rows
+
+
+def test_the_estimate_covers_the_measured_batch_at_moderate_sizes():
+    sam = Sampler(get("S1"), {"n": 300, "d": 20})
+    Z = sam.draw(8, np.random.default_rng(0))
+    assert _batch_bytes(sam, Z) <= 8 * sam.row_bytes
+
+
+def test_sizes_above_the_memory_limit_raise_size_limit_error():
+    with pytest.raises(SizeLimitError, match=r"n=10000, d=10000 is too large"):
+        Sampler(get("S1"), {"n": 10000, "d": 10000})
+    Sampler(get("S1"), {"n": 10000, "d": 20})  # accepted
+
+
+def test_sizes_whose_rigorous_evaluation_cannot_fit_are_refused():
+    # S1 takes opnorm(A): one Arb evaluation at 1000 x 1000 takes minutes
+    with pytest.raises(SizeLimitError, match=r"rigorous \(Arb\) evaluation"):
+        Sampler(get("S1"), {"n": 1000, "d": 1000})
+    assert Sampler(get("S1"), {"n": 1000, "d": 20}).rigorous_seconds < 1
+
+
+def test_sampling_at_large_sizes_calls_no_batched_svd(monkeypatch):
+    from tests.test_float64 import _forbid_batched_svd
+
+    text = """
+id = "balls-large"
+sizes = { n = 120, d = 90 }
+parameters = { R = 4 }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R"]
+claim = "norm2(f(x)) <= 1"
+"""
+    _forbid_batched_svd(monkeypatch)
+    sam = Sampler(_stmt(text))
+    env = sam.sample(20, np.random.default_rng(2))
+    monkeypatch.undo()
+    opn = np.linalg.norm(env["A"], 2, axis=(1, 2))
+    assert np.all(opn <= 4 * (1 + 1e-10))
+    assert opn.max() > 4 * (1 - 1e-9)  # the boundary is reached
+
+
+def test_repair_in_chunks_matches_one_batch(monkeypatch):
+    text = """
+id = "repair"
+parameters = { R = 4, beta = 1e-3 }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "alpha(x) >= beta"]
+claim = "norm2(f(x)) <= 1"
+"""
+    sam = Sampler(_stmt(text))
+    Z = sam.draw(64, np.random.default_rng(4))
+    Z1, ok1 = sam.repair(Z)
+    monkeypatch.setattr(Sampler, "rows_per_batch", lambda self, cap=2048: 5)
+    Z2, ok2 = sam.repair(Z)
+    np.testing.assert_array_equal(ok1, ok2)
+    np.testing.assert_array_equal(Z1, Z2)
+
+
+@pytest.mark.parametrize(
+    ("hyps", "reason"),
+    [
+        ('["t <= 0", "t >= 1"]', "infeasible"),
+        ('["1e400 <= t"]', "unrepresentable"),
+        ('["t <= -1e400"]', "unrepresentable"),
+        ('["R >= 5"]', "infeasible"),
+    ],
+)
+def test_empty_hypothesis_sets_are_decided_cheaply(hyps, reason):
+    text = f"""
+id = "empty-t"
+parameters = {{ R = 4 }}
+hypotheses = {hyps}
+claim = "t <= t + R"
+"""
+    sam = Sampler(_stmt(text))
+    bad = sam.infeasible()
+    assert bad is not None and bad.reason == reason
+    with pytest.raises(SamplingError) as exc:
+        sam.sample_latent(10, np.random.default_rng(0))
+    assert exc.value.reason == reason
+
+
+def test_feasible_sets_are_not_called_infeasible():
+    for hyps in ('["t <= 1", "t >= 1"]', '["t >= 0", "t <= 1e300"]', '["R >= 4"]'):
+        text = f"""
+id = "fine"
+parameters = {{ R = 4 }}
+hypotheses = {hyps}
+claim = "t <= t + R"
+"""
+        sam = Sampler(_stmt(text))
+        assert sam.infeasible() is None, hyps

@@ -108,3 +108,129 @@ def test_hypothesis_search_on_a_true_statement_tracks_the_worst_case():
     res = hypothesis_search(get("S2"), budget_seconds=2.0, rng_seed=0)
     assert res.verdict == "searched" and res.instances > 10
     assert 0 < res.worst_ratio <= 1.0 and res.worst_witness is not None
+
+
+# --------------------------------------------------------------------------
+# Empty hypothesis sets, overflow and deadlines
+# --------------------------------------------------------------------------
+from derivations.statement_files import parse_statement_text  # noqa: E402
+from numeric.search import _Tracker, mark_undecided  # noqa: E402
+from softproof.cli import main  # noqa: E402
+
+EMPTY_SETS = {
+    "overflowing-literal": ('["1e400 <= t"]', "not a finite float64 number"),
+    "contradictory": ('["t <= 0", "t >= 1"]', "infeasible: they ask for t >= 1 and t <= 0"),
+    "never-hit": ('["norm2(x) <= 1", "norm2(x) >= 2"]', "no instance satisfying the hypotheses"),
+}
+
+
+def _file(tmp_path, sid: str, hyps: str, claim: str = "t <= t + 1") -> str:
+    path = tmp_path / f"{sid}.toml"
+    path.write_text(f'id = "{sid}"\nhypotheses = {hyps}\nclaim = "{claim}"\n')
+    return str(path)
+
+
+@pytest.mark.parametrize("case", sorted(EMPTY_SETS))
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_empty_hypothesis_set_is_undecided_exit_3(capsys, tmp_path, case, command):
+    hyps, message = EMPTY_SETS[case]
+    claim = "norm2(x) <= 5" if case == "never-hit" else "t <= t + 1"
+    path = _file(tmp_path, case, hyps, claim)
+    rc = main([command, path, "--budget", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 3, out
+    assert "UNDECIDED" in out and message in out, out
+    assert "searched: 0 instances" not in out
+
+
+def test_check_result_of_an_empty_search_is_undecided():
+    st = parse_statement_text(
+        'id = "contra"\nhypotheses = ["t <= 0", "t >= 1"]\nclaim = "t <= 5"\n', "c.toml"
+    )
+    res = check(st, budget_seconds=1.0, progress=False)
+    assert res.verdict == "undecided" and res.instances == 0
+    assert "infeasible" in res.empty and res.summary().startswith("UNDECIDED")
+
+
+def test_overflowing_rows_are_not_counted_as_searched():
+    st = parse_statement_text(
+        'id = "expo"\nhypotheses = ["t >= 0", "t <= 1"]\nclaim = "exp(1000*t) >= 1"\n', "e.toml"
+    )
+    res, _ = screen_search(st, budget_seconds=0.3)
+    assert res.verdict == "searched"
+    assert res.nonfinite > 0 and res.instances > 0
+    # every counted instance has t <= ~0.709 (exp(1000 t) finite)
+    assert res.worst_witness is None or res.worst_witness["t"] < 0.71
+
+
+def test_huge_parameters_give_no_false_violation():
+    text = """
+id = "huge-r"
+sizes = { n = 5, d = 3 }
+parameters = { R = 1e300 }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "norm2(y) <= R"]
+claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"
+"""
+    res = check(parse_statement_text(text, "h.toml"), budget_seconds=3.0, progress=False)
+    assert res.verdict in ("searched", "undecided"), res.summary()
+    assert res.nonfinite > 0
+
+
+def test_all_rows_overflowing_is_undecided():
+    st = parse_statement_text(
+        'id = "all-over"\nhypotheses = ["t >= 800", "t <= 900"]\nclaim = "exp(t) >= 1"\n', "o.toml"
+    )
+    res = check(st, budget_seconds=1.0, progress=False)
+    assert res.verdict == "undecided" and res.instances == 0 and res.nonfinite > 0
+    assert "overflowed" in res.summary()
+
+
+def test_no_rigorous_work_starts_after_the_deadline(monkeypatch):
+    import numeric.search as search_mod
+
+    def forbidden(*_a, **_k):
+        raise AssertionError("rigorous work started after the deadline")
+
+    st = get("S1-m099")
+    tr = _Tracker(st, forbidden)
+    tr.deadline = 0.0  # long past
+    monkeypatch.setattr(search_mod, "rigorous_ratio", forbidden)
+    env = {"A": np.ones((2, 2, 2)), "x": np.ones((2, 2)), "y": np.zeros((2, 2))}
+    tr.observe(env, np.array([0.5, 2.0]))  # tracks the float64 maximum only
+    assert tr.worst == 2.0 and tr.top[0][2] is False
+    cand = tr.try_confirm({"A": np.ones((2, 2)), "x": np.ones(2), "y": np.zeros(2)}, 2.0)
+    assert not cand.confirmed and tr.unconfirmed == 1
+
+
+def test_unconfirmed_candidates_make_a_search_undecided():
+    st = get("S1")
+    tr = _Tracker(st, None)
+    tr.unconfirmed = 2
+    res = check(st, budget_seconds=0.2, progress=False)
+    assert res.verdict == "searched"
+    mark_undecided(res, tr)
+    assert res.verdict == "undecided"
+    assert "could not be confirmed" in res.summary()
+
+
+def test_a_search_of_few_instances_says_how_many():
+    st = get("S1")
+    res = check(st, budget_seconds=0.2, progress=False)
+    res.instances = 7
+    assert "7 instances (only 7)" in res.summary()
+
+
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_sizes_above_the_limits_exit_2(capsys, command):
+    rc = main([command, "S1", "--n", "1000", "--d", "1000", "--budget", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "too large" in err and err.count("\n") == 1
+
+
+def test_large_sizes_stay_within_a_generous_budget_and_call_no_batched_svd(monkeypatch):
+    from tests.test_float64 import _forbid_batched_svd
+
+    _forbid_batched_svd(monkeypatch)
+    res = check(get("S1"), budget_seconds=1.0, sizes={"n": 2000, "d": 20}, progress=False)
+    assert res.verdict == "searched" and res.instances > 0
+    assert res.seconds < 60  # a generous upper limit, not a timing test

@@ -122,9 +122,15 @@ def run(args: argparse.Namespace) -> int:
     statement = load_target(args.target)
     _validate_budget(args.budget, args.seed)
     sizes = sizes_from(args)
+    from numeric.sampling import SizeLimitError
     from numeric.search import check
 
-    res = check(statement, args.budget, args.seed, sizes, progress=False if args.quiet else None)
+    try:
+        res = check(
+            statement, args.budget, args.seed, sizes, progress=False if args.quiet else None
+        )
+    except SizeLimitError as exc:
+        raise BadInput(str(exc)) from None
     print(f"{statement.id}: {statement.claim_text or statement.claim}")
     if res.verdict == "violated":
         path = Path(args.witness_out or f"witness-{statement.id}.json")
@@ -135,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"saved to {path}")
         return EXIT_VIOLATED
     print(res.summary())
+    if res.verdict == "undecided":
+        return EXIT_UNDECIDED
     if res.verdict == "searched" and res.worst_witness:
         print(
             f"worst case found ({res.rejected} float64 candidates rejected by the rigorous check):"

@@ -4,7 +4,9 @@ worst ratio reached and its witness.
 ``--method`` picks the search: ``all`` (random screening, adversarial
 optimiser, Hypothesis, as in ``check``), ``screen``, ``optimise`` or
 ``hypothesis``.  Exit 1 if a violation is confirmed rigorously (saved only
-with ``--witness-out``), else 0.
+with ``--witness-out``); 3 (undecided) if no instance satisfying the hypotheses
+was evaluated or a float64 candidate could not be confirmed within the budget;
+else 0.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from softproof.cli import EXIT_OK, EXIT_VIOLATED
+from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 from softproof.commands.check import (
     _validate_budget,
     add_search_options,
@@ -47,6 +49,20 @@ def run(args: argparse.Namespace) -> int:
     statement = load_target(args.target)
     _validate_budget(args.budget, args.seed)
     sizes = sizes_from(args)
+    from numeric.sampling import SamplingError, SizeLimitError
+
+    try:
+        return _search(statement, args, sizes)
+    except SizeLimitError as exc:
+        raise BadInput(str(exc)) from None
+    except SamplingError as exc:
+        print(f"{statement.id}: {statement.claim_text or statement.claim}")
+        print(f"UNDECIDED: {exc}")
+        return EXIT_UNDECIDED
+
+
+def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int] | None) -> int:
+    """Run the chosen search and print its outcome; the exit code."""
     from numeric import search
     from numeric.optimise import optimise, witness_instance
 
@@ -61,14 +77,17 @@ def run(args: argparse.Namespace) -> int:
         )
         worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
         violation, conf, method = res.witness, res.confirmation, res.method
+        undecided = search.undecided_reason(res) if res.verdict == "undecided" else ""
     elif args.method == "screen":
         res, _ = search.screen_search(statement, args.budget, args.seed, sizes)
         worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
         violation, conf, method = res.witness, res.confirmation, res.method
+        undecided = search.undecided_reason(res) if res.verdict == "undecided" else ""
     elif args.method == "hypothesis":
         res = search.hypothesis_search(statement, args.budget, rng_seed=args.seed, sizes=sizes)
         worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
         violation, conf, method = res.witness, res.confirmation, res.method
+        undecided = search.undecided_reason(res) if res.verdict == "undecided" else ""
     else:
         ores = optimise(statement, args.budget, args.seed, sizes)
         wit = ores.best.instance if ores.best else None
@@ -79,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         v = ores.violation
         violation = None if v is None else witness_instance(statement, v.instance)
         conf = None if v is None else v.confirmation
+        undecided = "" if inst else "no instance satisfying the hypotheses was evaluated"
     identity = statement.claim.op == "=="
     label = "worst relative difference / tolerance" if identity else "worst ratio lhs/rhs"
     print(f"{statement.id}: {statement.claim_text or statement.claim}")
@@ -91,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
             save(Path(args.witness_out), statement, violation, conf)
             print(f"saved to {args.witness_out}")
         return EXIT_VIOLATED
+    if undecided:
+        print(f"UNDECIDED: {undecided}")
+        return EXIT_UNDECIDED
     print("no violation found (a search, not a proof)")
     if wit is not None:
         print("worst witness:")
