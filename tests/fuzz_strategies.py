@@ -13,7 +13,7 @@ the evaluator is given the text and this metadata.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
@@ -113,17 +113,6 @@ NEAR_CONSTANTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     )
 )
 
-_TINY = ("1e-12", "1e-15", "1e-30", "2**-52", "1/3")
-
-
-def _frac(text: str) -> Fraction:
-    """Exact value of a simple numeric text used by the templates."""
-    if "**" in text:
-        base, exp = text.split("**")
-        return Fraction(int(base)) ** int(exp)
-    return Fraction(text)
-
-
 # --------------------------------------------------------------------------
 # Random scalar expression trees in t (and model scalars)
 # --------------------------------------------------------------------------
@@ -149,13 +138,23 @@ def scalar_trees(model: bool = False, max_leaves: int = 6) -> st.SearchStrategy[
 
     def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         unary = st.tuples(
-            st.sampled_from(["abs({})", "sqrt(abs({}))", "exp(-abs({}))", "log(1 + abs({}))",
-                             "-({})", "({})**2", "exp({}/4)"]),
+            st.sampled_from(
+                [
+                    "abs({})",
+                    "sqrt(abs({}))",
+                    "exp(-abs({}))",
+                    "log(1 + abs({}))",
+                    "-({})",
+                    "({})**2",
+                    "exp({}/4)",
+                ]
+            ),
             inner,
         ).map(lambda p: p[0].format(p[1]))
         binary = st.tuples(
-            st.sampled_from(["({} + {})", "({} - {})", "({} * {})", "({} / {})", "max({}, {})",
-                             "min({}, {})"]),
+            st.sampled_from(
+                ["({} + {})", "({} - {})", "({} * {})", "({} / {})", "max({}, {})", "min({}, {})"]
+            ),
             inner,
             inner,
         ).map(lambda p: p[0].format(p[1], p[2]))
@@ -213,8 +212,7 @@ _MODEL_IDENTITIES = (
 )
 
 _SPECIAL_T = tuple(
-    Fraction(v)
-    for v in ("0", "1/2", "-10", "1e-12", "1", "-1", "-3", "-1/2", "3/2", "-11", "-9")
+    Fraction(v) for v in ("0", "1/2", "-10", "1e-12", "1", "-1", "-3", "-1/2", "3/2", "-11", "-9")
 )
 
 
@@ -234,9 +232,7 @@ def identity_specs(draw) -> Spec:
         origin = f"template {lt} == {rt}"
     if draw(st.booleans()):
         lhs, rhs = rhs, lhs
-    return Spec(
-        claim=f"{lhs} == {rhs}", n=n, d=d, t_points=_SPECIAL_T, origin=origin
-    )
+    return Spec(claim=f"{lhs} == {rhs}", n=n, d=d, t_points=_SPECIAL_T, origin=origin)
 
 
 # --------------------------------------------------------------------------
@@ -261,6 +257,9 @@ def _constant_claim(draw) -> tuple[str, tuple[Fraction, ...]]:
         st.sampled_from(
             [
                 "norm2({I} * t * ones(1)) <= {L} * abs(t)",
+                "norm2({I} * t * ones(n)) <= {L} * sqrt(n) * abs(t)",
+                "norm2(t * {I} * exp(ones(1) - ones(1))) <= {L} * abs(t)",
+                "norm1({I} * t * ones(1)) <= {L} * abs(t)",
                 "{I} * abs(t) <= {L} * abs(t)",
                 "{L} * abs(t) <= {I} * abs(t)",
                 "{I} * t**2 <= {L} * t**2",
@@ -393,6 +392,3 @@ def t_points(spec: Spec) -> tuple[Fraction, ...]:
         for h in (Fraction(1, 10**12), Fraction(1, 10**6), Fraction(1, 2**40), Fraction(1, 10)):
             out.update((p - h, p + h))
     return tuple(sorted(out))
-
-
-_ = field  # dataclasses.field kept for future metadata
