@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,9 +73,25 @@ def assert_clean(argv: Sequence[str], code: int, out: str, err: str) -> None:
         assert err.strip(), f"exit 2 without a message for {list(argv)}"
 
 
+def _budget_of(argv: Sequence[str]) -> float:
+    """The last valid ``--budget`` of ``argv`` (the commands' default 20 s otherwise)."""
+    budget = 20.0
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag == "--budget":
+            with contextlib.suppress(ValueError):
+                if 0 < float(value) < math.inf:
+                    budget = float(value)
+    return budget
+
+
 def cli_ok(argv: Sequence[str]) -> tuple[int, str, str]:
+    """Run in-process; exit 0-3, no traceback, done within the budget + 5 s."""
+    start = time.monotonic()
     code, out, err = run_cli(argv)
+    elapsed = time.monotonic() - start
     assert_clean(argv, code, out, err)
+    limit = _budget_of(argv) + SLACK
+    assert elapsed <= limit, f"{list(argv)} took {elapsed:.1f} s (budget + 5 s = {limit:.1f} s)"
     return code, out, err
 
 
@@ -191,10 +208,13 @@ def claim_files(draw) -> str:
     if draw(st.booleans()):
         claim = f"{claim} <= {draw(expressions())}"
     hyps = draw(st.lists(expressions(), max_size=2))
-    n, d = draw(st.sampled_from(_NUMBERS + ("1", "2"))), draw(st.sampled_from(("1", "2", "0")))
+    valid = draw(st.integers(0, 3)) > 0  # mostly valid sizes, so the expressions are read
+    n = draw(st.sampled_from(("1", "2") if valid else _NUMBERS))
+    d = draw(st.sampled_from(("1", "2") if valid else ("0", "1")))
+    r = draw(st.sampled_from(("4", "0.5") if valid else _NUMBERS))
     return (
         f'id = "hostile"\nsizes = {{ n = {n}, d = {d} }}\n'
-        f"parameters = {{ R = {draw(st.sampled_from(_NUMBERS))} }}\n"
+        f"parameters = {{ R = {r} }}\n"
         f"hypotheses = [{', '.join(_toml_string(h) for h in hyps)}]\n"
         f"claim = {_toml_string(claim)}\n"
     )

@@ -454,6 +454,14 @@ def _explicit_sizes(result, spec: Spec) -> Sequence[tuple[int, int]]:
 @given(identity_specs())
 # known defect: the explicit prover cancels abs(t + 10)/(t + 10) to 1 (false for t < -10)
 @example(Spec(claim="abs(t + 10)/(t + 10) == 1", origin="known defect"))
+# found by this fuzzer, same family: sqrt(E**2) / E cancelled to 1 (false for E < 0)
+@example(Spec(claim="sqrt((t - 1/2)**2) / (t - 1/2) == 1", n=2, d=2, origin="found"))
+# found by this fuzzer: abs(alpha(x) - 1) / (alpha(x) - 1) proved equal to 1 at every size,
+# false wherever alpha(x) < 1 (n = 1, A x < 0)
+@example(Spec(claim="abs(alpha(x) - 1) / (alpha(x) - 1) == 1", n=1, d=2, origin="found"))
+# found by this fuzzer: the prover raises TypeError (SymPy's Abs rebuilds the model's Norm
+# node with a scalar argument) instead of answering, at both levels
+@example(Spec(claim="abs(norm_inf(c(x)) - 1) == abs(norm_inf(c(x)) - 1)", n=3, d=2))
 def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
     stmt = _statement(spec)
     for level in ("symbolic", ("explicit", spec.n, spec.d)):
@@ -472,6 +480,16 @@ def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
         radius=(("t", Fraction(1)),),
         t_points=(Fraction(1), Fraction(-1)),
         origin="known defect",
+    )
+)
+# found by this fuzzer, same family: the constant e entering as exp of a constant vector
+@example(
+    Spec(
+        claim="norm2(t * exp(ones(1))) <= 2.7182818284590451 * abs(t)",
+        hypotheses=("abs(t) <= 1",),
+        radius=(("t", Fraction(1)),),
+        t_points=(Fraction(1), Fraction(-1)),
+        origin="found",
     )
 )
 def test_certified_inequalities_hold_on_their_domain(spec: Spec) -> None:
