@@ -388,6 +388,22 @@ def test_huge_sizes_stay_within_memory_and_budget() -> None:
         run_subprocess(["check", path, "--budget", "2", "--quiet"], budget=2.0)
 
 
+@pytest.mark.parametrize("claim", ["t * n <= 2", "norm2(t * ones(n)) <= 3", "t * d <= 3"])
+@pytest.mark.parametrize("command", ["check", "search", "certify"])
+def test_sizes_used_without_a_sized_variable(command: str, claim: str) -> None:
+    """Regression (found by the fuzzers): a claim in ``t`` that uses ``n`` or ``d`` made
+    the float64 screen raise KeyError 'size n is unknown' (exit 4)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(
+            tmp,
+            "sz.toml",
+            f'id = "sz"\nsizes = {{ n = 2, d = 1 }}\nhypotheses = ["abs(t) <= 1"]\n'
+            f'claim = "{claim}"\n',
+        )
+        code, _, _ = cli_ok([command, path, "--budget", str(BUDGET), "--quiet"])
+        assert code == 0
+
+
 # --------------------------------------------------------------------------
 # Command-line options
 # --------------------------------------------------------------------------

@@ -507,6 +507,17 @@ def test_certified_inequalities_hold_on_their_domain(spec: Spec) -> None:
 
 
 @given(statements())
+# found by this fuzzer: a claim that uses the size n (or d) but no variable of that size
+# makes the search driver raise KeyError "size n is unknown" (exit 4 from the CLI)
+@example(
+    Spec(
+        claim="t * n <= 2",
+        hypotheses=("abs(t) <= 1",),
+        n=2,
+        radius=(("t", Fraction(1)),),
+        origin="found",
+    )
+)
 # the search driver runs Hypothesis itself (hypothesis_search): a nested @given
 @settings(
     suppress_health_check=[
