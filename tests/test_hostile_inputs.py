@@ -48,11 +48,26 @@ NESTED = settings(
 # --------------------------------------------------------------------------
 # Running the command line
 # --------------------------------------------------------------------------
+@contextlib.contextmanager
+def memory_limit(extra: int = 4 * 1024**3):
+    """At most ``extra`` more bytes of address space (restored afterwards): a hostile
+    size must be refused or handled, not allowed to exhaust the machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        used = int(f.read().split()[0]) * resource.getpagesize()
+    cap = used + extra if hard == resource.RLIM_INFINITY else min(hard, used + extra)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def run_cli(argv: Sequence[str]) -> tuple[int, str, str]:
     """``main(argv)`` in-process in a fresh temporary directory: (exit, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, memory_limit():
         os.chdir(tmp)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -410,6 +425,7 @@ def test_sizes_used_without_a_sized_variable(command: str, claim: str) -> None:
 _OPTIONS = (
     "--budget", "--n", "--d", "--seed", "--radius", "--replay", "--out", "--latex",
     "--witness-out", "--method", "--long", "--json", "--quiet", "--symbolic", "--list",
+    "gradient", "hessian", "chain", "--toml",
 )  # fmt: skip
 _ARGS = (
     "nan", "inf", "-1", "0", "1e999", "0.1", "3", "100000", "S1", "S1-m099", "E1", "G5",
@@ -419,7 +435,7 @@ _ARGS = (
 
 @NESTED
 @given(
-    st.sampled_from(["check", "search", "certify", "list", "prove"]),
+    st.sampled_from(["check", "search", "certify", "list", "prove", "derive"]),
     st.lists(st.sampled_from(_OPTIONS + _ARGS), max_size=5),
 )
 def test_random_options_never_crash(command: str, args: list[str]) -> None:

@@ -444,6 +444,26 @@ def witness_problem(spec: Spec, stmt, witness: Mapping[str, Any], n: int, d: int
     return f"the claim holds at the witness (margin sign {s}): {env}"
 
 
+def refutation_problem(rel, result) -> str | None:
+    """Why the prover's refutation point does not show the sides differ (None if it does)."""
+    sizes = dict(part.strip().split("=") for part in result.witness["sizes"].split(","))
+    n, d = int(sizes["n"]), int(sizes["d"])
+    env = {name: Fraction(v) for name, v in result.witness["point"].items()}
+    index = {
+        sp.Symbol(str(k), integer=True, positive=True): v
+        for k, v in result.witness.get("index", {}).items()
+    }
+    lhs, rhs = (lower_entries(side.xreplace(index), n, d) for side in (rel.lhs, rel.rhs))
+    with ctx.workprec(ARB_PREC):
+        for l_e, r_e in zip(lhs, rhs, strict=True):
+            try:
+                if not evaluate(l_e, env, ARB).overlaps(evaluate(r_e, env, ARB)):
+                    return None
+            except (Undefined, KeyError):
+                continue
+    return f"no entry differs at the refutation point {env} (n={n}, d={d})"
+
+
 def _explicit_sizes(result, spec: Spec) -> Sequence[tuple[int, int]]:
     return SYMBOLIC_SIZES if result.level == "symbolic" else ((spec.n, spec.d),)
 
@@ -469,6 +489,9 @@ def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
         if result.proved:
             bad = identity_disagreement(spec, stmt.claim, _explicit_sizes(result, spec))
             assert bad is None, f"false proof ({result.summary()}) of {spec.claim}: {bad}"
+        elif result.status == "refuted":
+            bad = refutation_problem(stmt.claim, result)
+            assert bad is None, f"false refutation ({result.summary()}) of {spec.claim}: {bad}"
 
 
 @given(inequality_specs())
@@ -495,7 +518,10 @@ def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
 def test_certified_inequalities_hold_on_their_domain(spec: Spec) -> None:
     stmt = _statement(spec)
     try:
-        result = certify(stmt, budget_seconds=0.4, max_boxes=3000)
+        # a ranged parameter in a bound (abs(t) <= R) does not bound t for the certifier:
+        # the box of the spec contains the hypothesis set, so it is a sound default
+        radius = max((r for _, r in spec.radius), default=None) if spec.ranged else None
+        result = certify(stmt, budget_seconds=0.4, max_boxes=3000, default_radius=radius)
     except DomainError:
         return  # an unbounded domain (or too many variables): nothing was claimed
     if result.status == "certified":
@@ -576,6 +602,20 @@ def test_evaluator_uses_the_spectral_norm_in_hypotheses() -> None:
     too_big = Spec(claim="alpha(x) <= 1", hypotheses=("opnorm(A) <= 1/2", "norm2(x) <= 1"))
     env = {"A_{1}": Fraction(1), "x_{1}": Fraction(1)}
     assert not _holds_arb(_statement(too_big).hypotheses[0], env, 1, 1)
+
+
+def test_refutation_check_rejects_a_false_refutation() -> None:
+    from derivations.identities import ProofResult
+
+    rel = _statement(Spec(claim="norm2(f(x)) == 1", n=2)).claim
+    true_point = {"sizes": "n=1, d=1", "point": {"A_{1}": "3/7", "x_{1}": "1"}, "index": {}}
+    false_point = {"sizes": "n=2, d=1", "point": {"A_{1}": "3/7", "A_{2}": "-4/3", "x_{1}": "1"}}
+
+    def result(w):
+        return ProofResult("refuted", "symbolic", 0.0, "test", witness=w)
+
+    assert refutation_problem(rel, result(true_point)) is not None
+    assert refutation_problem(rel, result(false_point)) is None
 
 
 def test_witness_check_rejects_a_non_violation() -> None:
