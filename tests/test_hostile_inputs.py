@@ -371,6 +371,17 @@ def test_a_directory_is_bad_input() -> None:
             assert code == 2, argv
 
 
+@pytest.mark.parametrize("command", ["check", "search", "certify", "list", "prove"])
+def test_a_very_long_target_name_is_bad_input(command: str) -> None:
+    """Regression (found by the fuzzers): a name longer than NAME_MAX made
+    ``Path.is_file`` raise OSError 'File name too long' (exit 4)."""
+    argv = [command, "x" * 300]
+    if command in ("check", "search", "certify"):
+        argv += ["--budget", str(BUDGET), "--quiet"]
+    code, _, _ = cli_ok(argv)
+    assert code == 2
+
+
 def test_a_missing_file_is_bad_input() -> None:
     code, _, err = cli_ok(["check", "/nonexistent/none.toml", "--budget", str(BUDGET)])
     assert code == 2 and "none.toml" in err
