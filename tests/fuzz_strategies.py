@@ -353,6 +353,10 @@ _MODEL_CLAIMS = (
     "abs(dot(col(A, 1), f(x))) <= 1",
     "norm2(u(x)) <= sqrt(n) * exp(1)",
     "norm2(u(x)) <= sqrt(n) * {L}",
+    "norm2(f(x) - f(y)) <= 1/2 * norm2(x - y)",
+    "norm2(f(x) - f(y)) <= 0.49 * norm2(x - y)",
+    "norm2(f(x) - f(y)) < 1/2 * norm2(x - y)",
+    "abs(alpha(x) - alpha(y)) <= {L} * n * norm2(x - y)",
 )
 
 
@@ -364,14 +368,11 @@ def _model_inequality(draw) -> Spec:
     claim = draw(st.sampled_from(_MODEL_CLAIMS)).format(
         L=draw(st.sampled_from(e_lits)), Linv=draw(st.sampled_from(inv))
     )
-    return Spec(
-        claim=claim,
-        hypotheses=("opnorm(A) <= 1", "norm2(x) <= 1"),
-        n=n,
-        d=d,
-        radius=(("A", Fraction(1)), ("x", Fraction(1))),
-        origin="model",
-    )
+    hyps: tuple[str, ...] = ("opnorm(A) <= 1", "norm2(x) <= 1")
+    radius = (("A", Fraction(1)), ("x", Fraction(1)))
+    if "y" in claim:
+        hyps, radius = hyps + ("norm2(y) <= 1",), radius + (("y", Fraction(1)),)
+    return Spec(claim=claim, hypotheses=hyps, n=n, d=d, radius=radius, origin="model")
 
 
 def inequality_specs() -> st.SearchStrategy[Spec]:
