@@ -430,6 +430,31 @@ def test_sizes_used_without_a_sized_variable(command: str, claim: str) -> None:
         assert code == 0
 
 
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "t <= log(0)",
+        "t <= log(0*t)",
+        "t <= sqrt(-1)",
+        "t <= log(-1)",
+        "t <= (-1)**(1/2)",
+        "t <= exp(log(0))",
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "search", "certify"])
+def test_constants_without_a_real_value(command: str, claim: str) -> None:
+    """Regression (found by the fuzzers): SymPy folds ``log(0)`` to ``zoo``, ``sqrt(-1)``
+    to ``I``, ``exp(log(0))`` to ``nan``; the evaluators raised NotImplementedError (exit 4)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(
+            tmp,
+            "lz.toml",
+            f'id = "lz"\nsizes = {{ n = 1, d = 1 }}\nhypotheses = ["abs(t) <= 1"]\n'
+            f'claim = "{claim}"\n',
+        )
+        cli_ok([command, path, "--budget", str(BUDGET), "--quiet"])
+
+
 # --------------------------------------------------------------------------
 # Command-line options
 # --------------------------------------------------------------------------

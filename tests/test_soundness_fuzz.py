@@ -482,6 +482,12 @@ def _explicit_sizes(result, spec: Spec) -> Sequence[tuple[int, int]]:
 # found by this fuzzer: the prover raises TypeError (SymPy's Abs rebuilds the model's Norm
 # node with a scalar argument) instead of answering, at both levels
 @example(Spec(claim="abs(norm_inf(c(x)) - 1) == abs(norm_inf(c(x)) - 1)", n=3, d=2))
+# found by this fuzzer: sqrt(E**2) == E proved at the explicit level (the denominator
+# t - 1/2 is taken positive), refuted at the symbolic level
+@example(Spec(claim="sqrt((1/(t - 1/2))**2) == 1/(t - 1/2)", origin="found"))
+# found by this fuzzer: exp(log(0)) folds to nan and the prover raises TypeError
+# ("Invalid NaN comparison") instead of answering
+@example(Spec(claim="0 == exp(log(0*t))", origin="found"))
 def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
     stmt = _statement(spec)
     for level in ("symbolic", ("explicit", spec.n, spec.d)):
