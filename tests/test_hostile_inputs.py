@@ -481,6 +481,52 @@ def test_random_options_never_crash(command: str, args: list[str]) -> None:
     cli_ok(argv)
 
 
+_BOX_VALUES = (
+    "nan", "inf", "-inf", "1e999", "1e-400", "0", "-1", "1", "1/3", "1/0", "0x10", "",
+    "2:1", "1:2", "-1:1", "nan:1", "1e999:1e999", "0:0", "a:b", "1:2:3", "1/0:1", "0:1/0",
+)  # fmt: skip
+_BOX_NAMES = ("t", "x", "x[1]", "x[0]", "x[9]", "A", "A[1,1]", "A[1]", "R", "zz", "b", "y", "")
+_CERTIFY_STATEMENT = (
+    'id = "co"\nsizes = { n = 1, d = 1 }\nparameters = { R = [1, 2] }\n'
+    'hypotheses = ["abs(t) <= R"]\nclaim = "t * norm2(x) <= 2 * R * norm2(x) + dot(x, x)"\n'
+)
+
+
+@NESTED
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("--box"),
+                st.builds(
+                    "{}={}".format, st.sampled_from(_BOX_NAMES), st.sampled_from(_BOX_VALUES)
+                ),
+            ),
+            st.tuples(
+                st.sampled_from(["--radius", "--prec", "--n", "--d"]),
+                st.sampled_from(_BOX_VALUES + ("10000000", "2", "3", "64")),
+            ),
+        ),
+        max_size=4,
+    )
+)
+def test_certify_domain_options_never_crash(options: list[tuple[str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(tmp, "co.toml", _CERTIFY_STATEMENT)
+        cli_ok(["certify", path, "--budget", str(BUDGET), "--quiet", *sum(options, ())])
+
+
+@pytest.mark.parametrize(
+    "option", [["--radius", "1/0"], ["--box", "x=1/0:1"], ["--box", "x=0:1/0"]]
+)
+def test_a_zero_denominator_in_a_domain_option(option: list[str]) -> None:
+    """Regression (found by the fuzzers): ``--radius 1/0`` raised ZeroDivisionError (exit 4)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(tmp, "co.toml", _CERTIFY_STATEMENT)
+        code, _, _ = cli_ok(["certify", path, "--budget", str(BUDGET), "--quiet", *option])
+        assert code == 2
+
+
 # --------------------------------------------------------------------------
 # Witness files
 # --------------------------------------------------------------------------
