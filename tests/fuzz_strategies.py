@@ -13,6 +13,7 @@ the evaluator is given the text and this metadata.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -216,10 +217,48 @@ _SPECIAL_T = tuple(
 )
 
 
+#: identities of the catalogue (claim texts), Hessians left out to keep examples fast
+_CATALOGUE_IDENTITIES = (
+    "jac(u(x), x) == diag(u(x)) @ A",
+    "grad(alpha(x), x) == A.T @ u(x)",
+    "grad(1/alpha(x), x) == -(A.T @ f(x)) / alpha(x)",
+    "jac(f(x), x) == (diag(f(x)) - outer(f(x), f(x))) @ A",
+    "grad(L(x), x) == A.T @ (diag(f(x)) - outer(f(x), f(x))) @ c(x)",
+    "grad(L(x), x) == grad_L(x)",
+    "(diag(f(x)) - outer(f(x), f(x))) @ ones(n) == 0 * ones(n)",
+    "c(y) == c(x, b + f(x) - f(y))",
+    "c(At, x) == c(A, x, b + f(A, x) - f(At, x))",
+    "norm1(f(x)) == dot(f(x), ones(n))",
+    "L(x) == norm2(c(x))**2 / 2",
+)
+
+
+def _mutate(draw, text: str) -> str:
+    """One small edit of an identity: a sign, a model function, a tiny factor, or none."""
+    lhs, rhs = text.split(" == ")
+    op = draw(st.integers(0, 5))
+    if op == 1 and (" - " in rhs or " + " in rhs):
+        k = draw(st.integers(0, rhs.count(" - ") + rhs.count(" + ") - 1))
+        parts = re.split(r" (?=[+-] )", rhs)  # each part after the first starts with a sign
+        sign = parts[k + 1][0]
+        parts[k + 1] = ("-" if sign == "+" else "+") + parts[k + 1][1:]
+        rhs = " ".join(parts)
+    elif op == 2 and "f(x)" in rhs:
+        rhs = rhs.replace("f(x)", draw(st.sampled_from(["u(x)", "f(y)", "softmax(A @ x)"])), 1)
+    elif op == 3:
+        rhs = f"({rhs}) * (1 + {draw(st.sampled_from(['1e-12', '1e-30', '0']))})"
+    elif op == 4:
+        rhs = f"{rhs} + ({draw(st.sampled_from(['0', '1e-30', 't - t']))}) * {lhs}"
+    return f"{lhs} == {rhs}"
+
+
 @st.composite
 def identity_specs(draw) -> Spec:
     """An identity claim (no hypotheses) at tiny sizes."""
     n, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    if draw(st.integers(0, 4)) == 0:
+        claim = _mutate(draw, draw(st.sampled_from(_CATALOGUE_IDENTITIES)))
+        return Spec(claim=claim, n=min(n, 2), d=d, t_points=_SPECIAL_T, origin="catalogue")
     if draw(st.integers(0, 3)) == 0:
         lhs, rhs = draw(st.sampled_from(_MODEL_IDENTITIES))
         origin = "model identity"
