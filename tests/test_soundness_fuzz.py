@@ -323,10 +323,12 @@ def _sides(rel, n: int, d: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
 
 def identity_disagreement(spec: Spec, rel, sizes: Iterable[tuple[int, int]]) -> str | None:
     """A point where the two sides of ``rel`` are both defined and disjoint balls."""
+    sizes = list(sizes)
+    count = 90 if len(sizes) == 1 else 40  # per size
     with ctx.workprec(ARB_PREC):
         for n, d in sizes:
             lhs, rhs = _sides(rel, n, d)
-            for env in points(spec, n, d, 90, f"{spec.claim}/{n}/{d}"):
+            for env in points(spec, n, d, count, f"{spec.claim}/{n}/{d}"):
                 for k, (l_e, r_e) in enumerate(zip(lhs, rhs, strict=True)):
                     try:
                         lv, rv = evaluate(l_e, env, ARB), evaluate(r_e, env, ARB)
@@ -456,8 +458,8 @@ def refutation_problem(rel, result) -> str | None:
     lhs, rhs = (lower_entries(side.xreplace(index), n, d) for side in (rel.lhs, rel.rhs))
     with ctx.workprec(ARB_PREC):
         for l_e, r_e in zip(lhs, rhs, strict=True):
-            try:
-                if not evaluate(l_e, env, ARB).overlaps(evaluate(r_e, env, ARB)):
+            try:  # the point fixes only the symbols left in the difference
+                if not evaluate(l_e - r_e, env, ARB).contains(0):
                     return None
             except (Undefined, KeyError):
                 continue
