@@ -414,11 +414,19 @@ def test_huge_sizes_stay_within_memory_and_budget() -> None:
         run_subprocess(["check", path, "--budget", "2", "--quiet"], budget=2.0)
 
 
-@pytest.mark.parametrize("claim", ["t * n <= 2", "norm2(t * ones(n)) <= 3", "t * d <= 3"])
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("t * n <= 2", 0),
+        ("norm2(t * ones(n)) <= 3", 0),
+        ("t * d <= 3", 0),
+        ("t * n <= 1", 1),  # false at t = 1 (n = 2): certify's confirmation failed too
+    ],
+)
 @pytest.mark.parametrize("command", ["check", "search", "certify"])
-def test_sizes_used_without_a_sized_variable(command: str, claim: str) -> None:
+def test_sizes_used_without_a_sized_variable(command: str, claim: str, verdict: int) -> None:
     """Regression (found by the fuzzers): a claim in ``t`` that uses ``n`` or ``d`` made
-    the float64 screen raise KeyError 'size n is unknown' (exit 4)."""
+    the float64 screen (and the confirmation) raise KeyError 'size n is unknown' (exit 4)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write(
             tmp,
@@ -427,7 +435,7 @@ def test_sizes_used_without_a_sized_variable(command: str, claim: str) -> None:
             f'claim = "{claim}"\n',
         )
         code, _, _ = cli_ok([command, path, "--budget", str(BUDGET), "--quiet"])
-        assert code == 0
+        assert code == verdict
 
 
 @pytest.mark.parametrize(
