@@ -342,12 +342,35 @@ _KINK_CLAIMS = (
 )
 
 
+#: claims in t and the bound R of abs(t) <= R (fixed or ranged); some fail at t = +-R
+_PARAMETER_CLAIMS = (
+    "t <= R",
+    "t < R",
+    "abs(t) <= R - 1e-12",
+    "t * R <= R**2",
+    "exp(t) <= exp(R)",
+    "exp(t) < exp(R)",
+    "t**2 <= R**2",
+    "t**2 < R * R",
+    "log(1 + R - t) >= 0",
+    "log(1 + R - t) > 0",
+    "sqrt(R - abs(t)) >= 0",
+    "1/(R + 1e-12 - t) <= 1e12",
+)
+
+
 @st.composite
 def _t_inequality(draw) -> Spec:
     hyps, fixed, ranged, r = _t_hypothesis(draw)
-    kind = draw(st.sampled_from(["constant", "kink", "kink", "random", "perturbed"]))
+    kind = draw(st.sampled_from(["constant", "kink", "kink", "random", "perturbed", "parameter"]))
     points: tuple[Fraction, ...] = ()
-    if kind == "constant":
+    if kind == "parameter" and (fixed or ranged):
+        claim = draw(st.sampled_from(_PARAMETER_CLAIMS))
+        points = (r, -r, r / 2, -r / 2)
+    elif kind == "parameter":
+        claim = draw(st.sampled_from(_PARAMETER_CLAIMS)).replace("R", f"({_num(r)})")
+        points = (r, -r)
+    elif kind == "constant":
         claim, points = _constant_claim(draw)
     elif kind == "kink":
         claim, texts = draw(st.sampled_from(_KINK_CLAIMS))
@@ -392,6 +415,10 @@ _MODEL_CLAIMS = (
     "abs(dot(col(A, 1), f(x))) <= 1",
     "norm2(u(x)) <= sqrt(n) * exp(1)",
     "norm2(u(x)) <= sqrt(n) * {L}",
+    "norm2(A @ x) < 1",
+    "opnorm(A) < 1",
+    "fro(A) <= 1",
+    "dot(x, x) < 1",
     "norm2(f(x) - f(y)) <= 1/2 * norm2(x - y)",
     "norm2(f(x) - f(y)) <= 0.49 * norm2(x - y)",
     "norm2(f(x) - f(y)) < 1/2 * norm2(x - y)",

@@ -274,6 +274,31 @@ def _rand_q(rng: random.Random, r: Fraction) -> Fraction:
     return Fraction(rng.randint(-64, 64), 64) * r
 
 
+_UNIT = ((Fraction(3, 5), Fraction(4, 5)), (Fraction(5, 13), Fraction(12, 13)), (1, 0), (0, 1))
+_UNIT3 = (
+    (Fraction(1, 3), Fraction(2, 3), Fraction(2, 3)),
+    (Fraction(2, 7), Fraction(3, 7), Fraction(6, 7)),
+    (1, 0, 0),
+)
+
+
+def _unit(rng: random.Random, k: int) -> list[Fraction]:
+    """A rational unit vector of length k (k <= 3), with random signs."""
+    if k == 1:
+        base: tuple = (1,)
+    else:
+        base = rng.choice(_UNIT if k == 2 else _UNIT3)
+    return [Fraction(v) * rng.choice((-1, 1)) for v in base]
+
+
+def _on_sphere(rng: random.Random, var: str, r: Fraction, n: int, d: int) -> list[Fraction]:
+    """A vector of norm2 r, or a matrix r u v^T of spectral norm r (row-major entries)."""
+    if var in ("A", "At"):
+        u, v = _unit(rng, n), _unit(rng, d)
+        return [r * ui * vj for ui in u for vj in v]
+    return [r * e for e in _unit(rng, n if var == "b" else d)]
+
+
 def points(spec: Spec, n: int, d: int, count: int, seed: str) -> Iterable[dict[str, Fraction]]:
     """Exact points: special values of t, box corners and axes, random rationals,
     every fixed parameter at its stated value, ranged ones at ends and inside."""
@@ -294,12 +319,14 @@ def points(spec: Spec, n: int, d: int, count: int, seed: str) -> Iterable[dict[s
         env["t"] = t
         for var, entries in names.items():
             r = radius.get(var, Fraction(2))
-            mode = i % 4
+            mode = i % 5
             if mode == 0:  # an axis point: one entry at +-r, the others 0
                 vals = [Fraction(0)] * len(entries)
                 vals[rng.randrange(len(entries))] = r * rng.choice((-1, 1))
             elif mode == 1:  # a corner
                 vals = [r * rng.choice((-1, 0, 1)) for _ in entries]
+            elif mode == 2:  # on the sphere of radius r: norm2 (vectors) or opnorm (r u v^T) = r
+                vals = _on_sphere(rng, var, r, n, d)
             else:
                 vals = [_rand_q(rng, r) for _ in entries]
             env.update(zip(entries, vals, strict=True))
