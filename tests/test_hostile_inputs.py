@@ -387,6 +387,8 @@ def test_a_missing_file_is_bad_input() -> None:
     assert code == 2 and "none.toml" in err
 
 
+# found by the fuzzers: /dev/zero reports size 0, so the size cap is skipped and the
+# read never ends (MemoryError under the limit, exit 4)
 @pytest.mark.parametrize("command", ["check", "certify"])
 def test_a_symlink_to_dev_zero_does_not_hang(command: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -396,6 +398,7 @@ def test_a_symlink_to_dev_zero_does_not_hang(command: str) -> None:
         assert code == 2
 
 
+# found by the fuzzers: opening a FIFO without a writer blocks forever
 def test_a_fifo_does_not_hang() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fifo = Path(tmp) / "fifo.toml"
@@ -404,6 +407,8 @@ def test_a_fifo_does_not_hang() -> None:
         assert code == 2
 
 
+# found by the fuzzers (the large-n memory work): n = d = 10000 allocates a 1.79 TiB batch
+# (ArrayMemoryError, exit 4) instead of refusing or batching
 def test_huge_sizes_stay_within_memory_and_budget() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write(
@@ -609,6 +614,7 @@ def test_the_real_witness_replays(real_witness: dict) -> None:
         assert code == 1
 
 
+# known defect: a witness file's parameter values replace the statement's fixed ones
 def test_a_witness_cannot_override_a_fixed_parameter() -> None:
     """A true claim with a fixed parameter is not violated by a witness that
     changes the parameter (the witness of a statement may only choose its variables)."""
@@ -629,6 +635,7 @@ def test_a_witness_cannot_override_a_fixed_parameter() -> None:
         assert code != 1, f"a true claim reported violated by a parameter override: {out}"
 
 
+# found by the fuzzers: --replay reads /dev/zero without end (exit 4) and blocks on a FIFO
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory"])
 def test_odd_witness_files_do_not_hang(kind: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
