@@ -23,15 +23,15 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 import sympy as sp
 
 from . import model
 from .grammar import RESERVED_NAMES, GrammarError, parse_expression, parse_relation
-from .statement import Statement, parameter_symbol
+from .statement import Statement, parameter_symbol, relation_size_problem
 
 __all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
 
@@ -49,7 +49,9 @@ ALLOWED_KEYS = (
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1 << 20
+#: deepest nesting of TOML arrays and inline tables accepted
+MAX_NESTING = 32
 
 
 class StatementFileError(ValueError):
@@ -114,10 +116,15 @@ class _Loader:
 
     # ---- the document ------------------------------------------------------
     def load(self) -> Statement:
+        deep = _nesting_offset(self.text, MAX_NESTING)
+        if deep is not None:
+            raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels", deep)
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise self.toml_error(exc) from None
+        except RecursionError:
+            raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels") from None
         for key in data:
             if key not in ALLOWED_KEYS:
                 raise self.fail(
@@ -141,9 +148,10 @@ class _Loader:
         start = self.key_offset("hypotheses") or 0
         for i, h in enumerate(hypotheses_text):
             offset = self.string_offset(h, "hypotheses", start)
-            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset))
+            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset, sizes))
             start = offset + len(h) if self.text.startswith(h, offset) else start
-        claim = self.relation(claim_text, symbols, "claim", self.string_offset(claim_text, "claim"))
+        claim_at = self.string_offset(claim_text, "claim")
+        claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -276,11 +284,18 @@ class _Loader:
         found = self.loc.string(text, start)
         return found if found is not None else start
 
-    def relation(self, text: str, symbols: dict, what: str, offset: int):
+    def relation(self, text: str, symbols: dict, what: str, offset: int, sizes: dict):
         try:
-            return parse_relation(text, parameters=symbols)
+            rel = parse_relation(text, parameters=symbols)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
+        problem = relation_size_problem(rel, sizes)
+        if problem:
+            at = text.find("col(")
+            if at >= 0 and self.text.startswith(text, offset):
+                offset += at
+            raise self.fail(f"{problem} in {what}", offset)
+        return rel
 
     def expression_error(self, exc: GrammarError, text: str, what: str, offset: int):
         """Map a position inside ``text`` (found at ``offset``) to ``FILE:LINE:COL``."""
@@ -293,6 +308,38 @@ class _Loader:
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
 
 
+def _nesting_offset(text: str, limit: int) -> int | None:
+    """Offset of the first ``[`` or ``{`` nested deeper than ``limit`` outside strings
+    and comments (TOML's own parser recurses once per level), else ``None``."""
+    depth, i, end = 0, 0, len(text)
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        if ch in "\"'":
+            triple = text.startswith(ch * 3, i)
+            quote = ch * 3 if triple else ch
+            j = i + len(quote)
+            while j < end and not text.startswith(quote, j):
+                if ch == '"' and text[j] == "\\":
+                    j += 1
+                elif text[j] == "\n" and not triple:
+                    break
+                j += 1
+            i = j + len(quote)
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
 def _finite_number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -302,19 +349,49 @@ def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
     return _Loader(text, path).load()
 
 
+def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (symbolic links followed), at most ``limit``.
+
+    Raises ``OSError`` for a missing or unreadable file and ``ValueError`` (naming
+    the problem) for a directory, a device, a FIFO or a file larger than ``limit``;
+    a FIFO or device is never read (opened without blocking, then refused).
+    """
+    fd = os.open(os.fspath(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ValueError("is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("is not a regular file (a device, FIFO or socket)")
+        if st.st_size > limit:
+            raise ValueError(f"file larger than {limit} bytes")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"file larger than {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_statement(path: str | os.PathLike) -> Statement:
     """Read and check a statement file; raise :class:`StatementFileError` if it is bad."""
     name = os.fspath(path)
-    p = Path(name)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise StatementFileError(name, f"file larger than {MAX_FILE_BYTES} bytes")
-        raw = p.read_bytes()
+        raw = read_regular_file(name)
+    except ValueError as exc:
+        raise StatementFileError(name, str(exc)) from None
     except OSError as exc:
         raise StatementFileError(name, f"cannot read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise StatementFileError(name, "not UTF-8 text", line) from None
+        column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        raise StatementFileError(name, "not UTF-8 text", line, column) from None
     return parse_statement_text(text, name)

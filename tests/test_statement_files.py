@@ -105,7 +105,7 @@ def test_missing_file_and_binary_file(tmp_path):
         load_statement(tmp_path / "nope.toml")
     binary = tmp_path / "bin.toml"
     binary.write_bytes(b'id = "x"\nclaim = "\xff"\n')
-    with pytest.raises(StatementFileError, match=r"bin.toml:2: not UTF-8"):
+    with pytest.raises(StatementFileError, match=r"bin.toml:2:10: not UTF-8"):
         load_statement(binary)
 
 
