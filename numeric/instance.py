@@ -149,7 +149,7 @@ _DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?\Z")
 def _decode(name: str, v: Any) -> Any:
     if isinstance(v, str):
         if len(v) > 1200 or not _DECIMAL.match(v):
-            raise ValueError(f"witness entry {name}: {v[:40]!r} is not a decimal number")
+            raise ValueError(f"witness entry {name}: {v[:40]!r} is not a finite decimal number")
         out = float(v)
         if not np.isfinite(out):
             raise ValueError(f"witness entry {name} is {v}, not a finite number")

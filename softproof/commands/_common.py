@@ -30,6 +30,8 @@ __all__ = [
     "validate_seed",
     "parse_number",
     "parse_box",
+    "parse_boxes",
+    "check_entries",
     "parse_radius",
     "output_file",
     "write_text_atomic",
@@ -168,6 +170,17 @@ def parse_box(spec: str) -> tuple[str, tuple[Fraction, Fraction]]:
     if a > b:
         raise BadInput(f"--box {spec!r}: empty range (LO > HI)")
     return name, (a, b)
+
+
+def parse_boxes(specs: list[str]) -> dict[str, tuple[Fraction, Fraction]]:
+    """Every ``--box``, each name at most once."""
+    out: dict[str, tuple[Fraction, Fraction]] = {}
+    for spec in specs:
+        name, rng = parse_box(spec)
+        if name in out:
+            raise BadInput(f"--box {spec!r}: {name} is bounded twice")
+        out[name] = rng
+    return out
 
 
 def parse_radius(text: str | None) -> Fraction | None:
