@@ -89,7 +89,9 @@ def _fake_build(calls):
 
 
 def _report(out, *extra) -> int:
-    return main(["report", "--out", str(out), "--only", "G5", "--no-plots", "--no-progress", *extra])
+    return main(
+        ["report", "--out", str(out), "--only", "G5", "--no-plots", "--no-progress", *extra]
+    )
 
 
 def _leftovers(folder: Path) -> list[str]:

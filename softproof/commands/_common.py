@@ -48,7 +48,7 @@ MAX_SEED = 2**63 - 1
 #: bound on the magnitude of a --box / --radius value, and on its decimal exponent
 MAX_BOX_MAGNITUDE = Fraction(10**6)
 _MAX_EXPONENT = 300
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,6})?\Z")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE]([+-]?\d+))?\Z")
 _FRACTION = re.compile(r"[+-]?\d{1,400}/\d{1,400}\Z")
 
 
@@ -142,7 +142,7 @@ def parse_number(text: str, what: str) -> Fraction:
     if len(s) > 820 or not (_NUMBER.match(s) or _FRACTION.match(s)):
         raise BadInput(f"{what}: {text!r} is not a finite decimal number or fraction")
     m = _NUMBER.match(s)
-    if m and m.group(3) and abs(int(m.group(3)[1:])) > _MAX_EXPONENT:
+    if m and m.group(4) and (len(m.group(4)) > 6 or abs(int(m.group(4))) > _MAX_EXPONENT):
         raise BadInput(f"{what}: {text!r} has an exponent beyond +-{_MAX_EXPONENT}")
     try:
         value = Fraction(s)
