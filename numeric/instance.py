@@ -322,13 +322,13 @@ def check_witness(statement: Statement, instance: Mapping[str, Any]) -> dict[str
             v = Fraction(float(value))
             if not _frac(lo) <= v <= _frac(hi):
                 raise ValueError(
-                    f"parameter {name} = {float(value)!r} is outside its range [{lo}, {hi}]"
+                    f"parameter {name} = {exact_decimal(value)} is outside its range [{lo}, {hi}]"
                 )
         elif name in fixed:
             if Fraction(float(value)) != _frac(fixed[name]):
                 raise ValueError(
                     f"parameter {name} is fixed by the statement to {fixed[name]}; "
-                    f"the witness sets {float(value)!r}"
+                    f"the witness sets {exact_decimal(value)}"
                 )
         elif name in derived:
             raise ValueError(
@@ -355,10 +355,10 @@ def check_witness(statement: Statement, instance: Mapping[str, Any]) -> dict[str
 
 
 def _frac(v: Any) -> Fraction:
-    """The exact value of a parameter bound (an int, a float's binary value, a SymPy
-    rational)."""
+    """The exact value of a parameter or bound as the statement means it: a float
+    written ``0.1`` is 1/10 (as in :func:`numeric.confirm.complete_instance`)."""
     if isinstance(v, float):
-        return Fraction(v)
+        return Fraction(repr(v))
     if getattr(v, "is_Rational", False):
         return Fraction(int(v.p), int(v.q))
     if getattr(v, "is_Number", False):
