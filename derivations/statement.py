@@ -238,7 +238,10 @@ def parameter_symbol(name: str, value: object = None) -> sp.Symbol:
     elif _is_number(value):
         positive = value > 0
     elif isinstance(value, sp.Expr):
-        positive = bool(value.is_positive)
+        try:
+            positive = bool(value.is_positive)
+        except (ArithmeticError, ValueError, TypeError, RecursionError):
+            positive = False  # SymPy could not decide (e.g. an overflowing value)
     else:
         positive = False
     return sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)

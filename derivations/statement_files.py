@@ -52,6 +52,8 @@ MAX_SIZE = 10_000
 MAX_FILE_BYTES = 1 << 20
 #: deepest nesting of TOML arrays and inline tables accepted
 MAX_NESTING = 32
+#: largest magnitude of a parameter's value
+MAX_PARAMETER = 1e300
 
 
 class StatementFileError(ValueError):
@@ -141,7 +143,7 @@ class _Loader:
                 self.key_offset("id"),
             )
         sizes = self.sizes(data.get("sizes", {}))
-        parameters, symbols = self.parameters(data.get("parameters", {}))
+        parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
         hypotheses = []
@@ -210,7 +212,7 @@ class _Loader:
         return value
 
     # ---- parameters --------------------------------------------------------
-    def parameters(self, value: object) -> tuple[dict, dict[str, sp.Symbol]]:
+    def parameters(self, value: object, sizes: dict[str, int]) -> tuple[dict, dict[str, sp.Symbol]]:
         where = self.key_offset("parameters")
         if not isinstance(value, dict):
             raise self.fail("'parameters' must be a table such as { R = 4 }", where)
@@ -238,6 +240,7 @@ class _Loader:
                 )
         symbols = {k: parameter_symbol(k, v) for k, v in params.items()}
         self.derived(pending, params, symbols, where or 0)
+        self.check_values(params, symbols, sizes, where or 0)
         return {k: params[k] for k in value}, symbols
 
     def derived(self, pending: dict[str, str], params: dict, symbols: dict, where: int) -> None:
@@ -276,6 +279,29 @@ class _Loader:
                     f"parameters defined in terms of each other: {names}",
                     self.key_offset(sorted(pending)[0], where),
                 )
+
+    def check_values(self, params: dict, symbols: dict, sizes: dict[str, int], where: int) -> None:
+        """Every derived parameter evaluates to a finite real number of magnitude at most
+        :data:`MAX_PARAMETER` at the file's sizes (ranged ones at both ends)."""
+        derived = {k: e for k, e in params.items() if isinstance(e, sp.Expr) and not e.is_Number}
+        if not derived:
+            return
+        for end in (0, 1):
+            values = {model.n: sp.Integer(sizes["n"]), model.d: sp.Integer(sizes["d"])}
+            for k, v in params.items():
+                if k in derived:
+                    continue
+                v = v[end] if isinstance(v, tuple) else v
+                values[symbols[k]] = sp.Rational(repr(v)) if isinstance(v, float) else v
+            for name in _derived_order(derived, symbols):
+                value = _bounded_value(derived[name].xreplace(values))
+                if value is None:
+                    raise self.fail(
+                        f"parameter {name} does not evaluate to a finite number of magnitude "
+                        f"at most {MAX_PARAMETER:g}",
+                        self.key_offset(name, where),
+                    )
+                values[symbols[name]] = value
 
     # ---- expressions -------------------------------------------------------
     def string_offset(self, text: str, key: str, after: int | None = None) -> int:
@@ -341,7 +367,52 @@ def _nesting_offset(text: str, limit: int) -> int | None:
 
 
 def _finite_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    """A TOML number usable as a parameter: finite, of magnitude at most MAX_PARAMETER."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    if isinstance(v, int):
+        return abs(v) <= MAX_PARAMETER
+    return math.isfinite(v) and abs(v) <= MAX_PARAMETER
+
+
+def _derived_order(derived: dict[str, sp.Expr], symbols: dict) -> list[str]:
+    """Derived parameter names, each after the derived ones it uses."""
+    order: list[str] = []
+    pending = dict(derived)
+    while pending:
+        ready = [
+            k
+            for k, e in pending.items()
+            if not ({sym for sym in e.free_symbols} & {symbols[p] for p in pending})
+        ]
+        if not ready:
+            return order + sorted(pending)
+        for k in ready:
+            order.append(k)
+            del pending[k]
+    return order
+
+
+def _bounded_value(e: sp.Expr) -> sp.Float | None:
+    """``e`` (no free symbols) evaluated in mpmath at 30 digits if that gives a finite
+    real of magnitude at most :data:`MAX_PARAMETER`, else ``None`` (overflow, complex,
+    undefined).  Fixed precision: a huge value such as ``exp(exp(exp(100)))`` fails
+    fast instead of asking SymPy for ever more digits."""
+    import mpmath
+
+    if e.free_symbols:
+        return None
+    try:
+        with mpmath.workdps(30):
+            v = sp.lambdify((), e, modules="mpmath")()
+            if not isinstance(v, mpmath.mpf | int | float):
+                return None
+            v = mpmath.mpf(v)
+            if not mpmath.isfinite(v) or abs(v) > MAX_PARAMETER:
+                return None
+            return sp.Float(v, 30)
+    except Exception:  # any failure to evaluate refuses the value (exit 2, never a verdict)
+        return None
 
 
 def parse_statement_text(text: str, path: str = "<statement>") -> Statement:

@@ -308,3 +308,10 @@ def test_statement_path_that_is_not_a_readable_regular_file(tmp_path, command):
     }
     for name, words in cases.items():
         bad(run([command, name], tmp_path, timeout=60), name, words)
+
+
+@pytest.mark.parametrize("params", ["{ R = 1" + "0" * 400 + " }", '{ R = "exp(exp(exp(100)))" }'])
+def test_overflowing_parameter_is_bad_input(tmp_path, params):
+    (tmp_path / "p.toml").write_text(f'id = "p"\nparameters = {params}\nclaim = "norm2(x) <= R"\n')
+    for cmd in (["list"], ["check", "--budget", "1", "--quiet"]):
+        bad(run([cmd[0], "p.toml", *cmd[1:]], tmp_path, timeout=60), "p.toml:2:", "parameter R")

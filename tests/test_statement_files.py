@@ -208,3 +208,28 @@ def test_only_regular_files_of_bounded_size_are_read(tmp_path):
     assert read_regular_file(ok, limit=100).startswith(b"id")
     with pytest.raises(ValueError, match="larger than 10 bytes"):
         read_regular_file(ok, limit=10)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ("{ R = 1" + "0" * 400 + " }", "R"),
+        ("{ R = [1, 1" + "0" * 400 + "] }", "R"),
+        ('{ R = "exp(exp(exp(100)))" }', "R"),
+        ('{ R = 4, g = "log(-R)" }', "g"),
+        ('{ R = 4, g = "1 / (R - 4)" }', "g"),
+        ('{ R = [0, 4], g = "exp(10**4 * R)" }', "g"),
+    ],
+)
+def test_parameter_values_that_overflow_are_refused_at_their_key(params, name):
+    text = f'id = "p"\nparameters = {params}\nclaim = "norm2(x) <= R"\n'
+    with pytest.raises(StatementFileError, match=rf"<statement>:2:\d+: parameter {name}"):
+        parse_statement_text(text)
+
+
+def test_bounded_derived_parameters_are_accepted():
+    text = (
+        'id = "p"\nparameters = { R = [1, 4], beta = "exp(-R**2)", g = "log(beta) / n" }\n'
+        'claim = "norm2(x) <= R + g"\n'
+    )
+    assert set(parse_statement_text(text).parameters) == {"R", "beta", "g"}
