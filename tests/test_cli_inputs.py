@@ -315,3 +315,14 @@ def test_overflowing_parameter_is_bad_input(tmp_path, params):
     (tmp_path / "p.toml").write_text(f'id = "p"\nparameters = {params}\nclaim = "norm2(x) <= R"\n')
     for cmd in (["list"], ["check", "--budget", "1", "--quiet"]):
         bad(run([cmd[0], "p.toml", *cmd[1:]], tmp_path, timeout=60), "p.toml:2:", "parameter R")
+
+
+def test_witness_statement_id_is_never_read_as_a_path(tmp_path):
+    (tmp_path / "claim.toml").write_text(
+        'id = "claim"\nclaim = "norm2(f(x) - f(y)) <= 0.001 * norm2(x - y)"\n'
+    )
+    p = point()
+    w = witness(tmp_path / "w.json", "claim.toml", {"A": p["A"], "x": p["x"], "y": p["y"]})
+    bad(run(["check", "--replay", str(w)], tmp_path), "not a catalogue id")
+    w = witness(tmp_path / "w2.json", str(tmp_path / "claim.toml"), {"x": p["x"]})
+    bad(run(["check", "--replay", str(w)], tmp_path), "not a catalogue id")

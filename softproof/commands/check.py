@@ -148,6 +148,8 @@ def replay(args: argparse.Namespace) -> int:
         statement = load_target(args.target)
     else:
         try:
+            if not sid.replace("-", "").isalnum():  # a path named in a data file is never read
+                raise BadInput(sid)
             statement = load_target(sid)
         except BadInput:
             raise BadInput(
