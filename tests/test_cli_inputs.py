@@ -326,3 +326,11 @@ def test_witness_statement_id_is_never_read_as_a_path(tmp_path):
     bad(run(["check", "--replay", str(w)], tmp_path), "not a catalogue id")
     w = witness(tmp_path / "w2.json", str(tmp_path / "claim.toml"), {"x": p["x"]})
     bad(run(["check", "--replay", str(w)], tmp_path), "not a catalogue id")
+
+
+def test_certify_box_cannot_move_a_ranged_parameter_out_of_its_range(tmp_path):
+    base = ["certify", "T3", "--n", "1", "--d", "1", "--radius", "1", "--budget", "10", "--quiet"]
+    bad(run([*base, "--box", "eta=-1:-0.5"], tmp_path), "--box eta", "not inside the range")
+    bad(run([*base, "--box", "eta=0.001:2"], tmp_path), "--box eta", "not inside the range")
+    # a sub-range is fine (and T3 holds there)
+    assert run([*base, "--box", "eta=0.5:1"], tmp_path).returncode == 0

@@ -31,6 +31,7 @@ __all__ = [
     "parse_number",
     "parse_box",
     "parse_boxes",
+    "check_parameter_boxes",
     "check_entries",
     "parse_radius",
     "output_file",
@@ -181,6 +182,31 @@ def parse_boxes(specs: list[str]) -> dict[str, tuple[Fraction, Fraction]]:
             raise BadInput(f"--box {spec!r}: {name} is bounded twice")
         out[name] = rng
     return out
+
+
+def check_parameter_boxes(statement, domain: Mapping[str, tuple[Fraction, Fraction]]) -> None:
+    """A ``--box`` on a ranged parameter must lie inside the statement's range (the
+    claim says nothing outside it), and fixed or derived parameters cannot be boxed."""
+    ranged = statement.ranged_parameters
+    for name, (lo, hi) in domain.items():
+        if name in ranged:
+            r_lo, r_hi = (_exact(v) for v in ranged[name])
+            if not r_lo <= lo <= hi <= r_hi:
+                raise BadInput(
+                    f"--box {name}: [{lo}, {hi}] is not inside the range "
+                    f"[{ranged[name][0]}, {ranged[name][1]}] the statement gives {name}"
+                )
+        elif name in statement.parameters:
+            raise BadInput(f"--box {name}: the statement fixes the parameter {name}")
+
+
+def _exact(v: Any) -> Fraction:
+    """A parameter bound as the statement means it (a float written ``0.1`` is 1/10)."""
+    if isinstance(v, float):
+        return Fraction(repr(v))
+    if getattr(v, "is_Rational", False):
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(v)
 
 
 def parse_radius(text: str | None) -> Fraction | None:

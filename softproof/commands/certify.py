@@ -15,6 +15,7 @@ import sys
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 from softproof.commands._common import (
+    check_parameter_boxes,
     load_target,
     output_file,
     parse_box,
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if not 32 <= args.prec <= 4096:
         raise BadInput("--prec must be between 32 and 4096 bits")
     domain = parse_boxes(args.box)
+    check_parameter_boxes(statement, domain)
     radius = parse_radius(args.radius)
     if args.out:
         output_file(args.out, "--out")
