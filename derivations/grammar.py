@@ -41,6 +41,7 @@ __all__ = [
 
 MAX_TEXT_LENGTH = 10_000  #: longest accepted expression text
 MAX_DEPTH = 100  #: deepest accepted syntax tree
+MAX_DERIVATIVE_ORDER = 2  #: highest order of nested grad/jac/hess (hess counts 2)
 MAX_EXPONENT = 1000  #: largest |k| in a numeric exponent ``**k``
 MAX_RESULT_BITS = 100_000  #: largest exact number a power of numbers may produce
 MAX_LITERAL_DIGITS = 400  #: longest integer literal / largest decimal exponent
@@ -390,9 +391,33 @@ def _derivative(cls: type, of: str) -> Callable:
         _need(w, node.args[0], s, f"{node.func.id}()", of)
         if not (isinstance(v, MatrixSymbol) and v.shape[1] == 1):
             raise w.error(node.args[1], f"{node.func.id}() is taken in a vector variable (x, y, b)")
+        order = derivative_order(s) + (2 if cls is model.Hess else 1)
+        if order > MAX_DERIVATIVE_ORDER:
+            raise w.error(
+                node,
+                f"{node.func.id}() makes a derivative of order {order}; derivatives of order "
+                f"at most {MAX_DERIVATIVE_ORDER} are supported",
+            )
         return cls(s, v)
 
     return build
+
+
+def derivative_order(e: sp.Basic) -> int:
+    """The order of the deepest nest of ``grad``/``jac`` (1) and ``hess`` (2) in ``e``."""
+    memo: dict[sp.Basic, int] = {}
+
+    def order(node: sp.Basic) -> int:
+        if node not in memo:
+            inner = max((order(a) for a in node.args), default=0)
+            if isinstance(node, model.Grad | model.Jac):
+                inner = order(node.args[0]) + 1
+            elif isinstance(node, model.Hess):
+                inner = order(node.args[0]) + 2
+            memo[node] = inner
+        return memo[node]
+
+    return order(e)
 
 
 def _model_function(cls: type) -> Callable:

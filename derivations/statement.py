@@ -110,6 +110,14 @@ class Statement:
             syms |= h.free_symbols
         return tuple(name for name, v in VARIABLES.items() if v in syms)
 
+    def check_sizes(self, sizes: Mapping[str, int]) -> None:
+        """Raise ``ValueError`` if an explicit index does not fit ``sizes`` (``{'n': ..,
+        'd': ..}``): ``col(M, i)`` needs ``1 <= i <=`` the number of columns of ``M``."""
+        for rel in (self.claim, *self.hypotheses):
+            size_problem = relation_size_problem(rel, sizes)
+            if size_problem:
+                raise ValueError(size_problem)
+
     def _repr_latex_(self) -> str:
         from .printing import relation_to_latex
 
@@ -185,6 +193,25 @@ class Statement:
         return out
 
 
+def relation_size_problem(rel: Relation, sizes: Mapping[str, int]) -> str | None:
+    """What in ``rel`` does not fit ``sizes`` (a column index out of range), or ``None``."""
+    subs = {model.n: sp.Integer(sizes.get("n", 1)), model.d: sp.Integer(sizes.get("d", 1))}
+    for side in (rel.lhs, rel.rhs):
+        for node in sp.preorder_traversal(side):
+            if not isinstance(node, model.Col):
+                continue
+            matrix, index = node.args
+            cols = sp.sympify(matrix.shape[1]).xreplace(subs)
+            if not (index.is_Integer and cols.is_Integer):
+                continue
+            if not 1 <= int(index) <= int(cols):
+                return (
+                    f"col({matrix}, {index}): column {index} is out of range 1..{cols} "
+                    f"at n = {subs[model.n]}, d = {subs[model.d]}"
+                )
+    return None
+
+
 def _is_number(v: object) -> bool:
     if isinstance(v, bool):
         return False
@@ -211,7 +238,10 @@ def parameter_symbol(name: str, value: object = None) -> sp.Symbol:
     elif _is_number(value):
         positive = value > 0
     elif isinstance(value, sp.Expr):
-        positive = bool(value.is_positive)
+        try:
+            positive = bool(value.is_positive)
+        except (ArithmeticError, ValueError, TypeError, RecursionError):
+            positive = False  # SymPy could not decide (e.g. an overflowing value)
     else:
         positive = False
     return sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)

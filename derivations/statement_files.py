@@ -23,15 +23,15 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 import sympy as sp
 
 from . import model
 from .grammar import RESERVED_NAMES, GrammarError, parse_expression, parse_relation
-from .statement import Statement, parameter_symbol
+from .statement import Statement, parameter_symbol, relation_size_problem
 
 __all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
 
@@ -49,7 +49,11 @@ ALLOWED_KEYS = (
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1 << 20
+#: deepest nesting of TOML arrays and inline tables accepted
+MAX_NESTING = 32
+#: largest magnitude of a parameter's value
+MAX_PARAMETER = 1e300
 
 
 class StatementFileError(ValueError):
@@ -114,10 +118,15 @@ class _Loader:
 
     # ---- the document ------------------------------------------------------
     def load(self) -> Statement:
+        deep = _nesting_offset(self.text, MAX_NESTING)
+        if deep is not None:
+            raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels", deep)
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise self.toml_error(exc) from None
+        except RecursionError:
+            raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels") from None
         for key in data:
             if key not in ALLOWED_KEYS:
                 raise self.fail(
@@ -134,16 +143,17 @@ class _Loader:
                 self.key_offset("id"),
             )
         sizes = self.sizes(data.get("sizes", {}))
-        parameters, symbols = self.parameters(data.get("parameters", {}))
+        parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
         hypotheses = []
         start = self.key_offset("hypotheses") or 0
         for i, h in enumerate(hypotheses_text):
             offset = self.string_offset(h, "hypotheses", start)
-            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset))
+            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset, sizes))
             start = offset + len(h) if self.text.startswith(h, offset) else start
-        claim = self.relation(claim_text, symbols, "claim", self.string_offset(claim_text, "claim"))
+        claim_at = self.string_offset(claim_text, "claim")
+        claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -202,7 +212,7 @@ class _Loader:
         return value
 
     # ---- parameters --------------------------------------------------------
-    def parameters(self, value: object) -> tuple[dict, dict[str, sp.Symbol]]:
+    def parameters(self, value: object, sizes: dict[str, int]) -> tuple[dict, dict[str, sp.Symbol]]:
         where = self.key_offset("parameters")
         if not isinstance(value, dict):
             raise self.fail("'parameters' must be a table such as { R = 4 }", where)
@@ -230,6 +240,7 @@ class _Loader:
                 )
         symbols = {k: parameter_symbol(k, v) for k, v in params.items()}
         self.derived(pending, params, symbols, where or 0)
+        self.check_values(params, symbols, sizes, where or 0)
         return {k: params[k] for k in value}, symbols
 
     def derived(self, pending: dict[str, str], params: dict, symbols: dict, where: int) -> None:
@@ -269,6 +280,29 @@ class _Loader:
                     self.key_offset(sorted(pending)[0], where),
                 )
 
+    def check_values(self, params: dict, symbols: dict, sizes: dict[str, int], where: int) -> None:
+        """Every derived parameter evaluates to a finite real number of magnitude at most
+        :data:`MAX_PARAMETER` at the file's sizes (ranged ones at both ends)."""
+        derived = {k: e for k, e in params.items() if isinstance(e, sp.Expr) and not e.is_Number}
+        if not derived:
+            return
+        for end in (0, 1):
+            values = {model.n: sp.Integer(sizes["n"]), model.d: sp.Integer(sizes["d"])}
+            for k, v in params.items():
+                if k in derived:
+                    continue
+                v = v[end] if isinstance(v, tuple) else v
+                values[symbols[k]] = sp.Rational(repr(v)) if isinstance(v, float) else v
+            for name in _derived_order(derived, symbols):
+                value = _bounded_value(derived[name].xreplace(values))
+                if value is None:
+                    raise self.fail(
+                        f"parameter {name} does not evaluate to a finite number of magnitude "
+                        f"at most {MAX_PARAMETER:g}",
+                        self.key_offset(name, where),
+                    )
+                values[symbols[name]] = value
+
     # ---- expressions -------------------------------------------------------
     def string_offset(self, text: str, key: str, after: int | None = None) -> int:
         """Where the string ``text`` of ``key`` starts (else where the key is)."""
@@ -276,11 +310,18 @@ class _Loader:
         found = self.loc.string(text, start)
         return found if found is not None else start
 
-    def relation(self, text: str, symbols: dict, what: str, offset: int):
+    def relation(self, text: str, symbols: dict, what: str, offset: int, sizes: dict):
         try:
-            return parse_relation(text, parameters=symbols)
+            rel = parse_relation(text, parameters=symbols)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
+        problem = relation_size_problem(rel, sizes)
+        if problem:
+            at = text.find("col(")
+            if at >= 0 and self.text.startswith(text, offset):
+                offset += at
+            raise self.fail(f"{problem} in {what}", offset)
+        return rel
 
     def expression_error(self, exc: GrammarError, text: str, what: str, offset: int):
         """Map a position inside ``text`` (found at ``offset``) to ``FILE:LINE:COL``."""
@@ -293,8 +334,85 @@ class _Loader:
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
 
 
+def _nesting_offset(text: str, limit: int) -> int | None:
+    """Offset of the first ``[`` or ``{`` nested deeper than ``limit`` outside strings
+    and comments (TOML's own parser recurses once per level), else ``None``."""
+    depth, i, end = 0, 0, len(text)
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        if ch in "\"'":
+            triple = text.startswith(ch * 3, i)
+            quote = ch * 3 if triple else ch
+            j = i + len(quote)
+            while j < end and not text.startswith(quote, j):
+                if ch == '"' and text[j] == "\\":
+                    j += 1
+                elif text[j] == "\n" and not triple:
+                    break
+                j += 1
+            i = j + len(quote)
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
 def _finite_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    """A TOML number usable as a parameter: finite, of magnitude at most MAX_PARAMETER."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    if isinstance(v, int):
+        return abs(v) <= MAX_PARAMETER
+    return math.isfinite(v) and abs(v) <= MAX_PARAMETER
+
+
+def _derived_order(derived: dict[str, sp.Expr], symbols: dict) -> list[str]:
+    """Derived parameter names, each after the derived ones it uses."""
+    order: list[str] = []
+    pending = dict(derived)
+    while pending:
+        ready = [
+            k
+            for k, e in pending.items()
+            if not ({sym for sym in e.free_symbols} & {symbols[p] for p in pending})
+        ]
+        if not ready:
+            return order + sorted(pending)
+        for k in ready:
+            order.append(k)
+            del pending[k]
+    return order
+
+
+def _bounded_value(e: sp.Expr) -> sp.Float | None:
+    """``e`` (no free symbols) evaluated in mpmath at 30 digits if that gives a finite
+    real of magnitude at most :data:`MAX_PARAMETER`, else ``None`` (overflow, complex,
+    undefined).  Fixed precision: a huge value such as ``exp(exp(exp(100)))`` fails
+    fast instead of asking SymPy for ever more digits."""
+    import mpmath
+
+    if e.free_symbols:
+        return None
+    try:
+        with mpmath.workdps(30):
+            v = sp.lambdify((), e, modules="mpmath")()
+            if not isinstance(v, mpmath.mpf | int | float):
+                return None
+            v = mpmath.mpf(v)
+            if not mpmath.isfinite(v) or abs(v) > MAX_PARAMETER:
+                return None
+            return sp.Float(v, 30)
+    except Exception:  # any failure to evaluate refuses the value (exit 2, never a verdict)
+        return None
 
 
 def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
@@ -302,19 +420,49 @@ def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
     return _Loader(text, path).load()
 
 
+def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (symbolic links followed), at most ``limit``.
+
+    Raises ``OSError`` for a missing or unreadable file and ``ValueError`` (naming
+    the problem) for a directory, a device, a FIFO or a file larger than ``limit``;
+    a FIFO or device is never read (opened without blocking, then refused).
+    """
+    fd = os.open(os.fspath(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ValueError("is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("is not a regular file (a device, FIFO or socket)")
+        if st.st_size > limit:
+            raise ValueError(f"file larger than {limit} bytes")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"file larger than {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_statement(path: str | os.PathLike) -> Statement:
     """Read and check a statement file; raise :class:`StatementFileError` if it is bad."""
     name = os.fspath(path)
-    p = Path(name)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise StatementFileError(name, f"file larger than {MAX_FILE_BYTES} bytes")
-        raw = p.read_bytes()
+        raw = read_regular_file(name)
+    except ValueError as exc:
+        raise StatementFileError(name, str(exc)) from None
     except OSError as exc:
         raise StatementFileError(name, f"cannot read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise StatementFileError(name, "not UTF-8 text", line) from None
+        column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        raise StatementFileError(name, "not UTF-8 text", line, column) from None
     return parse_statement_text(text, name)

@@ -37,6 +37,10 @@ __all__ = [
     "Report",
     "CERTIFICATION_RUNS",
     "run_report",
+    "OutputDirError",
+    "check_output_dir",
+    "is_report_dir",
+    "REPORT_MARKER",
     "write_report",
 ]
 
@@ -212,6 +216,91 @@ def check_entry(
 # --------------------------------------------------------------------------
 # The whole report
 # --------------------------------------------------------------------------
+#: the marker file every report folder holds (its first line names the format)
+REPORT_MARKER = ".softproof-report"
+REPORT_FORMAT = "softproof-report/1"
+#: what a report folder holds at its top level: files and folders
+REPORT_FILES = frozenset({"report.md", "report.json", "derivation.tex", REPORT_MARKER})
+REPORT_DIRS = frozenset({"witnesses", "chains", "plots"})
+
+
+class OutputDirError(ValueError):
+    """``--out`` names a folder the report may not replace (nothing was written)."""
+
+
+def is_report_dir(folder: Path) -> bool:
+    """True iff ``folder`` is an earlier report: it holds the marker and nothing but
+    report output (the known files, and the known folders holding plain files)."""
+    marker = folder / REPORT_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return False
+    try:
+        with open(marker, encoding="utf-8") as fh:
+            first = fh.read(200).split("\n", 1)[0]
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not first.startswith("softproof-report/"):
+        return False
+    for entry in os.scandir(folder):
+        if entry.is_symlink():
+            return False
+        if entry.name in REPORT_FILES and entry.is_file(follow_symlinks=False):
+            continue
+        if entry.name in REPORT_DIRS and entry.is_dir(follow_symlinks=False):
+            if all(e.is_file(follow_symlinks=False) for e in os.scandir(entry.path)):
+                continue
+        return False
+    return True
+
+
+def check_output_dir(out_dir: Path | str) -> Path:
+    """The absolute report folder, after checking it may be (re)placed: it does not
+    exist, or is an empty folder, or an earlier report; not a symbolic link, not the
+    working folder nor one of its ancestors.  Raises :class:`OutputDirError`."""
+    out = Path(os.path.abspath(os.fspath(out_dir)))
+    if out == out.parent:
+        raise OutputDirError(f"--out {out_dir}: cannot replace the root folder")
+    if out.is_symlink():
+        raise OutputDirError(f"--out {out_dir}: is a symbolic link; give a real folder")
+    cwd = Path(os.path.abspath(os.getcwd()))
+    if out == cwd or out in cwd.parents:
+        raise OutputDirError(
+            f"--out {out_dir}: is the working folder (or contains it); give a new folder"
+        )
+    if out.exists():
+        if not out.is_dir():
+            raise OutputDirError(f"--out {out_dir}: exists and is not a folder")
+        if any(os.scandir(out)) and not is_report_dir(out):
+            raise OutputDirError(
+                f"--out {out_dir}: a non-empty folder that is not an earlier report "
+                f"(no {REPORT_MARKER}, or other files in it); nothing was written"
+            )
+    elif out.parent.exists() and not out.parent.is_dir():
+        raise OutputDirError(f"--out {out_dir}: {out.parent} is not a folder")
+    if out.parent.is_dir() and not os.access(out.parent, os.W_OK | os.X_OK):
+        raise OutputDirError(f"--out {out_dir}: the folder {out.parent} is not writable")
+    return out
+
+
+def _swap_in(work: Path, out: Path) -> None:
+    """Put the finished report ``work`` at ``out`` by renames: an earlier report (or
+    empty folder) there is first renamed aside, then deleted once the new one is in."""
+    if not out.exists():
+        os.rename(work, out)
+        return
+    check_output_dir(out)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    aside = old / "report"
+    os.rename(out, aside)
+    try:
+        os.rename(work, out)
+    except BaseException:
+        os.rename(aside, out)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def run_report(
     entries: Iterable[Statement],
     out_dir: Path,
@@ -223,14 +312,18 @@ def run_report(
     certification_runs: Iterable[tuple[str, dict[str, int], float | None]] = CERTIFICATION_RUNS,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
 ) -> Report:
-    """Check every entry and write the report into ``out_dir`` (replaced
-    atomically: the report is built in a temporary folder beside it)."""
+    """Check every entry and write the report into ``out_dir``.
+
+    The report is built in a temporary folder beside ``out_dir`` and renamed into
+    place; an existing ``out_dir`` is replaced only if it is empty or an earlier
+    report (:func:`is_report_dir`), else :class:`OutputDirError` before any work.
+    Nothing the toolkit did not write is ever deleted.
+    """
     t0 = time.perf_counter()
     entries = list(entries)
-    out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    out = check_output_dir(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         report = _build(
             entries,
@@ -245,13 +338,19 @@ def run_report(
         )
         report.seconds = time.perf_counter() - t0
         write_report(report, work)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(work, out_dir)
+        (work / REPORT_MARKER).write_text(f"{REPORT_FORMAT}\n", encoding="utf-8")
+        os.chmod(work, 0o755 & ~_umask())
+        _swap_in(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return report
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, cert_runs, log):

@@ -81,3 +81,21 @@ def test_bad_file_is_bad_input(capsys):
     code, out, err = run(capsys, str(bad))
     assert code == 2 and out == ""
     assert f"{bad}:5:26: unknown name 'foo'" in err
+
+
+def test_statement_path_without_toml_suffix_is_loaded_or_refused(capsys, tmp_path):
+    # a directory or a FIFO is named as a path, not looked up as a catalogue id
+    code, _, err = run(capsys, str(tmp_path))
+    assert code == 2 and "is a directory" in err
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    code, _, err = run(capsys, str(tmp_path / "fifo"))
+    assert code == 2 and "not a regular file" in err
+
+
+def test_column_index_out_of_range_is_bad_input(capsys, tmp_path):
+    path = tmp_path / "col.toml"
+    path.write_text('id = "c"\nsizes = { n = 5, d = 4 }\nclaim = "norm2(col(A, 99)) <= 1"\n')
+    code, out, err = run(capsys, str(path))
+    assert code == 2 and out == "" and "col.toml:3:16: col(A, 99)" in err

@@ -330,3 +330,33 @@ def test_fuzz_token_soup(tokens):
             assert err.line >= 1 and err.column >= 1 and err.problem
         else:
             assert isinstance(result, sp.Basic) or result.op in ("<=", "<", "==")
+
+
+# --------------------------------------------------------------------------
+# Derivatives of order above 2 (they crashed the symbolic differentiation)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "grad(dot(x, grad(dot(grad(L(x), x), x), x)), x)",
+        "hess(dot(grad(L(x), x), x), x)",
+        "jac(grad(dot(grad(L(x), x), x), x), x)",
+        "hess(dot(x, hess(L(x), x) @ x), x)",
+    ],
+)
+def test_third_order_derivative_is_a_grammar_error(text):
+    with pytest.raises(GrammarError, match="order [34]"):
+        parse_expression(text)
+
+
+def test_second_order_derivatives_are_accepted():
+    from derivations.grammar import derivative_order
+
+    for text, order in [
+        ("grad(L(x), x)", 1),
+        ("hess(L(x), x)", 2),
+        ("jac(grad(L(x), x), x)", 2),
+        ("grad(dot(grad(L(x), x), grad(L(x), x)), x)", 2),
+        ("grad(L(x), x) + grad(alpha(x), x)", 1),
+    ]:
+        assert derivative_order(parse_expression(text)) == order, text

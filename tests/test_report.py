@@ -70,3 +70,124 @@ def test_paper_notes_map_every_catalogue_entry():
     notes = (ROOT / "paper_notes.md").read_text()
     missing = [s.id for s in all_entries() if f"| {s.id} |" not in notes]
     assert not missing, f"paper_notes.md does not map {missing}"
+
+
+# --------------------------------------------------------------------------
+# The output folder: never delete what the toolkit did not write
+# --------------------------------------------------------------------------
+def _fake_build(calls):
+    """A cheap stand-in for the report's expensive build (one witness file)."""
+    from softproof import report as report_mod
+
+    def build(entries, work, *rest):
+        calls.append(work)
+        (work / "witnesses").mkdir()
+        (work / "witnesses" / f"run{len(calls)}.json").write_text("{}\n")
+        return report_mod.Report(settings={"run": len(calls)})
+
+    return build
+
+
+def _report(out, *extra) -> int:
+    return main(
+        ["report", "--out", str(out), "--only", "G5", "--no-plots", "--no-progress", *extra]
+    )
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_report_out_dot_does_not_empty_the_working_directory(tmp_path, monkeypatch, capsys):
+    from softproof import report as report_mod
+
+    calls: list = []
+    monkeypatch.setattr(report_mod, "_build", _fake_build(calls))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keep.txt").write_text("mine")
+    assert _report(".") == 2
+    assert "--out ." in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text() == "mine" and not calls
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_report_refuses_a_non_empty_folder_that_is_not_a_report(tmp_path, monkeypatch, capsys):
+    from softproof import report as report_mod
+
+    calls: list = []
+    monkeypatch.setattr(report_mod, "_build", _fake_build(calls))
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    assert _report(out) == 2
+    assert "not an earlier report" in capsys.readouterr().err
+    assert (out / "thesis.tex").read_text() == "years of work" and not calls
+    # a file where the folder should be is refused too
+    (tmp_path / "file").write_text("x")
+    assert _report(tmp_path / "file") == 2
+    assert (tmp_path / "file").read_text() == "x"
+    assert _leftovers(tmp_path) == []
+
+
+def test_report_replaces_an_earlier_report_by_renames(tmp_path, monkeypatch):
+    from softproof import report as report_mod
+
+    calls: list = []
+    monkeypatch.setattr(report_mod, "_build", _fake_build(calls))
+    out = tmp_path / "rep"
+    assert _report(out) == 0
+    assert (out / report_mod.REPORT_MARKER).read_text().startswith("softproof-report/")
+    assert (out / "witnesses" / "run1.json").exists() and (out / "report.json").exists()
+    assert calls[0].parent == tmp_path and calls[0] != out  # built beside, then renamed
+    assert _report(out) == 0
+    assert (out / "witnesses" / "run2.json").exists()
+    assert not (out / "witnesses" / "run1.json").exists()
+    assert _leftovers(tmp_path) == []
+    # an earlier report with a file the toolkit did not write is not replaced
+    (out / "my-notes.txt").write_text("keep")
+    assert _report(out) == 2
+    assert (out / "my-notes.txt").read_text() == "keep" and len(calls) == 2
+    # a folder that only pretends to be a report (a marker but foreign content)
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / report_mod.REPORT_MARKER).write_text("softproof-report/1\n")
+    (fake / "witnesses").mkdir()
+    (fake / "witnesses" / "sub").mkdir()
+    assert _report(fake) == 2 and (fake / "witnesses" / "sub").is_dir()
+
+
+def test_report_failure_keeps_the_earlier_report(tmp_path, monkeypatch):
+    from softproof import report as report_mod
+
+    calls: list = []
+    monkeypatch.setattr(report_mod, "_build", _fake_build(calls))
+    out = tmp_path / "rep"
+    assert _report(out) == 0
+
+    def broken(entries, work, *rest):
+        (work / "report.md").write_text("half")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report_mod, "_build", broken)
+    assert _report(out) == 4
+    assert (out / "witnesses" / "run1.json").exists()
+    assert "half" not in (out / "report.md").read_text()
+    assert _leftovers(tmp_path) == []
+
+
+def test_report_symlinked_out_is_bad_input(tmp_path, monkeypatch):
+    from softproof import report as report_mod
+
+    monkeypatch.setattr(report_mod, "_build", _fake_build([]))
+    target = tmp_path / "real"
+    target.mkdir()
+    (target / "x").write_text("x")
+    (tmp_path / "link").symlink_to(target)
+    assert _report(tmp_path / "link") == 2
+    assert (target / "x").exists()
+
+
+def test_report_bad_budgets_are_bad_input(tmp_path):
+    for opt in (["--budget", "nan"], ["--budget", "inf"], ["--certify-budget", "-1"]):
+        assert _report(tmp_path / "r", *opt) == 2
+    assert not (tmp_path / "r").exists()

@@ -105,7 +105,7 @@ def test_missing_file_and_binary_file(tmp_path):
         load_statement(tmp_path / "nope.toml")
     binary = tmp_path / "bin.toml"
     binary.write_bytes(b'id = "x"\nclaim = "\xff"\n')
-    with pytest.raises(StatementFileError, match=r"bin.toml:2: not UTF-8"):
+    with pytest.raises(StatementFileError, match=r"bin.toml:2:10: not UTF-8"):
         load_statement(binary)
 
 
@@ -152,3 +152,84 @@ def test_errors_are_value_errors_and_statement_is_backward_compatible():
     s = Statement("x", "t", Relation(model.Norm("2", model.x), "<=", sp.Integer(1)))
     assert s.part_of is None and s.claim_text == "" and s.parameter_symbols == {}
     assert s.parameter_substitution() == {}
+
+
+# --------------------------------------------------------------------------
+# Hostile files: deep nesting, column indices, what is read at all
+# --------------------------------------------------------------------------
+def test_deeply_nested_arrays_are_refused_with_a_position():
+    text = 'id = "deep"\nclaim = ' + "[" * 1000 + "]" * 1000 + "\n"
+    with pytest.raises(StatementFileError, match=r"<statement>:2:\d+: .*nested deeper"):
+        parse_statement_text(text)
+    # brackets inside strings and comments do not count
+    ok = 'id = "ok"  # ' + "[" * 100 + '\ntitle = "' + "[" * 100 + '"\nclaim = "norm2(x) <= 1"\n'
+    assert parse_statement_text(ok).id == "ok"
+
+
+def test_column_index_out_of_range_points_at_the_call():
+    text = 'id = "c"\nsizes = { n = 5, d = 4 }\nclaim = "norm2(col(A, 99)) <= 1"\n'
+    with pytest.raises(StatementFileError, match=r"<statement>:3:16: col\(A, 99\).*1\.\.4"):
+        parse_statement_text(text)
+    # at d = 4, column 4 of A and column 5 of A.T (n = 5) exist
+    good = 'id = "c"\nsizes = { n = 5, d = 4 }\nclaim = "norm2(col(A, 4)) <= norm2(col(A.T, 5))"\n'
+    s = parse_statement_text(good)
+    s.check_sizes({"n": 5, "d": 4})
+    with pytest.raises(ValueError, match="col\\(A, 4\\)"):
+        s.check_sizes({"n": 5, "d": 3})
+    hyp = 'id = "h"\nhypotheses = ["norm2(col(A, 9)) <= 1"]\nclaim = "norm2(x) <= 1"\n'
+    with pytest.raises(
+        StatementFileError, match=r"<statement>:2:22: col\(A, 9\).* in hypothesis 1"
+    ):
+        parse_statement_text(hyp)
+
+
+def test_only_regular_files_of_bounded_size_are_read(tmp_path):
+    import os
+
+    from derivations.statement_files import MAX_FILE_BYTES, read_regular_file
+
+    os.mkfifo(tmp_path / "fifo.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    (tmp_path / "dir.toml").mkdir()
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    for name, words in [
+        ("fifo.toml", "is not a regular file"),
+        ("zero.toml", "is not a regular file"),
+        ("dir.toml", "is a directory"),
+        ("big.toml", "file larger than"),
+    ]:
+        with pytest.raises(StatementFileError, match=f"{name}: {words}"):
+            load_statement(tmp_path / name)
+    ok = tmp_path / "ok.toml"
+    ok.write_text('id = "ok"\nclaim = "norm2(x) <= 1"\n')
+    (tmp_path / "link.toml").symlink_to(ok)
+    assert load_statement(tmp_path / "link.toml").id == "ok"
+    assert read_regular_file(ok, limit=100).startswith(b"id")
+    with pytest.raises(ValueError, match="larger than 10 bytes"):
+        read_regular_file(ok, limit=10)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ("{ R = 1" + "0" * 400 + " }", "R"),
+        ("{ R = [1, 1" + "0" * 400 + "] }", "R"),
+        ('{ R = "exp(exp(exp(100)))" }', "R"),
+        ('{ R = 4, g = "log(-R)" }', "g"),
+        ('{ R = 4, g = "1 / (R - 4)" }', "g"),
+        ('{ R = [0, 4], g = "exp(10**4 * R)" }', "g"),
+    ],
+)
+def test_parameter_values_that_overflow_are_refused_at_their_key(params, name):
+    text = f'id = "p"\nparameters = {params}\nclaim = "norm2(x) <= R"\n'
+    with pytest.raises(StatementFileError, match=rf"<statement>:2:\d+: parameter {name}"):
+        parse_statement_text(text)
+
+
+def test_bounded_derived_parameters_are_accepted():
+    text = (
+        'id = "p"\nparameters = { R = [1, 4], beta = "exp(-R**2)", g = "log(beta) / n" }\n'
+        'claim = "norm2(x) <= R + g"\n'
+    )
+    assert set(parse_statement_text(text).parameters) == {"R", "beta", "g"}

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from fractions import Fraction
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
+from softproof.commands._common import (
+    check_parameter_boxes,
+    load_target,
+    output_file,
+    parse_box,
+    parse_boxes,
+    parse_radius,
+    sizes_from,
+    validate_budget,
+)
 
-__all__ = ["add_parser", "run", "parse_box", "check_file"]
+__all__ = ["add_parser", "run", "parse_box", "check_file"]  # parse_box: from _common
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -69,21 +78,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def parse_box(spec: str) -> tuple[str, tuple[Fraction, Fraction]]:
-    """``NAME=LO:HI`` with exact decimals or fractions."""
-    try:
-        name, rng = spec.split("=", 1)
-        lo, hi = rng.split(":", 1)
-        a, b = Fraction(lo.strip()), Fraction(hi.strip())
-    except ValueError:
-        raise BadInput(f"--box {spec!r}: expected NAME=LO:HI, e.g. x=-1:1") from None
-    if not name.strip():
-        raise BadInput(f"--box {spec!r}: no variable name")
-    if a > b:
-        raise BadInput(f"--box {spec!r}: empty range (LO > HI)")
-    return name.strip(), (a, b)
-
-
 def check_file(statement, path: str, sizes, domain, radius) -> int:
     """``--check CERT.json``: load the certificate as data and verify it for the request
     (sizes, ``--box`` and ``--radius`` when given; otherwise the certificate's sizes and
@@ -116,26 +110,16 @@ def run(args: argparse.Namespace) -> int:
     from numeric.certificate import check_certificate, save_certificate
     from numeric.certify import TooManyVariables, certify
 
-    from .check import load_target
-
-    statement = load_target(args.target)
-    sizes = {k: getattr(args, k) for k in ("n", "d") if getattr(args, k) is not None}
-    for k, v in sizes.items():
-        if not 1 <= v <= 64:
-            raise BadInput(f"--{k} must be between 1 and 64 for branch and bound, got {v}")
-    if args.budget <= 0:
-        raise BadInput("--budget must be positive")
+    sizes = sizes_from(args, top=64) or {}
+    statement = load_target(args.target, sizes)
+    validate_budget(args.budget)
     if not 32 <= args.prec <= 4096:
         raise BadInput("--prec must be between 32 and 4096 bits")
-    domain = dict(parse_box(s) for s in args.box)
-    radius = None
-    if args.radius is not None:
-        try:
-            radius = Fraction(args.radius)
-        except ValueError:
-            raise BadInput(f"--radius {args.radius!r} is not a number") from None
-        if radius <= 0:
-            raise BadInput("--radius must be positive")
+    domain = parse_boxes(args.box)
+    check_parameter_boxes(statement, domain)
+    radius = parse_radius(args.radius)
+    if args.out:
+        output_file(args.out, "--out")
     if getattr(args, "check", None):
         return check_file(statement, args.check, sizes, domain, radius)
     try:
@@ -175,7 +159,11 @@ def run(args: argparse.Namespace) -> int:
             if not ok:
                 return EXIT_UNDECIDED
         if args.out:
-            save_certificate(res.certificate, args.out)
+            output_file(args.out, "--out")
+            try:
+                save_certificate(res.certificate, args.out)
+            except OSError as exc:
+                raise BadInput(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
             print(f"  certificate written to {args.out}")
         return EXIT_OK
     if res.status == "violated":

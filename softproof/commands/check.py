@@ -11,42 +11,23 @@ violation confirmed rigorously (printed, and saved as JSON); 2: bad input
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
+from softproof.commands._common import (
+    check_entries,
+    check_sizes,
+    load_target,
+    output_file,
+    sizes_from,
+    validate_budget,
+    validate_seed,
+)
 
 __all__ = ["add_parser", "run", "load_target", "format_instance", "add_search_options"]
-
-
-def load_target(target: str | None):
-    """A statement from a catalogue id or a statement file (``BadInput`` otherwise)."""
-    from derivations.catalogue import get
-    from derivations.statement_files import StatementFileError, load_statement
-
-    if not target:
-        raise BadInput("give a catalogue id (e.g. S1) or a statement file")
-    if target.endswith(".toml") or os.path.sep in target or Path(target).is_file():
-        try:
-            return load_statement(target)
-        except StatementFileError as exc:
-            raise BadInput(str(exc)) from None
-    try:
-        return get(target)
-    except KeyError as exc:
-        msg = exc.args[0] if exc.args else target
-        raise BadInput(f"{msg} (see 'softproof list')") from None
-
-
-def sizes_from(args: argparse.Namespace) -> dict[str, int] | None:
-    sizes = {k: getattr(args, k) for k in ("n", "d") if getattr(args, k, None) is not None}
-    for k, v in sizes.items():
-        if not 1 <= v <= 10_000:
-            raise BadInput(f"--{k} must be between 1 and 10000, got {v}")
-    return sizes or None
 
 
 def format_instance(instance: dict[str, Any]) -> str:
@@ -110,18 +91,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _validate_budget(budget: float, seed: int = 0) -> None:
-    if not (budget > 0 and np.isfinite(budget)):
-        raise BadInput(f"--budget must be a positive number of seconds, got {budget}")
-    if seed < 0:
-        raise BadInput(f"--seed must be a non-negative integer, got {seed}")
+    validate_budget(budget)
+    validate_seed(seed)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.replay:
         return replay(args)
-    statement = load_target(args.target)
     _validate_budget(args.budget, args.seed)
     sizes = sizes_from(args)
+    statement = load_target(args.target, sizes)
+    check_entries(check_sizes(statement, sizes, args.target))
+    if args.witness_out:
+        output_file(args.witness_out, "--witness-out")
     from numeric.sampling import SizeLimitError
     from numeric.search import check
 
@@ -154,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
 def save(path: Path, statement, instance, confirmation) -> None:
     from numeric.instance import save_witness
 
+    output_file(path, "--witness-out")
     try:
         save_witness(path, statement, instance, confirmation)
     except OSError as exc:
@@ -163,7 +146,7 @@ def save(path: Path, statement, instance, confirmation) -> None:
 def replay(args: argparse.Namespace) -> int:
     """Re-confirm a saved witness (exit 1 if it still violates the statement)."""
     from numeric.confirm import confirm
-    from numeric.instance import load_witness
+    from numeric.instance import check_witness, load_witness
 
     try:
         sid, instance, _meta = load_witness(args.replay)
@@ -173,12 +156,18 @@ def replay(args: argparse.Namespace) -> int:
         statement = load_target(args.target)
     else:
         try:
+            if not sid.replace("-", "").isalnum():  # a path named in a data file is never read
+                raise BadInput(sid)
             statement = load_target(sid)
         except BadInput:
             raise BadInput(
                 f"{args.replay} is a witness of {sid!r}, which is not a catalogue id: "
                 f"give its statement file, 'softproof check FILE --replay {args.replay}'"
             ) from None
+    try:
+        check_witness(statement, instance)
+    except ValueError as exc:
+        raise BadInput(f"{args.replay}: the witness does not fit {statement.id}: {exc}") from None
     try:
         res = confirm(statement, instance)
     except (ValueError, KeyError) as exc:

@@ -8,11 +8,11 @@ symbolic ``n, d`` (every size at once) or at an explicit size.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from derivations.derivation import Derivation
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
+from softproof.commands._common import output_file
 
 #: Largest explicit sizes accepted (the exact proof grows quickly with n, d).
 LIMITS: dict[str, tuple[int, int]] = {"gradient": (16, 8), "hessian": (6, 3), "chain": (6, 3)}
@@ -89,15 +89,7 @@ def _levels(args: argparse.Namespace) -> tuple:
 
 
 def _check_output(path: str) -> Path:
-    out = Path(path)
-    parent = out.parent if str(out.parent) else Path(".")
-    if out.is_dir():
-        raise BadInput(f"--latex {path}: is a directory")
-    if not parent.is_dir():
-        raise BadInput(f"--latex {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise BadInput(f"--latex {path}: not writable")
-    return out
+    return output_file(path, "--latex")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,10 +98,11 @@ def run(args: argparse.Namespace) -> int:
     derivation = Derivation.named(args.what).prove(levels)
     print(derivation.summary())
     if out is not None:
+        output_file(out, "--latex")
         try:
             derivation.write(out)
         except OSError as exc:
-            raise BadInput(f"--latex {args.latex}: cannot write ({exc.strerror})") from exc
+            raise BadInput(f"--latex {args.latex}: cannot write ({exc.strerror or exc})") from None
         print(f"LaTeX document written to {out}")
     if derivation.refuted:
         print("RESULT: a step was refuted")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 
 from derivations.statement import Statement
 
@@ -30,18 +31,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def select(patterns: list[str]) -> list[Statement]:
     """Catalogue entries matching any of ``patterns`` (all if none), files loaded."""
     from derivations import catalogue
-    from derivations.statement_files import StatementFileError, load_statement
+
+    from ._common import load_target
 
     if not patterns:
         return catalogue.all_entries()
     chosen: dict[str, Statement] = {}
     for pat in patterns:
-        if pat.endswith(".toml"):
-            try:
-                s = load_statement(pat)
-            except StatementFileError as exc:
-                raise BadInput(str(exc)) from None
-            chosen[f"file:{pat}"] = s
+        if pat.endswith(".toml") or os.path.sep in pat or os.path.lexists(pat):
+            chosen[f"file:{pat}"] = load_target(pat)
             continue
         hits = [s for s in catalogue.all_entries() if fnmatch.fnmatchcase(s.id, pat)]
         if not hits:

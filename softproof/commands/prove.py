@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, BadInput
+from softproof.commands._common import output_file, write_text_atomic
 
 DESCRIPTION = """\
 Check and print the proof chain of a catalogue entry (E1-E5, P1-P4, Q1-Q4,
@@ -72,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.id:
         raise BadInput("give a catalogue id (or --list)")
     if args.latex:
-        target = Path(args.latex)
-        if target.parent and not target.parent.exists():
-            raise BadInput(f"--latex: the directory {target.parent} does not exist")
+        output_file(args.latex, "--latex")
     chain = _resolve(args.id, args.sharp)
     res = chain.check()
     print(f"{chain.id} (proves {chain.statement_id or 'its own claim'})")
@@ -91,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
         print("  assuming: " + "; ".join(str(h) for h in res.assumes))
     print(res.summary())
     if args.latex:
-        from derivations.derivation import write_atomic
-
-        write_atomic(Path(args.latex), chains.to_document([chain], title=f"Proof chain {chain.id}"))
+        document = chains.to_document([chain], title=f"Proof chain {chain.id}")
+        write_text_atomic(Path(args.latex), document, "--latex")
         print(f"wrote {args.latex}")
     return EXIT_OK if res.ok else EXIT_UNDECIDED

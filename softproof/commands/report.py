@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from softproof.cli import EXIT_OK, EXIT_VIOLATED, BadInput
+from softproof.commands._common import validate_budget, validate_seed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--out",
         default="softproof-report",
         metavar="DIR",
-        help="folder for the report (replaced; default: softproof-report)",
+        help=(
+            "folder for the report (an earlier report there is replaced; any other "
+            "non-empty folder is refused; default: softproof-report)"
+        ),
     )
     p.add_argument(
         "--budget",
@@ -53,10 +57,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from derivations.catalogue import all_entries, get
-    from softproof.report import CERTIFICATION_RUNS, run_report
+    from softproof.report import CERTIFICATION_RUNS, OutputDirError, check_output_dir, run_report
 
-    if args.budget <= 0 or args.certify_budget <= 0:
-        raise BadInput("--budget and --certify-budget must be positive")
+    validate_budget(args.budget)
+    validate_budget(args.certify_budget, "--certify-budget")
+    validate_seed(args.seed)
+    try:
+        check_output_dir(args.out)
+    except OutputDirError as exc:
+        raise BadInput(str(exc)) from None
     if args.only:
         try:
             entries = [get(i) for i in args.only]
@@ -67,16 +76,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         entries, certs = all_entries(), list(CERTIFICATION_RUNS)
     out = Path(args.out)
-    report = run_report(
-        entries,
-        out,
-        budget=args.budget,
-        seed=args.seed,
-        certify_budget=args.certify_budget,
-        plots=not args.no_plots,
-        progress=not args.no_progress and sys.stderr.isatty(),
-        certification_runs=certs,
-    )
+    try:
+        report = run_report(
+            entries,
+            out,
+            budget=args.budget,
+            seed=args.seed,
+            certify_budget=args.certify_budget,
+            plots=not args.no_plots,
+            progress=not args.no_progress and sys.stderr.isatty(),
+            certification_runs=certs,
+        )
+    except OutputDirError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(
+            f"--out {args.out}: cannot write the report ({exc.strerror or exc})"
+        ) from None
     counts: dict[str, int] = {}
     for e in report.entries:
         counts[e.verdict] = counts.get(e.verdict, 0) + 1

@@ -18,14 +18,16 @@ from typing import Any
 import numpy as np
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
-from softproof.commands.check import (
-    _validate_budget,
-    add_search_options,
-    format_instance,
+from softproof.commands._common import (
+    check_entries,
+    check_sizes,
     load_target,
-    save,
+    output_file,
     sizes_from,
+    validate_budget,
+    validate_seed,
 )
+from softproof.commands.check import add_search_options, format_instance, save
 
 __all__ = ["add_parser", "run"]
 
@@ -46,9 +48,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    statement = load_target(args.target)
-    _validate_budget(args.budget, args.seed)
+    validate_budget(args.budget)
+    validate_seed(args.seed)
     sizes = sizes_from(args)
+    statement = load_target(args.target, sizes)
+    check_entries(check_sizes(statement, sizes, args.target))
+    if args.witness_out:
+        output_file(args.witness_out, "--witness-out")
     from numeric.sampling import SamplingError, SizeLimitError
 
     try:
