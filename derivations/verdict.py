@@ -6,7 +6,8 @@
 1. a catalogue entry with a machine-checked chain (:mod:`derivations.chains`),
    checked against *this* statement: ``proved`` by the chain;
 2. an identity (``==``): the symbolic prover for symbolic ``n, d`` first, then at
-   the statement's explicit sizes, each within a deadline (a forked worker,
+   the statement's explicit sizes (unless the symbolic level already refuted
+   it at some small size), each within a deadline (a forked worker,
    :mod:`derivations.deadline`).  Fixed and derived parameters are constants
    (their exact values are substituted); ranged ones stay symbols whose
    refutation values lie in their range.  A refutation of a statement without
@@ -170,9 +171,9 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
         notes.append(f"prover: {out.summary()}")
         if out.status == "refuted":
             refutations.append(out)
+            break  # an exact refuting point at some n, d: the claim fails there
     if not refutations:
         return Verdict("unknown", "; ".join(notes), notes=notes)
-    # prefer a refutation at the statement's own sizes (the last level)
     out = refutations[-1]
     if statement.hypotheses:
         notes.append("the refutation ignores the hypotheses: it is no counterexample")
