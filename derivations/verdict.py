@@ -153,7 +153,7 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
     levels: list[Any] = ["symbolic", ("explicit", int(sizes["n"]), int(sizes["d"]))]
     for k, level in enumerate(levels):
         left = t_end - time.perf_counter()
-        share = left * 0.5 if k == 0 else left
+        share = left * 0.8 if k == 0 else left
         try:
             out = prove_with_deadline(lhs, rhs, level, share, ranges)
         except (ValueError, TypeError, NotImplementedError) as exc:

@@ -416,6 +416,10 @@ def hypothesis_search(
 # --------------------------------------------------------------------------
 # The combined driver
 # --------------------------------------------------------------------------
+#: Seconds the prover may run beyond half the budget (small budgets, loaded machines).
+PROVE_GRACE = 2.0
+
+
 def _try_prove(
     statement: Statement,
     sizes: Mapping[str, int],
@@ -469,7 +473,8 @@ def check(
     chain is still searched (for the worst ratio).  An exact refutation by the
     prover is confirmed rigorously: a violation when confirmed, else the verdict
     is ``undecided`` unless the search confirms a violation.  The prover gets
-    ``prove_seconds`` (default: half the budget) and is killed at that deadline.
+    ``prove_seconds`` (default: half the budget plus ``PROVE_GRACE`` seconds, so a
+    check ends within its budget plus that grace) and is killed at that deadline.
     ``shares`` split the rest between the three searches (the screening share
     is capped at ``screen_cap`` seconds)."""
     t0 = time.perf_counter()
@@ -482,7 +487,9 @@ def check(
     proved_by_chain = False
     unconfirmed = ""
     if prove:
-        seconds = 0.5 * budget_seconds if prove_seconds is None else prove_seconds
+        seconds = prove_seconds
+        if seconds is None:  # half the budget, plus a grace of PROVE_GRACE seconds
+            seconds = 0.5 * budget_seconds + PROVE_GRACE
         verdict = _try_prove(statement, sz, seconds, chain_result)
         out.proof = verdict.text
         out.prover = verdict
