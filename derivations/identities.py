@@ -188,7 +188,7 @@ def prove_with_deadline(
     if out.status == "error" and isinstance(out.error, BaseException):
         raise out.error
     what = "deadline" if out.status == "deadline" else f"worker failed: {out.error}"
-    stopped = f"stopped after {seconds:.1f} s"
+    stopped = f"stopped after {seconds:.1f} s" if seconds > 0 else "no time left"
     return ProofResult("unknown", level, out.seconds, what, residual=stopped)
 
 
