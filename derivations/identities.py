@@ -103,6 +103,8 @@ class ProofResult:
             text = f"refuted at {self.witness.get('sizes', '?')}: {self.residual}"
             if self.level == "symbolic":
                 text += " (so the identity fails for some n, d)"
+        elif self.method == "deadline":
+            return f"unknown (deadline) {self.where}: {self.residual}"
         else:
             text = f"unknown {self.where}: not proved"
             if self.residual:
