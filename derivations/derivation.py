@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
 
 from . import model
-from .identities import B_REGROUPED, IDENTITIES, Level, ProofResult, prove_relation
+from .identities import (
+    B_REGROUPED,
+    IDENTITIES,
+    Level,
+    ProofResult,
+    prove_relation,
+    prove_with_deadline,
+)
 from .model import A, C, Diag, Dot, F, Grad, Hess, Jac, Loss, b, x
 from .printing import relation_to_text, sum_lines, to_latex
 from .statement import Relation
@@ -76,8 +84,17 @@ class Step:
             f"{r.status} {r.where}" if r.status != "refuted" else r.summary() for r in self.results
         )
 
-    def prove(self, levels: tuple[Level, ...]) -> Step:
-        self.results = [prove_relation(self.relation, lv) for lv in levels]
+    def prove(self, levels: tuple[Level, ...], deadline: float | None = None) -> Step:
+        """Prove the step at each level; with ``deadline`` (a ``time.perf_counter()``
+        instant) each proof runs in a worker killed then (``unknown``, deadline)."""
+        if deadline is None:
+            self.results = [prove_relation(self.relation, lv) for lv in levels]
+            return self
+        rel = self.relation
+        self.results = [
+            prove_with_deadline(rel.lhs, rel.rhs, lv, deadline - time.perf_counter())
+            for lv in levels
+        ]
         return self
 
 
@@ -192,10 +209,14 @@ class Derivation:
         return builders[name]()
 
     # -------------------------------------------------------------- proving
-    def prove(self, levels: tuple[Level, ...] = DEFAULT_LEVELS) -> Derivation:
-        """Prove every step at every level (results stored on the steps)."""
+    def prove(
+        self, levels: tuple[Level, ...] = DEFAULT_LEVELS, seconds: float | None = None
+    ) -> Derivation:
+        """Prove every step at every level (results stored on the steps), within
+        ``seconds`` in all when given (steps left over are ``unknown``, deadline)."""
+        deadline = None if seconds is None else time.perf_counter() + seconds
         for step in self.steps:
-            step.prove(levels)
+            step.prove(levels, deadline)
         return self
 
     @property

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import sympy as sp
 
 from . import model
+from .deadline import run_with_deadline
 from .lowering import LoweringError, index_symbols, lower_explicit, lower_indexed
 from .model import A, Alpha, C, Col, Diag, Dot, F, Grad, Hess, Jac, Loss, Softmax, U, b, x
 from .normalise import NormaliseError, normal_terms
@@ -38,6 +40,7 @@ __all__ = [
     "Level",
     "ProofResult",
     "prove_identity",
+    "prove_with_deadline",
     "prove_relation",
     "prove_statement",
     "level_text",
@@ -76,6 +79,9 @@ class ProofResult:
     residual: str | None = None
     witness: dict[str, object] = field(default_factory=dict)
     spot_check: str | None = None
+    #: what the proof assumes: denominators not proved non-zero, arguments of
+    #: ``log``/``sqrt`` not proved in their domain ("proved where defined")
+    conditions: tuple[str, ...] = ()
 
     @property
     def proved(self) -> bool:
@@ -90,10 +96,15 @@ class ProofResult:
         """One line stating plainly what was shown and at which level."""
         if self.status == "proved":
             text = f"proved {self.where}"
+            if self.conditions:
+                text += " where both sides are defined (" + ", ".join(self.conditions[:3])
+                text += ", ...)" if len(self.conditions) > 3 else ")"
         elif self.status == "refuted":
             text = f"refuted at {self.witness.get('sizes', '?')}: {self.residual}"
             if self.level == "symbolic":
                 text += " (so the identity fails for some n, d)"
+        elif self.method == "deadline":
+            return f"unknown (deadline) {self.where}: {self.residual}"
         else:
             text = f"unknown {self.where}: not proved"
             if self.residual:
@@ -134,10 +145,16 @@ def parse_level(level: Level) -> Level:
 # --------------------------------------------------------------------------
 # The prover
 # --------------------------------------------------------------------------
-def prove_identity(lhs: sp.Basic, rhs: sp.Basic, level: Level = "symbolic") -> ProofResult:
+def prove_identity(
+    lhs: sp.Basic,
+    rhs: sp.Basic,
+    level: Level = "symbolic",
+    ranges: Mapping[sp.Symbol, tuple[float, float]] | None = None,
+) -> ProofResult:
     """Decide ``lhs == rhs`` (entrywise for vectors/matrices) at ``level``.
 
-    ``level`` is ``"symbolic"`` (every n, d) or ``("explicit", n, d)``.
+    ``level`` is ``"symbolic"`` (every n, d) or ``("explicit", n, d)``.  ``ranges``
+    bounds the values a refutation may give to some symbols (ranged parameters).
     """
     level = parse_level(level)
     start = time.perf_counter()
@@ -146,14 +163,35 @@ def prove_identity(lhs: sp.Basic, rhs: sp.Basic, level: Level = "symbolic") -> P
     ):
         raise ValueError("the two sides of an identity must have the same shape")
     lhs, rhs = model.unfold_all(lhs), model.unfold_all(rhs)
+    ranges = dict(ranges or {})
     try:
         if level == "symbolic":
-            outcome = _symbolic(lhs, rhs)
+            outcome = _symbolic(lhs, rhs, ranges)
         else:
-            outcome = _explicit(lhs, rhs, level[1], level[2])
+            outcome = _explicit(lhs, rhs, level[1], level[2], ranges=ranges)
     except (LoweringError, NormaliseError, NotImplementedError) as exc:
         outcome = dict(status="unknown", method="lowering failed", residual=str(exc))
     return ProofResult(level=level, seconds=time.perf_counter() - start, **outcome)
+
+
+def prove_with_deadline(
+    lhs: sp.Basic,
+    rhs: sp.Basic,
+    level: Level,
+    seconds: float,
+    ranges: Mapping[sp.Symbol, tuple[float, float]] | None = None,
+) -> ProofResult:
+    """:func:`prove_identity` in a worker killed after ``seconds``: on timeout the
+    result is ``unknown`` (method ``deadline``)."""
+    level = parse_level(level)
+    out = run_with_deadline(prove_identity, lhs, rhs, level, ranges, seconds=seconds)
+    if out.done:
+        return out.value
+    if out.status == "error" and isinstance(out.error, BaseException):
+        raise out.error
+    what = "deadline" if out.status == "deadline" else f"worker failed: {out.error}"
+    stopped = f"stopped after {seconds:.1f} s" if seconds > 0 else "no time left"
+    return ProofResult("unknown", level, out.seconds, what, residual=stopped)
 
 
 def prove_relation(rel: Relation, level: Level = "symbolic") -> ProofResult:
@@ -168,6 +206,56 @@ def prove_statement(stmt: Statement, level: Level = "symbolic") -> ProofResult:
     if stmt.hypotheses:
         raise ValueError(f"{stmt.id}: identities with hypotheses are not proved symbolically")
     return prove_relation(stmt.claim, level)
+
+
+# ---------------------------------------------------------------- domains
+def _real(e: sp.Expr) -> bool:
+    """``e`` is proved real (SymPy's assumptions, or real parts and sums of them)."""
+    if e.is_real:
+        return True
+    if isinstance(e, (sp.Add, sp.Mul)):
+        return all(_real(a) for a in e.args)
+    if isinstance(e, sp.Sum):
+        return _real(e.function)
+    if isinstance(e, sp.exp):
+        return _real(e.args[0])
+    if isinstance(e, sp.Pow):
+        return _real(e.base) and e.exp.is_integer is True
+    return False
+
+
+def _positive(e: sp.Expr) -> bool:
+    """``e > 0`` is proved: SymPy's assumptions, ``exp`` of a real, sums and
+    products of positives, a non-empty ``Sum`` of positives."""
+    if e.is_positive:
+        return True
+    if isinstance(e, sp.exp):
+        return _real(e.args[0])
+    if isinstance(e, (sp.Add, sp.Mul)):
+        return all(_positive(a) for a in e.args)
+    if isinstance(e, sp.Pow):
+        return _positive(e.base) and _real(e.exp)
+    if isinstance(e, sp.Sum):
+        return _positive(e.function) and all(
+            (hi - lo + 1).is_positive is True for _, lo, hi in e.limits
+        )
+    return False
+
+
+def _conditions(e: sp.Expr) -> list[str]:
+    """Where ``e`` may be undefined: denominators not proved non-zero, ``log`` and
+    fractional-power arguments not proved in their domain."""
+    out: list[str] = []
+    for p in e.atoms(sp.Pow):
+        base, ex = p.base, p.exp
+        if ex.is_negative and not (_positive(base) or _positive(-base)):
+            out.append(f"{base} != 0")
+        if not ex.is_integer and not (_positive(base) or base.is_nonnegative):
+            out.append(f"{base} >= 0")
+    for lg in e.atoms(sp.log):
+        if not _positive(lg.args[0]):
+            out.append(f"{lg.args[0]} > 0")
+    return sorted(set(out))
 
 
 # ---------------------------------------------------------------- symbolic
@@ -194,14 +282,20 @@ def _zero_based_columns(lhs, rhs) -> tuple[sp.Basic, sp.Basic, dict[sp.Symbol, s
     return lhs.xreplace(reps), rhs.xreplace(reps), ranges
 
 
-def _symbolic(lhs, rhs) -> dict:
+def _symbolic(lhs, rhs, ranges: Mapping | None = None) -> dict:
     lhs0, rhs0, col_ranges = _zero_based_columns(lhs, rhs)
-    residual = lower_indexed(lhs0) - lower_indexed(rhs0)
+    left, right = lower_indexed(lhs0), lower_indexed(rhs0)
+    residual = left - right
     terms = normal_terms(residual, _index_ranges(lhs) | col_ranges)
     if not terms:
-        return dict(status="proved", method="IndexedBase/Sum lowering, normal form")
+        conds = tuple(_conditions(left) + _conditions(right))
+        return dict(
+            status="proved",
+            method="IndexedBase/Sum lowering, normal form",
+            conditions=tuple(sorted(set(conds))),
+        )
     for n_value, d_value in REFUTATION_SIZES:
-        out = _explicit(lhs, rhs, n_value, d_value, prove=False)
+        out = _explicit(lhs, rhs, n_value, d_value, prove=False, ranges=ranges)
         if out["status"] == "refuted":
             out["method"] = "symbolic normal form non-zero; " + out["method"]
             return out
@@ -238,23 +332,33 @@ def _index_assignments(lhs, rhs, n_value: int, d_value: int) -> list[dict]:
     return assignments
 
 
-def _explicit(lhs, rhs, n_value: int, d_value: int, prove: bool = True) -> dict:
+def _entries(m) -> tuple[list[sp.Expr], int]:
+    if isinstance(m, sp.MatrixBase):
+        return list(m), m.cols
+    return [m], 1
+
+
+def _explicit(
+    lhs, rhs, n_value: int, d_value: int, prove: bool = True, ranges: Mapping | None = None
+) -> dict:
     sizes = f"n={n_value}, d={d_value}"
+    conditions: set[str] = set()
     for idx in _index_assignments(lhs, rhs, n_value, d_value):
-        left, right = lhs.xreplace(idx), rhs.xreplace(idx)
-        diff = lower_explicit(left, n_value, d_value) - lower_explicit(right, n_value, d_value)
-        entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
-        cols = diff.cols if isinstance(diff, sp.MatrixBase) else 1
-        for pos, entry in enumerate(entries):
-            if prove and _vanishes(entry):
-                continue
-            value, point = _evaluate(entry)
-            if value is not None and abs(value) > _NONZERO:
-                where = (
-                    f"entry ({pos // cols + 1}, {pos % cols + 1})"
-                    if isinstance(diff, sp.MatrixBase)
-                    else ""
-                )
+        left = lower_explicit(lhs.xreplace(idx), n_value, d_value)
+        right = lower_explicit(rhs.xreplace(idx), n_value, d_value)
+        lents, cols = _entries(left)
+        rents, _ = _entries(right)
+        matrix = isinstance(left, sp.MatrixBase)
+        for pos, (le, re_) in enumerate(zip(lents, rents, strict=True)):
+            if prove:
+                ok, conds = _vanishes(le - re_)
+                if ok:
+                    conditions.update(_conditions(le) + _conditions(re_) + conds)
+                    continue
+            found = _refute(le, re_, ranges or {})
+            if found is not None:
+                value, point = found
+                where = f"entry ({pos // cols + 1}, {pos % cols + 1})" if matrix else ""
                 fixed = ", ".join(f"{k}={v}" for k, v in idx.items())
                 return dict(
                     status="refuted",
@@ -262,7 +366,13 @@ def _explicit(lhs, rhs, n_value: int, d_value: int, prove: bool = True) -> dict:
                     f"{_DIGITS} guaranteed digits",
                     residual=f"lhs - rhs {where} = {sp.Float(value, 6)} "
                     f"at an exact rational point{' with ' + fixed if fixed else ''}",
-                    witness={"sizes": sizes, "point": point, "index": dict(idx)},
+                    witness={
+                        "sizes": sizes,
+                        "n": n_value,
+                        "d": d_value,
+                        "point": point,
+                        "index": {str(k): int(v) for k, v in idx.items()},
+                    },
                 )
             if prove:
                 return dict(
@@ -272,12 +382,17 @@ def _explicit(lhs, rhs, n_value: int, d_value: int, prove: bool = True) -> dict:
                 )
     if not prove:
         return dict(status="unknown", method="explicit evaluation found no non-zero entry")
-    return dict(status="proved", method="explicit lowering, exp(z) -> U, rational cancellation")
+    return dict(
+        status="proved",
+        method="explicit lowering, exp(z) -> U, rational cancellation",
+        conditions=tuple(sorted(conditions)),
+    )
 
 
 def _exp_symbols(e: sp.Expr, table: dict) -> sp.Expr:
     """Replace each ``exp(z)`` by a product of independent symbols (``exp`` of
-    the index-free and entry-bearing parts of ``z`` separately)."""
+    the index-free and entry-bearing parts of ``z`` separately).  A symbol is
+    positive only when its ``z`` part is proved real (``exp`` of a real is > 0)."""
 
     def symbol_for(part: sp.Expr) -> sp.Expr:
         part = sp.expand(part)
@@ -287,10 +402,13 @@ def _exp_symbols(e: sp.Expr, table: dict) -> sp.Expr:
         if prim.could_extract_minus_sign():
             content, prim = -content, -prim
         if prim not in table:
-            table[prim] = sp.Symbol(f"_U{len(table)}", positive=True)
+            name = f"_U{len(table)}"
+            table[prim] = sp.Symbol(name, positive=True) if _real(prim) else sp.Symbol(name)
         return table[prim] ** content
 
     def convert(arg: sp.Expr) -> sp.Expr:
+        if not content_is_rational(arg):
+            return sp.exp(arg)
         terms = sp.Add.make_args(sp.expand(arg))
         entries = [t for t in terms if any("_{" in s.name for s in t.free_symbols)]
         others = [t for t in terms if t not in entries]
@@ -303,35 +421,94 @@ def _exp_symbols(e: sp.Expr, table: dict) -> sp.Expr:
     return e.xreplace({ex: convert(ex.args[0]) for ex in exps}) if exps else e
 
 
-def _vanishes(entry: sp.Expr, table: dict | None = None) -> bool:
-    """Exact proof that a lowered entry is identically zero (see module doc)."""
+def content_is_rational(arg: sp.Expr) -> bool:
+    """Every term of ``arg`` has a rational coefficient (so ``exp`` splits into
+    integer or rational powers of independent symbols)."""
+    terms = sp.Add.make_args(sp.expand(arg))
+    return all(t.as_content_primitive()[0].is_Rational for t in terms)
+
+
+def _vanishes(entry: sp.Expr, table: dict | None = None) -> tuple[bool, list[str]]:
+    """Exact proof that a lowered entry is identically zero (see module doc), and
+    the denominators the proof divides by that are not proved non-zero."""
     table = {} if table is None else table
     expr = _exp_symbols(entry, table)
-    # Laurent expansion in the denominators, then a common denominator.
-    dens = {p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative and isinstance(p.base, sp.Add)}
-    names = {den: sp.Symbol(f"_D{m}", positive=True) for m, den in enumerate(dens)}
+    # Laurent expansion in the denominators, then a common denominator.  A
+    # denominator's symbol is positive only when the denominator is proved > 0.
+    dens = sorted(
+        {p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative and isinstance(p.base, sp.Add)},
+        key=sp.default_sort_key,
+    )
+    names = {
+        den: sp.Symbol(f"_D{m}", positive=True) if _positive(den) else sp.Symbol(f"_D{m}")
+        for m, den in enumerate(dens)
+    }
     if sp.expand(expr.xreplace(names)) == 0:
-        return True
-    num, _ = sp.fraction(sp.together(expr))
-    return sp.expand(num) == 0
+        return True, []
+    num, den = sp.fraction(sp.together(expr))
+    if sp.expand(num) != 0:
+        return False, []
+    inverse = {v: k for k, v in table.items()}
+    back = {s: sp.exp(z) for z, s in inverse.items()}
+    factors = sp.Mul.make_args(sp.factor_terms(den))
+    conds = [
+        f"{f.xreplace(back)} != 0"
+        for f in factors
+        if not (_positive(f) or _positive(-f) or f.is_number and f != 0)
+    ]
+    return True, conds
 
 
-def _point(entry: sp.Expr, seed: int = 0) -> dict:
+def _point(
+    syms, seed: int = 0, scale: int = 1, ranges: Mapping | None = None
+) -> dict[sp.Symbol, sp.Rational]:
+    """An exact point whose coordinates are doubles (multiples of ``scale / 8``);
+    symbols with a range take a double inside it, positive symbols positive values."""
     rng = random.Random(seed)
-    syms = sorted(entry.free_symbols, key=lambda s: s.name)
-    return {s: sp.Rational(rng.randint(-9, 9), rng.randint(4, 9)) for s in syms}
+    ranges = ranges or {}
+    out = {}
+    for s in sorted(syms, key=lambda s: s.name):
+        if s in ranges:
+            lo, hi = (float(v) for v in ranges[s])
+            v = min(max(lo + (hi - lo) * rng.randint(0, 8) / 8, lo), hi)
+            out[s] = sp.Rational(v)
+            continue
+        v = sp.Rational(rng.randint(-12, 12) * scale, 8)
+        if s.is_positive or s.is_nonnegative:
+            v = abs(v) or sp.Rational(scale, 8)
+        out[s] = v
+    return out
 
 
-def _evaluate(entry: sp.Expr):
-    """Value of ``entry`` at an exact rational point, with guaranteed digits."""
-    point = _point(entry)
+def _real_value(e: sp.Expr, point: Mapping, digits: int = 15):
+    """The value of ``e`` at ``point`` if it is a finite real number, else None."""
     try:
-        value = sp.N(entry.xreplace(point), _DIGITS, strict=True)
-    except (sp.core.evalf.PrecisionExhausted, ValueError, TypeError):
-        return None, point
-    if not value.is_Number:
-        return None, point
-    return value, {str(k): str(v) for k, v in point.items()}
+        v = sp.N(e.xreplace(point), digits)
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    if v.is_Number and v.is_real and v.is_finite:
+        return v
+    return None
+
+
+_SCALES = ((0, 1), (1, 4), (2, 16))
+
+
+def _refute(le: sp.Expr, re_: sp.Expr, ranges: Mapping):
+    """An exact point (doubles) where both sides are finite reals and differ by more
+    than ``_NONZERO`` with ``_DIGITS`` guaranteed digits: ``(value, point)`` or None."""
+    syms = (le.free_symbols | re_.free_symbols) - set()
+    for seed, scale in _SCALES:
+        point = _point(syms, seed, scale, ranges)
+        if _real_value(le, point) is None or _real_value(re_, point) is None:
+            continue
+        try:
+            value = sp.N((le - re_).xreplace(point), _DIGITS, strict=True)
+        except (sp.core.evalf.PrecisionExhausted, ValueError, TypeError, ArithmeticError):
+            continue
+        if value.is_Number and value.is_real and abs(value) > _NONZERO:
+            return value, {str(k): str(v) for k, v in point.items()}
+    return None
 
 
 def _spot(lhs, rhs, n_value: int, d_value: int) -> str | None:
@@ -343,7 +520,7 @@ def _spot(lhs, rhs, n_value: int, d_value: int) -> str | None:
                 rhs.xreplace(idx), n_value, d_value
             )
             for entry in diff if isinstance(diff, sp.MatrixBase) else [diff]:
-                val = sp.N(entry.xreplace(_point(entry, seed=1)), _DIGITS)
+                val = sp.N(entry.xreplace(_point(entry.free_symbols, seed=1)), _DIGITS)
                 worst = max(worst, abs(val))
         return f"max |lhs - rhs| = {sp.Float(worst, 3)} at n={n_value}, d={d_value}, one point"
     except (LoweringError, ValueError, TypeError, ArithmeticError):

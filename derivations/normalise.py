@@ -75,6 +75,11 @@ class _Normaliser:
     def terms(self, e: sp.Expr) -> list[Term]:
         if e.is_Number:
             return [] if e == 0 else [Term(e)]
+        if isinstance(e, sp.NumberSymbol) or (
+            e.is_number and not e.free_symbols and not e.atoms(sp.Sum, sp.Derivative)
+        ):
+            # a constant (E, sqrt(2), exp(1)**2): a coefficient, decided by expansion
+            return [] if e == 0 else [Term(e)]
         if isinstance(e, sp.Add):
             return [t for a in e.args for t in self.terms(a)]
         if isinstance(e, sp.Mul):
@@ -211,6 +216,21 @@ class _Normaliser:
                         return None
                     changed = True
                     break
+                # delta(p, q) g(p) = delta(p, q) g(q) pointwise, for free indices
+                power = t.factors[a]
+                if (
+                    isinstance(p, sp.Symbol)
+                    and isinstance(q, sp.Symbol)
+                    and power.is_Integer
+                    and power > 0
+                ):
+                    old, new = sorted((p, q), key=lambda s: s.name, reverse=True)
+                    if any(old in _free(b) for b in t.factors if b != a):
+                        t = _rewrite_keeping(t, a, old, new)
+                        if t is None:
+                            return None
+                        changed = True
+                        break
         # unused dummies -> their length; single-factor dummies -> fold
         changed = True
         while changed:
@@ -282,6 +302,23 @@ def _substitute(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr) -> Term |
                 return None
         fac[a2] = fac.get(a2, 0) + e
     return Term(t.coeff, fac, tuple(p for p in t.dummies if p[0] != old))
+
+
+def _rewrite_keeping(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Symbol) -> Term | None:
+    """``old -> new`` in every factor but ``delta = KroneckerDelta(old, new)`` itself."""
+    fac: dict[sp.Expr, sp.Expr] = {delta: t.factors[delta]}
+    for a, e in t.factors.items():
+        if a == delta:
+            continue
+        a2 = a.xreplace({old: new})
+        if isinstance(a2, sp.KroneckerDelta):
+            p, q = a2.args
+            if p == q:
+                continue
+            if (p - q).is_Number:
+                return None
+        fac[a2] = fac.get(a2, 0) + e
+    return Term(t.coeff, {a: e for a, e in fac.items() if e != 0}, t.dummies)
 
 
 # --------------------------------------------------------------------------

@@ -102,31 +102,48 @@ class CheckResult(SearchResult):
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     identity: bool = False
+    #: the symbolic verdict (:class:`derivations.verdict.Verdict`), when asked
+    prover: Any = None
 
     def summary(self) -> str:
         """One line saying exactly what was shown."""
         if self.verdict == "proved":
+            if self.instances:
+                return f"{self.proof}; also {self._searched()}"
             return self.proof
-        if self.verdict == "undecided":
-            return "UNDECIDED: " + undecided_reason(self)
+        if self.verdict == "violated" and self.method.startswith("symbolic prover"):
+            return (
+                f"VIOLATED: the symbolic prover's exact refuting point, confirmed rigorously; "
+                f"{self.confirmation.reason}; {self.proof}"
+            )
         if self.verdict == "violated":
             text = (
                 f"VIOLATED: confirmed counterexample after {self.instances} instances "
                 f"({self.method}); {self.confirmation.reason}"
             )
             return text + (f"; {self.proof}" if self.proof else "")
+        if self.verdict == "undecided":
+            why = [self.proof] if self.proof else []
+            if self.empty or self.unconfirmed or not self.instances:
+                why.append(undecided_reason(self))
+            if self.instances:
+                why.append(self._searched())
+            return "UNDECIDED: " + "; ".join(why)
+        extra = f"; {self.proof}" if self.proof else ""
+        return self._searched() + extra
+
+    def _searched(self) -> str:
         what = (
             f"max relative difference {self.worst_ratio * IDENTITY_RTOL:.3e} "
             f"(tolerance {IDENTITY_RTOL:g})"
             if self.identity
             else f"worst ratio {self.worst_ratio:.9g} ({self.worst_by})"
         )
-        extra = f"; {self.proof}" if self.proof else ""
         few = f" (only {self.instances})" if self.instances < FEW_INSTANCES else ""
         over = f"; {self.nonfinite} sampled points overflowed in float64" if self.nonfinite else ""
         return (
             f"searched: {self.instances} instances{few}, {what}, no violation found "
-            f"(n={self.sizes.get('n')}, d={self.sizes.get('d')}; not a proof){over}{extra}"
+            f"(n={self.sizes.get('n')}, d={self.sizes.get('d')}; not a proof){over}"
         )
 
 
@@ -498,27 +515,40 @@ def hypothesis_search(
 # --------------------------------------------------------------------------
 # The combined driver
 # --------------------------------------------------------------------------
-def _try_prove(statement: Statement, sizes: Mapping[str, int]) -> tuple[bool, str]:
-    """Ask the symbolic prover about an identity, for symbolic ``n, d`` first, then
-    at the explicit sizes: ``(proved, what the prover said)``."""
+#: Seconds the prover may run beyond half the budget (small budgets, loaded machines).
+PROVE_GRACE = 2.0
+
+
+def _try_prove(
+    statement: Statement,
+    sizes: Mapping[str, int],
+    seconds: float = 10.0,
+    chain_result: Any = None,
+) -> Any:
+    """The strongest symbolic verdict (:func:`derivations.verdict.strongest_verdict`):
+    a machine-checked chain, else the identity prover (symbolic ``n, d`` first,
+    then the explicit sizes) within ``seconds``."""
+    from derivations.verdict import strongest_verdict
+
+    return strongest_verdict(statement, sizes, seconds, chain_result)
+
+
+def _confirm_refutation(
+    statement: Statement, verdict: Any, confirm: Confirm | None
+) -> tuple[Any, str]:
+    """Rigorous confirmation of the prover's exact refuting point: ``(confirmation
+    or None, why not confirmed)``."""
+    if verdict.witness is None:
+        return None, "the refuting point is not an instance of the statement"
+    if confirm is None:
+        return None, "no rigorous confirmation was run"
     try:
-        from derivations.identities import prove_identity
-    except ImportError:
-        return False, "symbolic prover not available"
-    lhs, rhs = statement.claim.lhs, statement.claim.rhs
-    notes = []
-    for level in ("symbolic", ("explicit", int(sizes["n"]), int(sizes["d"]))):
-        try:
-            out = prove_identity(lhs, rhs, level)
-        except (ValueError, TypeError, NotImplementedError) as exc:
-            notes.append(f"prover: {exc}")
-            continue
-        if out.proved:
-            return True, out.summary()
-        notes.append(f"prover: {out.summary()}")
-        if out.status == "refuted":
-            break
-    return False, "; ".join(notes)
+        conf = confirm(statement, verdict.witness)
+    except (ValueError, KeyError, ArithmeticError) as exc:
+        return None, f"the rigorous confirmation failed: {exc}"
+    if getattr(conf, "confirmed", False):
+        return conf, ""
+    return None, f"the rigorous confirmation did not confirm it: {conf.reason}"
 
 
 def check(
@@ -531,11 +561,21 @@ def check(
     prove: bool = True,
     shares: tuple[float, float, float] = (0.1, 0.7, 0.2),
     screen_cap: float = 0.3,
+    prove_seconds: float | None = None,
+    chain_result: Any = None,
 ) -> CheckResult:
-    """Check ``statement`` within ``budget_seconds``: prover (identities), random
-    screening, adversarial optimiser, Hypothesis; stop at the first confirmed
-    violation.  ``shares`` split the budget between the three searches (the
-    screening share is capped at ``screen_cap`` seconds)."""
+    """Check ``statement`` within ``budget_seconds``: the strongest symbolic
+    verdict (chain, identity prover), then random screening, adversarial
+    optimiser, Hypothesis; stop at the first confirmed violation.
+
+    An identity proved by the prover is not searched; a statement proved by a
+    chain is still searched (for the worst ratio).  An exact refutation by the
+    prover is confirmed rigorously: a violation when confirmed, else the verdict
+    is ``undecided`` unless the search confirms a violation.  The prover gets
+    ``prove_seconds`` (default: half the budget plus ``PROVE_GRACE`` seconds, so a
+    check ends within its budget plus that grace) and is killed at that deadline.
+    ``shares`` split the rest between the three searches (the screening share
+    is capped at ``screen_cap`` seconds)."""
     t0 = time.perf_counter()
     sampler = sampler_for(statement, sizes)
     sz = dict(sampler.sizes)
@@ -543,13 +583,29 @@ def check(
     out = CheckResult(
         statement.id, "searched", 0, -np.inf, None, None, 0.0, "", sizes=sz, identity=identity
     )
-    if identity and prove:
-        proved, text = _try_prove(statement, sz)
-        out.proof = text
-        if proved:
+    proved_by_chain = False
+    unconfirmed = ""
+    if prove:
+        seconds = prove_seconds
+        if seconds is None:  # half the budget, plus a grace of PROVE_GRACE seconds
+            seconds = 0.5 * budget_seconds + PROVE_GRACE
+        verdict = _try_prove(statement, sz, seconds, chain_result)
+        out.proof = verdict.text
+        out.prover = verdict
+        if verdict.proved and verdict.by != "chain":
             out.verdict, out.method = "proved", "symbolic prover"
             out.seconds = time.perf_counter() - t0
             return out
+        proved_by_chain = verdict.proved
+        if verdict.status == "refuted":
+            conf, unconfirmed = _confirm_refutation(statement, verdict, confirm)
+            if conf is not None:
+                out.verdict, out.method = "violated", "symbolic prover (exact refutation)"
+                out.confirmation = conf
+                out.witness = witness_instance(statement, verdict.witness)
+                out.seconds = time.perf_counter() - t0
+                return out
+            out.proof += f"; {unconfirmed}"
     prog = Progress(statement.id, budget_seconds, progress)
     tr = _Tracker(statement, confirm)
     tr.deadline = t0 + budget_seconds
@@ -613,6 +669,12 @@ def check(
         prog.done()
     v = tr.violation
     out.verdict = "violated" if v is not None else "searched"
+    if v is None and proved_by_chain:
+        out.verdict = "proved"
+    elif v is None and unconfirmed:
+        out.verdict = "undecided"
+    elif v is not None and proved_by_chain:
+        out.proof += "; the search's confirmed violation contradicts the chain"
     out.instances = total
     _set_worst(out, tr)
     out.confirmation = None if v is None else v.confirmation

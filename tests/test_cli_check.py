@@ -155,3 +155,114 @@ def test_an_internal_error_is_not_reported_as_a_violation(monkeypatch, capsys):
     monkeypatch.setattr(numeric.search, "check", boom)
     assert main(["check", "S1", "--budget", "1"]) == 4
     assert "internal error" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# One verdict per statement; prover refutations are violations; deadlines
+# --------------------------------------------------------------------------
+def _statement(tmp_path, name: str, claim: str, extra: str = "") -> str:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'id = "{name}"\nsizes = {{ n = 7, d = 4 }}\n{extra}\nclaim = "{claim}"\n')
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "abs(t + 10)/(t + 10) == 1",
+        "max(t, 0) == t",
+        "abs(alpha(x) - 1)/(alpha(x) - 1) == 1",
+    ],
+)
+def test_false_nonsmooth_identity_is_never_proved(capsys, tmp_path, claim):
+    """abs(t + 10)/(t + 10) == 1 was 'proved at n=7, d=4' (exit 0)."""
+    code = main(["check", _statement(tmp_path, "nonsmooth", claim), "--budget", "3", "--quiet"])
+    out = capsys.readouterr().out
+    assert "proved" not in out.splitlines()[1]
+    assert code == 1 and "VIOLATED" in out
+
+
+def test_exact_refutation_is_a_confirmed_violation(capsys, tmp_path):
+    """(1 + 1e-12) u(x) == u(x): refuted exactly, yet 'no violation found', exit 0."""
+    path = _statement(tmp_path, "tiny", "(1 + 1e-12) * u(x) == u(x)")
+    assert main(["check", path, "--budget", "3", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATED" in out and "no violation found" not in out
+    witness = tmp_path / "witness-tiny.json"
+    assert json.loads(witness.read_text())["confirmation"]["confirmed"] is True
+    assert main(["check", path, "--replay", str(witness)]) == 1
+
+
+def test_unconfirmed_refutation_is_undecided_not_no_violation(capsys, tmp_path, monkeypatch):
+    """When the rigorous confirmation refuses the prover's point, exit 3 (never 0)."""
+    import numeric.confirm
+    from numeric.confirm import Confirmation
+
+    def refuse(statement, instance, *a, **k):
+        return Confirmation(False, [], None, reason="simulated: below what the witness shows")
+
+    monkeypatch.setattr(numeric.confirm, "confirm", refuse)
+    path = _statement(tmp_path, "tiny", "(1 + 1e-12) * u(x) == u(x)")
+    assert main(["check", path, "--budget", "2", "--quiet"]) == 3
+    out = capsys.readouterr().out
+    assert "UNDECIDED" in out and "refuted" in out and "simulated" in out
+
+
+@pytest.mark.parametrize(
+    "claim, extra",
+    [
+        ("R == 4", "parameters = { R = 4 }"),
+        ("R * beta == 4 * exp(-16)", 'parameters = { R = 4, beta = "exp(-R**2)" }'),
+        ("exp(1)**2 == exp(2)", ""),
+        ("sqrt(2)**2 == 2", ""),
+    ],
+)
+def test_parameters_and_constants_are_not_refuted(capsys, tmp_path, claim, extra):
+    """R == 4 with parameters = {R = 4} was 'refuted' (R taken as a free symbol)."""
+    path = _statement(tmp_path, "consts", claim, extra)
+    assert main(["check", path, "--budget", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "refuted" not in out and "proved" in out
+
+
+def test_decimal_near_miss_is_violated(capsys, tmp_path):
+    path = _statement(tmp_path, "near", "2.7182818284590451 == exp(1)")
+    assert main(["check", path, "--budget", "2", "--quiet"]) == 1
+    assert "VIOLATED" in capsys.readouterr().out
+
+
+def test_check_keeps_its_budget_when_the_prover_is_slow(tmp_path):
+    """(t+1)**25 == (t+2)**25 with --budget 3 ran for over 120 s."""
+    import time
+
+    for claim in ("(t+1)**25 == (t+2)**25", "(t+1)**30*(t-1)**30 == (t**2-1)**30"):
+        path = _statement(tmp_path, "slow", claim)
+        t0 = time.perf_counter()
+        code = main(["check", path, "--budget", "3", "--quiet"])
+        assert time.perf_counter() - t0 < 3 + 6, claim
+        assert code in (0, 1)
+
+
+def test_check_and_report_agree_on_a_chain_proved_entry(capsys, tmp_path):
+    """'softproof check S1' said 'searched' while the report said proved by a chain."""
+    from derivations import chains
+    from derivations.catalogue import get
+    from softproof.report import check_entry
+
+    assert main(["check", "S1", "--budget", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "proved by a machine-checked chain" in out and "not a proof" in out
+    rep = check_entry(get("S1"), 1.0, 0, {"S1": chains.chain("S1").check()}, tmp_path, tmp_path)
+    assert rep.verdict == "proved" and "machine-checked chain" in rep.evidence
+
+
+def test_a_file_reusing_a_chain_id_is_not_proved_by_that_chain(capsys, tmp_path):
+    """The chain proves the catalogue's S1, not any claim filed under the id S1."""
+    path = _statement(
+        tmp_path,
+        "S1",
+        "norm2(f(x) - f(y)) <= (R/4) * norm2(x - y)",
+        'parameters = { R = 4 }\nhypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "norm2(y) <= R"]',
+    )
+    main(["check", path, "--budget", "2", "--quiet"])
+    assert "proved by a machine-checked chain" not in capsys.readouterr().out

@@ -61,3 +61,15 @@ def test_unwritable_file_exits_2_and_writes_nothing(capsys, tmp_path):
     assert main(["derive", "gradient", "--latex", str(target)]) == 2
     assert "--latex" in capsys.readouterr().err
     assert not any(p.suffix == ".tmp" for p in tmp_path.rglob("*"))
+
+
+def test_budget_stops_the_proofs_at_the_deadline(capsys):
+    """The explicit Hessian at n=6, d=3 takes tens of seconds; --budget stops it."""
+    import time
+
+    t0 = time.perf_counter()
+    assert main(["derive", "hessian", "--n", "6", "--d", "3", "--budget", "2"]) == 3
+    assert time.perf_counter() - t0 < 2 + 5
+    out = capsys.readouterr().out
+    assert "deadline" in out and "RESULT: some steps were not proved" in out
+    assert main(["derive", "gradient", "--budget", "0"]) == 2

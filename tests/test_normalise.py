@@ -65,3 +65,22 @@ def test_delta_over_ranges_of_different_lengths_is_not_collapsed():
     e = sp.Sum(sp.Sum(sp.KroneckerDelta(j, k), (j, 0, model.n - 1)), (k, 0, model.d - 1))
     assert not is_zero(e - model.d)
     assert not is_zero(e - model.n)
+
+
+def test_delta_between_free_indices_rewrites_the_other_factors():
+    """delta(i, k) g(i) = delta(i, k) g(k): G6' was left with the two terms
+    exp(U_k) exp(U_i) delta(i, k) and exp(2 U_i) delta(i, k) uncollected."""
+    u = lambda r: sp.exp(S(A[r, j] * x[j], j, d))  # noqa: E731
+    e = sp.KroneckerDelta(i, k) * (u(i) * u(k) - u(i) ** 2)
+    assert is_zero(e, {i: n, k: n})
+    assert is_zero(sp.KroneckerDelta(i, k) * (b[i] - b[k]))
+    # only under the delta: without it, or with another index, nothing cancels
+    assert not is_zero(u(i) * u(k) - u(i) ** 2, {i: n, k: n})
+    assert not is_zero(sp.KroneckerDelta(i, l) * (b[i] - b[k]))
+    assert not is_zero(sp.KroneckerDelta(i, k) * b[i] - b[k])
+
+
+def test_numeric_constants_are_coefficients():
+    assert is_zero(sp.exp(1) ** 2 * b[i] - sp.exp(2) * b[i])
+    assert is_zero(sp.E * b[i] - sp.exp(1) * b[i])
+    assert not is_zero(sp.E * b[i] - sp.Rational("2.7182818284590451") * b[i])

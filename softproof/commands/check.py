@@ -1,11 +1,15 @@
 """``softproof check ID|FILE``: look for a confirmed violation of a statement.
 
-Identities go to the symbolic prover first.  Otherwise (and when the prover
-fails) the statement is searched within ``--budget`` seconds: random
-screening, the adversarial optimiser, Hypothesis.  Exit 0: proved, or no
-violation found (the output says which, and how much was searched); 1: a
-violation confirmed rigorously (printed, and saved as JSON); 2: bad input
-(nothing written).  ``--replay W.json`` re-confirms a saved witness.
+The strongest symbolic verdict comes first (a machine-checked chain, or the
+identity prover for symbolic n, d and then at the explicit sizes, within half
+the budget); an exact refutation by the prover is confirmed rigorously like
+any witness.  Then (unless an identity was proved) the statement is searched
+within what is left of ``--budget`` seconds: random screening, the
+adversarial optimiser, Hypothesis.  Exit 0: proved, or no violation found
+(the output says which, and how much was searched); 1: a violation confirmed
+rigorously (printed, and saved as JSON); 2: bad input (nothing written); 3:
+undecided (the prover refuted an identity but the refutation could not be
+confirmed rigorously).  ``--replay W.json`` re-confirms a saved witness.
 """
 
 from __future__ import annotations
@@ -123,14 +127,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"saved to {path}")
         return EXIT_VIOLATED
     print(res.summary())
-    if res.verdict == "undecided":
-        return EXIT_UNDECIDED
-    if res.verdict == "searched" and res.worst_witness:
+    if res.verdict in ("searched", "undecided") and res.worst_witness:
         print(
             f"worst case found ({res.rejected} float64 candidates rejected by the rigorous check):"
         )
         print(format_instance(res.worst_witness))
-    return EXIT_OK
+    return EXIT_UNDECIDED if res.verdict == "undecided" else EXIT_OK
 
 
 def save(path: Path, statement, instance, confirmation) -> None:

@@ -8,6 +8,7 @@ symbolic ``n, d`` (every size at once) or at an explicit size.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from derivations.derivation import Derivation
@@ -63,6 +64,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--latex", metavar="FILE", help="write a standalone LaTeX document (compiles with pdflatex)"
     )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop proving after this many seconds (steps left are 'unknown (deadline)')",
+    )
     parser.set_defaults(run=run)
 
 
@@ -94,8 +102,11 @@ def _check_output(path: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     levels = _levels(args)
+    budget = getattr(args, "budget", None)
+    if budget is not None and not (budget > 0 and math.isfinite(budget)):
+        raise BadInput(f"--budget must be a positive number of seconds, got {budget}")
     out = _check_output(args.latex) if args.latex else None
-    derivation = Derivation.named(args.what).prove(levels)
+    derivation = Derivation.named(args.what).prove(levels, seconds=budget)
     print(derivation.summary())
     if out is not None:
         output_file(out, "--latex")

@@ -1,0 +1,207 @@
+"""The strongest symbolic verdict on a statement, shared by every entry point.
+
+:func:`strongest_verdict` is what ``softproof check``, ``softproof report`` and
+``softproof derive`` ask before (or instead of) searching:
+
+1. a catalogue entry with a machine-checked chain (:mod:`derivations.chains`),
+   checked against *this* statement: ``proved`` by the chain;
+2. an identity (``==``): the symbolic prover for symbolic ``n, d`` first, then at
+   the statement's explicit sizes (unless the symbolic level already refuted
+   it at some small size), each within a deadline (a forked worker,
+   :mod:`derivations.deadline`).  Fixed and derived parameters are constants
+   (their exact values are substituted); ranged ones stay symbols whose
+   refutation values lie in their range.  A refutation of a statement without
+   hypotheses carries an exact witness instance (doubles) to be confirmed
+   rigorously by the caller; with hypotheses a refutation says nothing about
+   the statement and is only noted.
+
+Anything else is ``unknown``: the caller searches.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .statement import Statement
+
+__all__ = ["Verdict", "strongest_verdict", "chain_verdict", "identity_verdict", "witness_of"]
+
+
+@dataclass
+class Verdict:
+    """``status``: ``proved``, ``refuted`` (``witness`` an instance when the
+    refutation applies to the statement) or ``unknown``.  ``by`` is ``chain`` or
+    ``identity`` (or empty); ``level`` is ``symbolic`` or ``n=.., d=..``."""
+
+    status: str
+    text: str
+    by: str = ""
+    level: str = ""
+    witness: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    proof: Any = None
+    chain: Any = None
+
+    @property
+    def proved(self) -> bool:
+        return self.status == "proved"
+
+
+def chain_verdict(statement: Statement, chain_result: Any = None) -> Verdict | None:
+    """``proved`` when a machine-checked chain for ``statement.id`` is correct and
+    its conclusion (with its assumptions) gives *this* statement; a failed chain
+    gives ``unknown``; no chain: None.  ``chain_result`` is a result already
+    checked against ``statement`` (the report checks every chain once)."""
+    from . import chains
+
+    if statement.id not in chains.ids():
+        return None
+    result = chain_result
+    if result is None:
+        result = chains.chain(statement.id).check(statement=statement)
+    if not result.ok:
+        return Verdict("unknown", result.summary(), chain=result)
+    where = "for symbolic n, d" if result.level == "symbolic" else f"at sizes {result.level}"
+    return Verdict(
+        "proved",
+        f"proved by a machine-checked chain ({where}; {len(result.steps)} steps)",
+        by="chain",
+        level=result.level,
+        chain=result,
+    )
+
+
+def _constants(statement: Statement) -> dict[sp.Symbol, sp.Expr]:
+    """Exact values of the fixed and derived parameters (ranged ones stay symbols)."""
+    syms = statement.parameter_symbols
+    fixed = statement.fixed_parameters
+    # a decimal 0.1 is 1/10 exactly, as in the rigorous confirmation
+    out = {
+        syms[k]: sp.Rational(repr(v)) if isinstance(v, float) else sp.sympify(v)
+        for k, v in fixed.items()
+    }
+    given = set(statement.ranged_parameters)
+    for name, e in statement.derived_in_order(set(fixed) | given):
+        out[syms[name]] = e.xreplace(out)
+    return out
+
+
+def _ranges(statement: Statement) -> dict[sp.Symbol, tuple[float, float]]:
+    syms = statement.parameter_symbols
+    return {syms[k]: (float(lo), float(hi)) for k, (lo, hi) in statement.ranged_parameters.items()}
+
+
+_NAME = re.compile(r"^(?P<var>[A-Za-z]+)_\{(?P<i>\d+)(?:,(?P<j>\d+))?\}$")
+
+
+def witness_of(statement: Statement, witness: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The instance (float64 arrays and floats) of a prover refutation: the
+    exact point's coordinates are doubles; coordinates the refuting entry does
+    not use are 0.  None when the point names something the statement lacks."""
+    n_value, d_value = int(witness["n"]), int(witness["d"])
+    shapes = {"A": (n_value, d_value), "At": (n_value, d_value), "b": (n_value,)}
+    shapes |= {"x": (d_value,), "y": (d_value,)}
+    inst: dict[str, Any] = {}
+    for var in statement.variables:
+        inst[var] = np.zeros(shapes[var]) if var in shapes else 0.0
+    for name in statement.ranged_parameters:
+        lo, hi = statement.ranged_parameters[name]
+        inst[name] = float(lo)
+    for key, text in dict(witness.get("point", {})).items():
+        value = sp.Rational(text)
+        as_float = float(value)
+        if sp.Rational(as_float) != value:
+            return None  # not a double: the instance would not be the refuting point
+        m = _NAME.match(key)
+        if m is None:
+            if key not in inst or isinstance(inst[key], np.ndarray):
+                return None
+            inst[key] = as_float
+            continue
+        var, i, j = m["var"], int(m["i"]) - 1, m["j"]
+        if var not in inst or not isinstance(inst[var], np.ndarray):
+            return None
+        arr = inst[var]
+        if j is not None:
+            arr[i, int(j) - 1] = as_float
+        elif arr.ndim == 2:
+            arr[i, 0] = as_float  # a one-column matrix lowers to A_{r}
+        else:
+            arr[i] = as_float
+    return inst
+
+
+def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: float) -> Verdict:
+    """The symbolic prover on an identity: symbolic ``n, d`` first, then the
+    explicit sizes, all within ``seconds`` (see the module docstring)."""
+    from .identities import prove_with_deadline
+
+    t_end = time.perf_counter() + seconds
+    consts = _constants(statement)
+    lhs = statement.claim.lhs.xreplace(consts)
+    rhs = statement.claim.rhs.xreplace(consts)
+    ranges = _ranges(statement)
+    notes: list[str] = []
+    refutations = []
+    levels: list[Any] = ["symbolic", ("explicit", int(sizes["n"]), int(sizes["d"]))]
+    for k, level in enumerate(levels):
+        left = t_end - time.perf_counter()
+        share = left * 0.8 if k == 0 else left
+        try:
+            out = prove_with_deadline(lhs, rhs, level, share, ranges)
+        except (ValueError, TypeError, NotImplementedError) as exc:
+            notes.append(f"prover: {exc}")
+            continue
+        if out.proved:
+            return Verdict(
+                "proved",
+                out.summary(),
+                by="identity",
+                level="symbolic" if level == "symbolic" else out.where,
+                notes=notes,
+                proof=out,
+            )
+        notes.append(f"prover: {out.summary()}")
+        if out.status == "refuted":
+            refutations.append(out)
+            break  # an exact refuting point at some n, d: the claim fails there
+    if not refutations:
+        return Verdict("unknown", "; ".join(notes), notes=notes)
+    out = refutations[-1]
+    if statement.hypotheses:
+        notes.append("the refutation ignores the hypotheses: it is no counterexample")
+        return Verdict("unknown", "; ".join(notes), notes=notes, proof=out)
+    inst = witness_of(statement, out.witness)
+    return Verdict("refuted", out.summary(), by="identity", witness=inst, notes=notes, proof=out)
+
+
+def strongest_verdict(
+    statement: Statement,
+    sizes: Mapping[str, int],
+    seconds: float,
+    chain_result: Any = None,
+) -> Verdict:
+    """The strongest symbolic evidence about ``statement``: a chain, else the
+    identity prover (symbolic, then explicit sizes), else ``unknown``."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    ch = chain_verdict(statement, chain_result)
+    if ch is not None:
+        if ch.proved:
+            return ch
+        notes.append(ch.text)
+    if statement.claim.op == "==":
+        left = seconds - (time.perf_counter() - t0)
+        v = identity_verdict(statement, sizes, left)
+        v.notes = notes + v.notes
+        if notes and v.status == "unknown":
+            v.text = "; ".join(v.notes)
+        return v
+    return Verdict("unknown", "; ".join(notes), notes=notes)
