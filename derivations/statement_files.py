@@ -26,6 +26,7 @@ import re
 import stat
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sympy as sp
 
@@ -122,7 +123,7 @@ class _Loader:
         if deep is not None:
             raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels", deep)
         try:
-            data = tomllib.loads(self.text)
+            data = tomllib.loads(self.text, parse_float=_toml_decimal)
         except tomllib.TOMLDecodeError as exc:
             raise self.toml_error(exc) from None
         except RecursionError:
@@ -154,6 +155,9 @@ class _Loader:
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
+        unsized = _unsized_dimensions([*hypotheses, claim])
+        if unsized:
+            raise self.fail(unsized, claim_at)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -315,7 +319,7 @@ class _Loader:
             rel = parse_relation(text, parameters=symbols)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
-        problem = relation_size_problem(rel, sizes)
+        problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -332,6 +336,39 @@ class _Loader:
         if exc.line > 1:
             return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+def _undefined_constant(rel) -> str | None:
+    """A constant part of ``rel`` with no real value (``log(0)`` is ``zoo``,
+    ``sqrt(-1)`` is ``I``, ``exp(log(0*t))`` is ``nan``), or ``None``: such a claim
+    states nothing, so it is bad input rather than something to search."""
+    for side in (rel.lhs, rel.rhs):
+        for node in sp.preorder_traversal(side):
+            if node in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or (
+                isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
+            ):
+                return f"the expression has no real value (a part of it is {node})"
+    return None
+
+
+#: the variables whose shapes give each size (``n`` rows, ``d`` columns)
+_SIZED_BY = {model.n: ("A", "At", "b"), model.d: ("A", "At", "x", "y")}
+
+
+def _unsized_dimensions(relations) -> str | None:
+    """Why the sizes of ``relations`` cannot be read off their variables, or ``None``:
+    a claim that uses ``n`` (``ones(n)``, ``t * n``) needs a variable of that size."""
+    syms: set = set()
+    for rel in relations:
+        syms |= rel.lhs.free_symbols | rel.rhs.free_symbols
+    names = {getattr(v, "name", "") for v in syms}
+    for size, holders in _SIZED_BY.items():
+        if size in syms and not names & set(holders):
+            return (
+                f"the size {size} is used but no variable of that size occurs "
+                f"({', '.join(holders)}): sizes are read from the variables"
+            )
+    return None
 
 
 def _nesting_offset(text: str, limit: int) -> int | None:
@@ -366,8 +403,26 @@ def _nesting_offset(text: str, limit: int) -> int | None:
     return None
 
 
+def _toml_decimal(text: str) -> float | sp.Rational | str:
+    """A TOML float literal as the number written: the double when its shortest
+    decimal is the literal's value (``0.1``, ``2.5``: every checker reads a float by
+    that decimal), else the exact decimal as a SymPy Rational
+    (``1.41421356237309504`` has more digits than a double keeps; rounding it to
+    ``1.4142135623730951`` would state a different claim).  ``nan``/``inf`` stay
+    floats and are refused as parameters."""
+    value = float(text)
+    if not math.isfinite(value):
+        return value
+    exact = Decimal(text.replace("_", ""))
+    if Decimal(repr(value)) == exact:
+        return value
+    return sp.Rational(str(exact))
+
+
 def _finite_number(v: object) -> bool:
     """A TOML number usable as a parameter: finite, of magnitude at most MAX_PARAMETER."""
+    if isinstance(v, sp.Rational):
+        return abs(v) <= MAX_PARAMETER
     if isinstance(v, bool) or not isinstance(v, int | float):
         return False
     if isinstance(v, int):

@@ -83,13 +83,17 @@ def _no_constant(name: str) -> Any:
 def load_certificate(path: str | os.PathLike) -> dict[str, Any]:
     """Read a certificate file as plain JSON data (no NaN/Infinity, bounded size and
     nesting); raises :class:`CertificateError` naming the problem."""
+    from derivations.statement_files import read_regular_file
+
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise CertificateError(f"{p}: larger than {MAX_FILE_BYTES} bytes")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CertificateError(f"{p}: cannot be read: {exc}") from None
+        text = read_regular_file(p, MAX_FILE_BYTES).decode("utf-8")
+    except OSError as exc:
+        raise CertificateError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise CertificateError(f"{p}: not UTF-8 text") from None
+    except ValueError as exc:  # a directory, FIFO, device, or too large
+        raise CertificateError(f"{p}: {exc}") from None
     try:
         data = json.loads(text, parse_constant=_no_constant, parse_float=_no_float)
     except RecursionError:

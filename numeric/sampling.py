@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,28 @@ class SizeLimitError(ValueError):
 # --------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------
+def _exact_end(v: Any) -> Fraction:
+    """A range end as the number written: a float by its shortest decimal (``0.3`` is
+    3/10, as every checker reads it), a SymPy or Python rational exactly."""
+    if isinstance(v, float):
+        return Fraction(repr(v))
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(v)
+
+
+def _double_at_least(v: Any) -> float:
+    """The least double not below the range end ``v``, so samples stay in the range."""
+    q, x = _exact_end(v), float(v)
+    return float(np.nextafter(x, np.inf)) if Fraction(x) < q else x
+
+
+def _double_at_most(v: Any) -> float:
+    """The greatest double not above the range end ``v``."""
+    q, x = _exact_end(v), float(v)
+    return float(np.nextafter(x, -np.inf)) if Fraction(x) > q else x
+
+
 def resolve_parameter_exprs(statement: Statement) -> dict[str, Any]:
     """Parameters as numbers, ``(low, high)`` tuples or SymPy expressions."""
     names = set(statement.parameters)
@@ -114,8 +137,8 @@ def resolve_parameter_exprs(statement: Statement) -> dict[str, Any]:
         elif isinstance(value, sp.Basic) and not value.is_Number:
             out[name] = value
         elif isinstance(value, tuple | list):
-            lo, hi = (float(v) for v in value)
-            out[name] = (min(lo, hi), max(lo, hi))
+            lo, hi = sorted(value, key=float)
+            out[name] = (_double_at_least(lo), _double_at_most(hi))
         else:
             out[name] = float(value)
     return out

@@ -91,3 +91,40 @@ def test_bad_input_exits_2(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1.41421356237309504", 1), ("1.41421356237309505", 0)],  # sqrt 2 = 1.414213562373095048...
+)
+def test_parameter_decimal_near_sqrt2_is_read_as_written(value, expected, tmp_path, capsys):
+    """A parameter literal with more digits than a double keeps: the certificate is for
+    the decimal as written, never for its rounded double (which lies above sqrt 2)."""
+    f = tmp_path / "k.toml"
+    f.write_text(
+        'id = "k"\nsizes = { n = 1, d = 1 }\n'
+        f"parameters = {{ K = {value} }}\n"
+        'hypotheses = ["abs(t) <= 1"]\n'
+        'claim = "norm2(sqrt(2) * t * ones(1)) <= K * abs(t)"\n'
+    )
+    assert main(["certify", str(f), "--budget", "20", "--quiet"]) == expected
+    out = capsys.readouterr().out
+    assert ("certified on" in out) == (expected == 0)
+
+
+def test_rejected_certificate_is_undecided_not_certified(monkeypatch, capsys):
+    import numeric.certificate as cert
+
+    monkeypatch.setattr(cert, "check_certificate", lambda *a, **k: False)
+    assert main(["certify", "E1", "--quiet"]) == 3
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "certified on" not in out
+
+
+def test_certificate_from_a_fifo_is_refused(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "cert.json"
+    os.mkfifo(fifo)
+    assert main(["certify", "E1", "--check", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err

@@ -191,3 +191,15 @@ def test_report_bad_budgets_are_bad_input(tmp_path):
     for opt in (["--budget", "nan"], ["--budget", "inf"], ["--certify-budget", "-1"]):
         assert _report(tmp_path / "r", *opt) == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_report_certification_needs_the_independent_checker(monkeypatch):
+    """A branch and bound that closes every box is 'certified' in the report only when
+    the independent checker accepts its certificate."""
+    import numeric.certificate as cert
+    from softproof.report import _certify
+
+    assert _certify("E1", {"n": 1, "d": 1}, None, 10.0).outcome == "certified"
+    monkeypatch.setattr(cert, "check_certificate", lambda *a, **k: False)
+    run = _certify("E1", {"n": 1, "d": 1}, None, 10.0)
+    assert run.outcome == "undecided" and "rejected" in run.detail

@@ -246,3 +246,19 @@ claim = "t <= t + R"
 """
         sam = Sampler(_stmt(text))
         assert sam.infeasible() is None, hyps
+
+
+def test_ranged_parameter_samples_stay_inside_the_written_range():
+    """A range end is the decimal written (0.3 is 3/10): the sampler's double ends lie
+    inside it, so no sampled parameter is outside the claim's range."""
+    from fractions import Fraction
+
+    import sympy as sp
+
+    from numeric.sampling import _double_at_least, _double_at_most
+
+    for lo in (0.1, 0.3, 0.7, sp.Rational("1.41421356237309504"), sp.Rational(1, 3)):
+        exact = Fraction(repr(lo)) if isinstance(lo, float) else Fraction(int(lo.p), int(lo.q))
+        a, b = _double_at_least(lo), _double_at_most(lo)
+        assert Fraction(a) >= exact and Fraction(b) <= exact
+        assert a - b <= 2 * abs(a) * 2**-52

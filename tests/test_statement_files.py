@@ -233,3 +233,50 @@ def test_bounded_derived_parameters_are_accepted():
         'claim = "norm2(x) <= R + g"\n'
     )
     assert set(parse_statement_text(text).parameters) == {"R", "beta", "g"}
+
+
+def _param_file(value: str, claim: str = "norm2(sqrt(2) * t * ones(1)) <= K * abs(t)") -> str:
+    return (
+        'id = "k"\nsizes = { n = 1, d = 1 }\n'
+        f"parameters = {{ K = {value} }}\n"
+        'hypotheses = ["abs(t) <= 1"]\n'
+        f'claim = "{claim}"\n'
+    )
+
+
+def test_parameter_literal_keeps_every_written_digit():
+    """1.41421356237309504 is below sqrt 2; its nearest double prints as
+    1.4142135623730951, above sqrt 2: the parameter is the decimal as written."""
+    s = parse_statement_text(_param_file("1.41421356237309504"))
+    assert s.parameters["K"] == sp.Rational("1.41421356237309504")
+    assert s.parameters["K"] < sp.sqrt(2)
+
+
+def test_parameter_literal_that_a_double_prints_stays_a_float():
+    s = parse_statement_text(_param_file("0.1"))
+    assert s.parameters["K"] == 0.1 and isinstance(s.parameters["K"], float)
+
+
+def test_parameter_range_ends_keep_every_written_digit():
+    s = parse_statement_text(_param_file("[1.41421356237309504, 2.0]"))
+    lo, hi = s.parameters["K"]
+    assert lo == sp.Rational("1.41421356237309504") and hi == 2.0
+
+
+@pytest.mark.parametrize("claim", ["log(0) <= t", "sqrt(-1) * t <= 1", "0 == exp(log(0*t))"])
+def test_constant_without_real_value_is_refused(claim):
+    text = f'id = "k"\nsizes = {{ n = 1, d = 1 }}\nclaim = "{claim}"\n'
+    with pytest.raises(StatementFileError, match="no real value"):
+        parse_statement_text(text)
+
+
+@pytest.mark.parametrize("claim", ["t * n <= 2", "norm2(t * ones(n)) <= 1", "t * d <= 2"])
+def test_size_without_a_variable_of_that_size_is_refused(claim):
+    text = f'id = "k"\nsizes = {{ n = 1, d = 1 }}\nclaim = "{claim}"\n'
+    with pytest.raises(StatementFileError, match="no variable of that size"):
+        parse_statement_text(text)
+
+
+def test_size_with_a_variable_of_that_size_loads():
+    text = 'id = "k"\nsizes = { n = 2, d = 1 }\nclaim = "alpha(x) <= n * exp(norm2(x))"\n'
+    assert parse_statement_text(text).claim.op == "<="

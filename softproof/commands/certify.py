@@ -140,13 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if statement.hypotheses:
         print("  hypotheses: " + "; ".join(res.domain.constraints))
     if res.status == "certified":
-        print(
-            f"certified on {res.domain.short()} by ball arithmetic (Arb, {args.prec} bits): "
-            f"{res.boxes} boxes, {res.seconds:.2f} s"
-        )
-        print("  domain: " + res.domain.describe())
-        print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
-        print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
+        checked = "not re-checked (--no-check)"
         if not args.no_check:
             ok = check_certificate(
                 statement,
@@ -155,9 +149,21 @@ def run(args: argparse.Namespace) -> int:
                 domain=domain or None,
                 default_radius=radius,
             )
-            print(f"  independent checker: {'certificate verified' if ok else 'REJECTED'}")
             if not ok:
+                print(
+                    f"UNDECIDED: the branch and bound closed every box on {res.domain.short()}, "
+                    "but the independent checker REJECTED its certificate (not certified)"
+                )
                 return EXIT_UNDECIDED
+            checked = "certificate verified"
+        print(
+            f"certified on {res.domain.short()} by ball arithmetic (Arb, {args.prec} bits): "
+            f"{res.boxes} boxes, {res.seconds:.2f} s"
+        )
+        print("  domain: " + res.domain.describe())
+        print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
+        print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
+        print(f"  independent checker: {checked}")
         if args.out:
             output_file(args.out, "--out")
             try:
