@@ -162,15 +162,22 @@ def prove_identity(
         model.is_matrix(lhs) and lhs.shape != rhs.shape
     ):
         raise ValueError("the two sides of an identity must have the same shape")
-    lhs, rhs = model.unfold_all(lhs), model.unfold_all(rhs)
     ranges = dict(ranges or {})
     try:
+        lhs, rhs = model.unfold_all(lhs), model.unfold_all(rhs)
         if level == "symbolic":
             outcome = _symbolic(lhs, rhs, ranges)
         else:
             outcome = _explicit(lhs, rhs, level[1], level[2], ranges=ranges)
     except (LoweringError, NormaliseError, NotImplementedError) as exc:
         outcome = dict(status="unknown", method="lowering failed", residual=str(exc))
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
+        # SymPy's own simplifications can rebuild a model node with arguments it
+        # refuses (e.g. signsimp inside Abs(norm_inf(c(x)) - 1)): the prover cannot
+        # decide such a claim, so it says unknown and never proved or refuted.
+        outcome = dict(
+            status="unknown", method="outside the prover", residual=f"{type(exc).__name__}: {exc}"
+        )
     return ProofResult(level=level, seconds=time.perf_counter() - start, **outcome)
 
 

@@ -460,9 +460,9 @@ def _bounded_value(e: sp.Expr) -> sp.Float | None:
     try:
         with mpmath.workdps(30):
             v = sp.lambdify((), e, modules="mpmath")()
-            if not isinstance(v, mpmath.mpf | int | float):
+            if isinstance(v, mpmath.mpc | complex):
                 return None
-            v = mpmath.mpf(v)
+            v = mpmath.mpf(v)  # also mpmath's named constants (exp(1) is mpmath.e)
             if not mpmath.isfinite(v) or abs(v) > MAX_PARAMETER:
                 return None
             return sp.Float(v, 30)

@@ -206,7 +206,7 @@ def test_unconfirmed_candidates_make_a_search_undecided():
     st = get("S1")
     tr = _Tracker(st, None)
     tr.unconfirmed = 2
-    res = check(st, budget_seconds=0.2, progress=False)
+    res = check(st, budget_seconds=0.2, prove=False, progress=False)
     assert res.verdict == "searched"
     mark_undecided(res, tr)
     assert res.verdict == "undecided"
@@ -231,6 +231,8 @@ def test_large_sizes_stay_within_a_generous_budget_and_call_no_batched_svd(monke
     from tests.test_float64 import _forbid_batched_svd
 
     _forbid_batched_svd(monkeypatch)
-    res = check(get("S1"), budget_seconds=1.0, sizes={"n": 2000, "d": 20}, progress=False)
+    res = check(
+        get("S1"), budget_seconds=1.0, sizes={"n": 2000, "d": 20}, prove=False, progress=False
+    )
     assert res.verdict == "searched" and res.instances > 0
     assert res.seconds < 60  # a generous upper limit, not a timing test

@@ -40,8 +40,9 @@ __all__ = [
 
 #: largest size n or d accepted by any command
 MAX_SIZE = 10_000
-#: largest n * d (entries of one document) accepted for a search or replay
-MAX_ENTRIES = 10_000
+#: largest n * d (entries of one document) accepted for a search or replay; the
+#: sampler refuses smaller sizes whose batches or Arb evaluations would not fit
+MAX_ENTRIES = 200_000
 #: longest budget accepted, in seconds (a week)
 MAX_BUDGET = 7 * 24 * 3600.0
 #: largest seed accepted (numpy takes any non-negative integer; keep it bounded)
