@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from derivations.identities import identity, level_text, prove_relation
+from softproof.derivations.identities import identity, level_text, prove_relation
 
 SIZES = {
     "G5": [(2, 1), (4, 2), (8, 2), (8, 4), (16, 4), (16, 8)],

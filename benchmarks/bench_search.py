@@ -3,7 +3,7 @@
 S1 (``||f(x) - f(y)|| <= ||A||/2 ||x - y||``) with its constant multiplied by
 0.99, 0.999 and 0.99999, on the statement-file example's hypothesis set
 ``||A||, ||x||, ||y|| <= R = 4`` at ``n = 7, d = 4``, searched with
-:func:`numeric.search.check` (the code path of ``softproof check``).  At these
+:func:`softproof.numeric.search.check` (the code path of ``softproof check``).  At these
 sizes the worst ratio of S1 is about ``1 - 4.5e-6``, so the 0.99999 mutant is
 false by a relative margin of only ~5.5e-6.  The baseline, measured in the
 same run, is random screening alone.  The measuring code lives in

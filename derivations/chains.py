@@ -4,7 +4,7 @@ A :class:`Chain` starts from an expression ``e_0`` and lists steps; step ``k``
 gives the next expression ``e_{k}`` and a justification of a relation
 ``old (<=|==) new`` between two subterms.  The step is checked by:
 
-1. re-checking the justification (a rule of :mod:`derivations.rules`, a
+1. re-checking the justification (a rule of :mod:`softproof.derivations.rules`, a
    hypothesis, a cited proved chain with a substitution, or a sub-chain);
 2. checking ``e_{k-1} = C[old]`` and ``e_k = C[new]`` for a context ``C``
    (every occurrence of ``old``, or the positions marked by ``HOLE`` in ``at``);
@@ -20,7 +20,7 @@ assumption must be one of the statement's hypotheses (``<`` gives ``<=``).
 
 Chains (by catalogue id): E1, E2, E3, E3-upper, E3-beta, E4, E4-l2,
 E4-nonnegative, E5, G7-sum, P1-P4, Q1-Q4, T1, T2, T1-residual, T2-residual,
-T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`derivations.sharp` (through
+T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`softproof.derivations.sharp` (through
 the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-sharp``).
 """
 
@@ -89,7 +89,7 @@ class Hyp:
 
 @dataclass(frozen=True)
 class By:
-    """A rule of :mod:`derivations.rules` applied to ``old`` and ``new`` (the
+    """A rule of :mod:`softproof.derivations.rules` applied to ``old`` and ``new`` (the
     whole previous and next expressions unless given); ``args`` are passed to
     the rule.  ``lemma`` (a chain) supplies the scalar lemma of
     ``entrywise_lemma``; ``discharge`` proves facts the rule assumes."""

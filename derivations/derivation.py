@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LEVELS",
     "gradient_hessian_chain",
     "write_atomic",
+    "current_umask",
     "tex_text",
 ]
 
@@ -333,14 +334,23 @@ def _tex_status(step: Step) -> str:
     return "Status: " + ", ".join(parts) + "."
 
 
+def current_umask() -> int:
+    """The process's file-creation mask (read without changing it for long)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename; the file gets
+    the permissions a plain ``open`` would give it (``0o666`` less the umask)."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

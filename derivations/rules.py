@@ -11,7 +11,7 @@ Facts a rule relies on that are not universally true (``||A|| <= R``,
 the chain that uses the step must discharge them (a hypothesis of the
 statement, or a proved fact).
 
-Expressions are the model's nodes (:mod:`derivations.model`) and plain SymPy
+Expressions are the model's nodes (:mod:`softproof.derivations.model`) and plain SymPy
 scalars; :class:`Sup` is the one node added here (a supremum over a bound
 variable).  Numbers are compared exactly: floats are read as the decimal they
 print as (``0.01 -> 1/100``, ``1.5 -> 3/2``).
@@ -287,7 +287,7 @@ def polarity(ctx: sp.Basic, hole: sp.Symbol, old: sp.Basic, new: sp.Basic) -> in
 
 def _get_identities() -> Callable | None:
     try:
-        mod = importlib.import_module("derivations.identities")
+        mod = importlib.import_module("softproof.derivations.identities")
     except ImportError:
         return None
     return getattr(mod, "prove_identity", None)

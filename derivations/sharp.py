@@ -2,7 +2,7 @@
 
 For P1-P4, Q1-Q4, T1, T2 the paper's constant is a SymPy expression in
 ``n, R, beta`` (``beta = e^{-R^2}``, E3); the best proved constant comes from a
-chain of :mod:`derivations.chains` or from the chains built here:
+chain of :mod:`softproof.derivations.chains` or from the chains built here:
 
 * ``P1-sharp``: mean value theorem, ``J_u = diag(u) A`` (G1), ``||diag(u)|| =
   ||u||_inf <= e^{||A|| ||z||}``, convexity of the ball: ``R e^{R^2}`` (no 0.01

@@ -3,12 +3,12 @@
 :func:`strongest_verdict` is what ``softproof check``, ``softproof report`` and
 ``softproof derive`` ask before (or instead of) searching:
 
-1. a catalogue entry with a machine-checked chain (:mod:`derivations.chains`),
+1. a catalogue entry with a machine-checked chain (:mod:`softproof.derivations.chains`),
    checked against *this* statement: ``proved`` by the chain;
 2. an identity (``==``): the symbolic prover for symbolic ``n, d`` first, then at
    the statement's explicit sizes (unless the symbolic level already refuted
    it at some small size), each within a deadline (a forked worker,
-   :mod:`derivations.deadline`).  Fixed and derived parameters are constants
+   :mod:`softproof.derivations.deadline`).  Fixed and derived parameters are constants
    (their exact values are substituted); ranged ones stay symbols whose
    refutation values lie in their range.  A refutation of a statement without
    hypotheses carries an exact witness instance (doubles) to be confirmed

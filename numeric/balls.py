@@ -1,6 +1,6 @@
 """Rigorous evaluation of model expressions in Arb ball arithmetic (python-flint).
 
-The same plan as the float64 evaluator (:mod:`numeric.exprplan`) is executed
+The same plan as the float64 evaluator (:mod:`softproof.numeric.exprplan`) is executed
 with ``flint.arb`` scalars and ``flint.arb_mat`` vectors/matrices, so every
 result is an enclosure: for every point of the input balls, the exact value
 lies in the output ball.  Inputs may be floats or float arrays (converted
@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx
-
-from derivations.statement import Relation
+from softproof.derivations.statement import Relation
 
 from .exprplan import InstanceRun, cached_plan, execute
 

@@ -38,10 +38,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx, fmpq, fmpz
+from softproof.derivations import lowering, model
+from softproof.derivations.statement import VARIABLES, Relation, Statement
 from sympy import MatAdd, MatMul, MatrixSymbol
-
-from derivations import lowering, model
-from derivations.statement import VARIABLES, Relation, Statement
 
 from .balls import spectral_norm_arb
 
@@ -706,7 +705,7 @@ class Problem:
         return {s: interval_ball(lo, hi) for s, (lo, hi) in zip(self.symbols, box, strict=True)}
 
     def instance(self, point: Sequence[Fraction]) -> dict[str, Any]:
-        """A float instance (for :mod:`numeric.confirm`) at a point of a box, with the
+        """A float instance (for :mod:`softproof.numeric.confirm`) at a point of a box, with the
         parameters the caller overrode as their exact SymPy values."""
         vals = dict(zip(self.symbols, (float(p) for p in point), strict=True))
         out: dict[str, Any] = {}

@@ -1,9 +1,9 @@
 """The certificate checker's own enclosures and derivations.
 
-Nothing here uses the prover's enclosure code (:mod:`numeric.boxes` intervals,
-evaluators, tests or reductions; :mod:`numeric.balls`): only python-flint Arb
+Nothing here uses the prover's enclosure code (:mod:`softproof.numeric.boxes` intervals,
+evaluators, tests or reductions; :mod:`softproof.numeric.balls`): only python-flint Arb
 and SymPy.  The checker takes the statement lowered to scalar SymPy expressions
-(:class:`numeric.boxes.Problem`, derivation only) and
+(:class:`softproof.numeric.boxes.Problem`, derivation only) and
 
 * encloses expressions over boxes with :class:`Enclose` (inf-sup intervals with
   Arb endpoints; every constant enclosed by Arb itself: ``e`` by
@@ -29,9 +29,8 @@ from typing import Any
 
 import sympy as sp
 from flint import arb, ctx
+from softproof.derivations import model
 from sympy import MatAdd, MatMul
-
-from derivations import model
 
 __all__ = [
     "Reject",

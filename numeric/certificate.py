@@ -1,4 +1,4 @@
-"""Certificates of :func:`numeric.certify.certify` and their independent checker.
+"""Certificates of :func:`softproof.numeric.certify.certify` and their independent checker.
 
 A certificate is JSON data: the statement, the sizes and parameters, the domain,
 the working precision and the box tree.  An internal node splits its box at
@@ -14,7 +14,7 @@ rebuilds the problem and the domain from the statement and the request (sizes,
 parameters, domain argument and radius: by default the certificate's sizes and
 radius, no parameter overrides and no domain argument), rejects any difference
 with the recorded values (naming the field), checks that the tree partitions the
-domain exactly and re-decides every leaf with :mod:`numeric.certcheck` (its own
+domain exactly and re-decides every leaf with :mod:`softproof.numeric.certcheck` (its own
 Arb enclosures and derivations; no enclosure code of the prover).
 """
 
@@ -30,9 +30,8 @@ from typing import Any
 
 import sympy as sp
 from flint import ctx
-
-from derivations.derivation import write_atomic
-from derivations.statement import Statement
+from softproof.derivations.derivation import write_atomic
+from softproof.derivations.statement import Statement
 
 from . import certcheck as cc
 
@@ -83,7 +82,7 @@ def _no_constant(name: str) -> Any:
 def load_certificate(path: str | os.PathLike) -> dict[str, Any]:
     """Read a certificate file as plain JSON data (no NaN/Infinity, bounded size and
     nesting); raises :class:`CertificateError` naming the problem."""
-    from derivations.statement_files import read_regular_file
+    from softproof.derivations.statement_files import read_regular_file
 
     p = Path(path)
     try:

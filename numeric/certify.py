@@ -1,21 +1,21 @@
 """Certification of an inequality on a bounded box domain by branch and bound in
 Arb ball arithmetic.
 
-``certify`` covers the domain (:class:`numeric.boxes.Domain`) by a tree of boxes,
+``certify`` covers the domain (:class:`softproof.numeric.boxes.Domain`) by a tree of boxes,
 each bisected along its widest (relative) variable, until every leaf is decided:
 
 * *hypothesis false*: some hypothesis fails rigorously on the whole box;
-* *claim*: one :class:`numeric.boxes.Reduction` (a sufficient condition derived
+* *claim*: one :class:`softproof.numeric.boxes.Reduction` (a sufficient condition derived
   symbolically from the statement: direct margin, mean-value form, chain rule,
   principal minors, shift invariance) holds on the box; its reduced variables
   may be bisected once more inside the box (an inner tree), each inner leaf
   closed by a recorded test (interval, centred form, monotonicity, second order).
 
 At every box centre the hypotheses and the claim are also evaluated at the exact
-point; a rigorous violation there is confirmed by :func:`numeric.confirm.confirm`
+point; a rigorous violation there is confirmed by :func:`softproof.numeric.confirm.confirm`
 (Arb plus mpmath) and ends the run with ``violated``.  When the time budget runs
 out the open boxes are reported (``undecided``).  The certificate is plain JSON
-with exact rationals, re-verified by :func:`numeric.certificate.check_certificate`.
+with exact rationals, re-verified by :func:`softproof.numeric.certificate.check_certificate`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from typing import Any
 
 import sympy as sp
 from flint import ctx
-
-from derivations.statement import Statement
+from softproof.derivations.statement import Statement
 
 from .boxes import (
     Domain,

@@ -1,4 +1,4 @@
-"""Lowering of model expressions (``derivations.model``) to an evaluation plan.
+"""Lowering of model expressions (``softproof.derivations.model``) to an evaluation plan.
 
 A plan is a list of :class:`Op` in topological order; every backend (float64
 batches, Arb balls, mpmath) executes the same plan, so no evaluator is ever
@@ -15,7 +15,7 @@ Rewrites made while lowering (all exact identities):
   as a row scaling and integer powers as repeated application, so no ``n x n``
   matrix is formed when the product ends in a vector or a thin matrix.
 - Derivative nodes (``Grad``, ``Jac``, ``Hess``) are first replaced through
-  ``derivations.calculus.differentiate``.
+  ``softproof.derivations.calculus.differentiate``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from softproof.derivations import model
 from sympy import MatrixExpr
-
-from derivations import model
 
 __all__ = ["Op", "Plan", "lower", "lower_many", "is_column"]
 
@@ -270,7 +269,7 @@ def lower(expr: sp.Basic) -> Plan:
     """Lower a model expression (scalar or matrix) to a :class:`Plan`."""
     expr = sp.sympify(expr)
     if _has_derivative(expr):
-        from derivations.calculus import differentiate
+        from softproof.derivations.calculus import differentiate
 
         expr = differentiate(expr)
     low = _Lowerer()
@@ -285,7 +284,7 @@ def lower_many(exprs: list[sp.Basic]) -> list[Plan]:
     when the plans are executed together (see :func:`execute_all`)."""
     exprs = [sp.sympify(e) for e in exprs]
     if any(_has_derivative(e) for e in exprs):
-        from derivations.calculus import differentiate
+        from softproof.derivations.calculus import differentiate
 
         exprs = [differentiate(e) if _has_derivative(e) else e for e in exprs]
     low = _Lowerer()

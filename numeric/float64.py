@@ -3,12 +3,12 @@
 An *environment* maps ``'A'``, ``'At'`` (``(B, n, d)``), ``'x'``, ``'y'``
 (``(B, d)``), ``'b'`` (``(B, n)``), ``'t'`` (``(B,)``) and parameter names
 (``'R'``, ``'beta'``, ...: a float or ``(B,)``) to arrays.  Evaluators are
-generated from the model's SymPy trees (:mod:`numeric.exprplan`), never
+generated from the model's SymPy trees (:mod:`softproof.numeric.exprplan`), never
 written per lemma.  Softmax and ``alpha`` are evaluated max-shifted (D2, D3),
 so nothing overflows while ``alpha`` itself is representable.
 
 A screen is only a float64 indication: a violation it reports is a candidate
-until :mod:`numeric.confirm` confirms it rigorously.
+until :mod:`softproof.numeric.confirm` confirms it rigorously.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-
-from derivations.statement import Relation, Statement
+from softproof.derivations.statement import Relation, Statement
 
 from .exprplan import Plan, execute, execute_all, lower, lower_many, resolve_dim
 

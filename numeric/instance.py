@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from derivations.derivation import write_atomic
-from derivations.statement import Statement
+from softproof.derivations.derivation import write_atomic
+from softproof.derivations.statement import Statement
 
 __all__ = [
     "WITNESS_FORMAT",
@@ -208,7 +207,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_document(path: Path) -> Any:
     """The JSON document of a witness file: a regular file of at most
     :data:`MAX_WITNESS_BYTES`, strict JSON (no NaN/Infinity, no repeated keys)."""
-    from derivations.statement_files import read_regular_file
+    from softproof.derivations.statement_files import read_regular_file
 
     try:
         raw = read_regular_file(path, MAX_WITNESS_BYTES)
@@ -356,7 +355,7 @@ def check_witness(statement: Statement, instance: Mapping[str, Any]) -> dict[str
 
 def _frac(v: Any) -> Fraction:
     """The exact value of a parameter or bound as the statement means it: a float
-    written ``0.1`` is 1/10 (as in :func:`numeric.confirm.complete_instance`)."""
+    written ``0.1`` is 1/10 (as in :func:`softproof.numeric.confirm.complete_instance`)."""
     if isinstance(v, float):
         return Fraction(repr(v))
     if getattr(v, "is_Rational", False):

@@ -1,7 +1,7 @@
 """Arbitrary-precision reference evaluation of model expressions (mpmath).
 
 Executes the same plan as the float64 and Arb evaluators
-(:mod:`numeric.exprplan`) with ``mpmath.mpf`` scalars and ``mpmath.matrix``
+(:mod:`softproof.numeric.exprplan`) with ``mpmath.mpf`` scalars and ``mpmath.matrix``
 vectors/matrices at ``dps`` decimal digits.  Not rigorous (rounding is not
 tracked): it is the independent high-precision cross-check of the Arb
 confirmation.  The spectral norm is the largest singular value from

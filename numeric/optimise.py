@@ -1,7 +1,7 @@
 """Adversarial optimisation: maximise a claim's ``lhs / rhs`` over its hypothesis set.
 
 The hypothesis set is parametrised smoothly by the latents of
-:class:`numeric.sampling.Sampler` (``A = R' s G / ||G||`` spectrally, balls by
+:class:`softproof.numeric.sampling.Sampler` (``A = R' s G / ||G||`` spectrally, balls by
 a radial map, ``y = x + delta`` with ``delta`` a free offset, ...); what the
 parametrisation does not cover is a quadratic penalty on the float64 screen's
 hypothesis margins, and every end point is repaired onto the set and
@@ -30,9 +30,8 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
+from softproof.derivations.statement import Statement
 from threadpoolctl import threadpool_limits
-
-from derivations.statement import Statement
 
 from .float64 import IDENTITY_RTOL, ScreenResult
 from .sampling import Sampler, SamplingError, instance_at, sampler_for
@@ -91,7 +90,7 @@ def witness_instance(statement: Statement, instance: Mapping[str, Any]) -> dict[
 
 
 def confirm_instance(statement: Statement, instance: Mapping[str, Any]) -> Any:
-    """Rigorous re-check (Arb balls and mpmath) of one instance; see ``numeric.confirm``."""
+    """Rigorous re-check (Arb balls and mpmath) of one instance; see :mod:`.confirm`."""
     from .confirm import confirm
 
     return confirm(statement, witness_instance(statement, instance))

@@ -34,11 +34,10 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from softproof.derivations import model
+from softproof.derivations.grammar import parse_expression
+from softproof.derivations.statement import VARIABLES, Relation, Statement
 from sympy import MatAdd, MatMul, MatrixSymbol
-
-from derivations import model
-from derivations.grammar import parse_expression
-from derivations.statement import VARIABLES, Relation, Statement
 
 from .float64 import Evaluator, Screen, norm2_rows, spectral_norm
 
@@ -221,7 +220,7 @@ def _draw_matrix(B: int, n: int, d: int, rng: np.random.Generator) -> np.ndarray
 
 def _top_right_singular(M: np.ndarray) -> np.ndarray:
     """The top right singular vector of each matrix of a batch (B, n, d) -> (B, d)
-    (a screening value: :func:`numeric.float64.spectral_norm`, no SVD)."""
+    (a screening value: :func:`softproof.numeric.float64.spectral_norm`, no SVD)."""
     return spectral_norm(M, vector=True)[1]
 
 

@@ -15,8 +15,8 @@ list of the worst ones is re-evaluated in Arb ball arithmetic
 contradict are counted as artefacts.
 
 :func:`check` spends a time budget on three searches in turn: random screening
-of :mod:`numeric.sampling` batches, the adversarial optimiser
-(:mod:`numeric.optimise`) started from the best screened points, then the
+of :mod:`softproof.numeric.sampling` batches, the adversarial optimiser
+(:mod:`softproof.numeric.optimise`) started from the best screened points, then the
 Hypothesis search.  Identities are first given to the symbolic prover.  The
 verdict is ``'violated'`` (a confirmed witness), ``'proved'`` (identities the
 prover proves), or ``'searched'`` (so many instances, this worst ratio):
@@ -36,8 +36,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import target as hyp_target
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from hypothesis.reporting import with_reporter
-
-from derivations.statement import Statement
+from softproof.derivations.statement import Statement
 
 from .float64 import IDENTITY_RTOL
 from .optimise import Candidate, confirm_instance, optimise, score, witness_instance
@@ -102,7 +101,7 @@ class CheckResult(SearchResult):
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     identity: bool = False
-    #: the symbolic verdict (:class:`derivations.verdict.Verdict`), when asked
+    #: the symbolic verdict (:class:`softproof.derivations.verdict.Verdict`), when asked
     prover: Any = None
 
     def summary(self) -> str:
@@ -525,10 +524,10 @@ def _try_prove(
     seconds: float = 10.0,
     chain_result: Any = None,
 ) -> Any:
-    """The strongest symbolic verdict (:func:`derivations.verdict.strongest_verdict`):
+    """The strongest symbolic verdict (:func:`softproof.derivations.verdict.strongest_verdict`):
     a machine-checked chain, else the identity prover (symbolic ``n, d`` first,
     then the explicit sizes) within ``seconds``."""
-    from derivations.verdict import strongest_verdict
+    from softproof.derivations.verdict import strongest_verdict
 
     return strongest_verdict(statement, sizes, seconds, chain_result)
 

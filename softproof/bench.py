@@ -10,11 +10,11 @@
   bits (about 30 digits) per instance, ``f``, ``L``, ``grad L`` at ``n = 200``,
   ``d = 20``, instance conversion included (target >= 10);
 * ``mutant_<c>_s`` / ``mutant_<c>_evals``: seconds and evaluated instances of
-  :func:`numeric.search.check` (the code path of ``softproof check``) to a
+  :func:`softproof.numeric.search.check` (the code path of ``softproof check``) to a
   rigorously confirmed violation of S1 with its constant multiplied by
   ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
   ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
-  random screening alone (:func:`numeric.search.screen_search`);
+  random screening alone (:func:`softproof.numeric.search.screen_search`);
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivations import model as m
-from derivations.model import A, R, b, x, y
-from derivations.statement import Relation, Statement
+from softproof.derivations import model as m
+from softproof.derivations.model import A, R, b, x, y
+from softproof.derivations.statement import Relation, Statement
 
 __all__ = [
     "MEASURES",
@@ -201,7 +201,7 @@ def measure_screen_vs_numpy(
 
     The two are first checked to agree (relative 1e-10).  Returns ``ratio`` and
     the baseline figures (best seconds per batch)."""
-    from numeric.float64 import compile_many
+    from softproof.numeric.float64 import compile_many
 
     env = _env(B, nn, dd, seed)
     ev = compile_many(FLG)
@@ -244,9 +244,9 @@ def _mp_per_instance(
     exprs: list[sp.Basic], env: Mapping[str, Any], count: int, dps: int = 30, repeat: int = 2
 ) -> float:
     """Seconds per instance for mpmath at ``dps`` digits evaluating ``exprs`` (one plan)."""
-    from numeric.exprplan import execute_all, lower_many
-    from numeric.instance import slice_instance
-    from numeric.mp import _mp, _MpRun, to_mp_instance
+    from softproof.numeric.exprplan import execute_all, lower_many
+    from softproof.numeric.instance import slice_instance
+    from softproof.numeric.mp import _mp, _MpRun, to_mp_instance
 
     plans = lower_many(exprs)
     insts = [slice_instance(env, i) for i in range(count)]
@@ -267,9 +267,9 @@ def _arb_per_instance(
     conversion of the instance to balls included."""
     from flint import ctx
 
-    from numeric.balls import _ArbRun, to_arb_instance
-    from numeric.exprplan import execute_all, lower_many
-    from numeric.instance import slice_instance
+    from softproof.numeric.balls import _ArbRun, to_arb_instance
+    from softproof.numeric.exprplan import execute_all, lower_many
+    from softproof.numeric.instance import slice_instance
 
     plans = lower_many(exprs)
     insts = [slice_instance(env, i) for i in range(count)]
@@ -288,7 +288,7 @@ def measure_screen_vs_mpmath(
 ) -> dict[str, Any]:
     """(mpmath at 30 digits per instance) / (float64 batch screen per instance),
     S1 with its hypotheses at ``n = 7``, ``d = 4``; target >= 500."""
-    from numeric.float64 import Screen
+    from softproof.numeric.float64 import Screen
 
     st = s1_statement()
     env = _env(B, 7, 4, seed)
@@ -331,8 +331,8 @@ def measure_confirm_vs_mpmath(
 def s1_mutant(constant: str) -> Statement:
     """S1 with its constant multiplied by ``constant`` (false for ``constant < 1``),
     built through the grammar from the catalogue's S1 claim text."""
-    from derivations.catalogue import get
-    from derivations.grammar import parse_relation
+    from softproof.derivations.catalogue import get
+    from softproof.derivations.grammar import parse_relation
 
     lhs, rhs = get("S1").claim_text.split("<=")
     claim = f"{lhs.strip()} <= {constant}*({rhs.strip()})"
@@ -361,12 +361,12 @@ def bench_mutant(
     baseline_budget: float | None = 10.0,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Seconds and evaluations of :func:`numeric.search.check` to a confirmed
+    """Seconds and evaluations of :func:`softproof.numeric.search.check` to a confirmed
     violation of the S1 mutant ``key`` (in :data:`CONSTANTS`); ``seconds`` is
     ``None`` if none was confirmed within ``budget``.  With ``baseline_budget``,
     also random screening alone and the speed-up (a lower bound if the
     baseline found nothing)."""
-    from numeric.search import check, screen_search
+    from softproof.numeric.search import check, screen_search
 
     st = s1_mutant(CONSTANTS[key])
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ and ``benchmarks/bench_certify.py``).
    variables) evaluated over the same random boxes by python-flint Arb balls
    and by ``mpmath.iv`` intervals, both at 128 bits and through the same
    lambdified code: seconds per box and the ratio (target: Arb >= 10x faster);
-   also the prover's own endpoint intervals (:class:`numeric.boxes.Iv`).
+   also the prover's own endpoint intervals (:class:`softproof.numeric.boxes.Iv`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ TARGETS = {"S1_n2_d2_seconds": 60.0, "iv_over_arb": 10.0}
 
 def time_certify(sid: str, n: int, d: int, radius: float | None, budget: float) -> dict[str, Any]:
     """Certify ``sid`` and re-check its certificate; seconds of both and the outcome."""
-    from derivations.catalogue import get
-    from numeric.certificate import check_certificate
-    from numeric.certify import certify
+    from softproof.derivations.catalogue import get
+    from softproof.numeric.certificate import check_certificate
+    from softproof.numeric.certify import certify
 
     stmt = get(sid)
     t0 = time.perf_counter()
@@ -46,9 +46,9 @@ def time_certify(sid: str, n: int, d: int, radius: float | None, budget: float) 
 
 
 def _expression(n: int, d: int) -> tuple[list[sp.Symbol], sp.Expr]:
-    from derivations import model
-    from derivations.statement import Relation, Statement
-    from numeric.boxes import Problem
+    from softproof.derivations import model
+    from softproof.derivations.statement import Relation, Statement
+    from softproof.numeric.boxes import Problem
 
     rel = Relation(
         model.Norm("2", model.F(model.A, model.x) - model.F(model.A, model.y)), "<=", sp.Integer(1)
@@ -86,8 +86,8 @@ def arb_vs_mpmath_iv(
         t_iv = (time.perf_counter() - t0) / boxes
     finally:
         iv.prec = old
-    # the prover's own inf-sup intervals on Arb endpoints (numeric.boxes.Iv), same code
-    from numeric.boxes import _compile_iv, interval_ball
+    # the prover's own inf-sup intervals on Arb endpoints (softproof.numeric.boxes.Iv), same code
+    from softproof.numeric.boxes import _compile_iv, interval_ball
 
     f_ends = _compile_iv(syms, [expr])
     with ctx.workprec(prec):

@@ -12,6 +12,9 @@ import importlib
 import os
 import sys
 import traceback
+from pathlib import Path
+
+from softproof._version import __version__
 
 #: sub-command name -> module under ``softproof.commands`` (imported lazily)
 COMMANDS: dict[str, str] = {
@@ -51,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run 'softproof COMMAND --help' for the options of one command."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"softproof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         try:
@@ -63,12 +67,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cache_directory() -> Path:
+    """Where the toolkit keeps files nobody asked for: ``$XDG_CACHE_HOME/softproof``
+    (default ``~/.cache/softproof``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "softproof"
+
+
+def _hypothesis_outside_the_working_directory() -> None:
+    """Hypothesis (used by the search) keeps its files in the cache directory, never in
+    a ``.hypothesis/`` folder of the user's working directory."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(cache_directory() / "hypothesis")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    _hypothesis_outside_the_working_directory()
     try:
         return int(args.run(args))
     except BadInput as exc:

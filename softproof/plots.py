@@ -21,9 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import mpmath  # noqa: E402
 
-from derivations.grammar import parse_relation  # noqa: E402
-from derivations.model import R  # noqa: E402
-from derivations.statement import Statement  # noqa: E402
+from softproof.derivations.grammar import parse_relation  # noqa: E402
+from softproof.derivations.model import R  # noqa: E402
+from softproof.derivations.statement import Statement  # noqa: E402
 
 __all__ = ["make_all", "lipschitz_statement", "log10_paper_constants", "observed_lipschitz"]
 
@@ -62,7 +62,7 @@ def log10_paper_constants(R_value: float, n: int) -> dict[str, float]:
 
 def observed_lipschitz(R_value: float, n: int, budget: float, seed: int) -> float:
     """The largest ``||f(x) - f(y)|| / ||x - y||`` the search reaches."""
-    from numeric.search import check
+    from softproof.numeric.search import check
 
     res = check(
         lipschitz_statement(R_value, n),
@@ -105,8 +105,8 @@ def plot_bounds(path: Path, budget: float = 0.6, seed: int = 0) -> Path:
 def plot_convergence(path: Path, seed: int = 0) -> Path:
     """The gap ``1 - worst ratio`` of the S1 search (the proved bound is ratio 1)
     against instances evaluated, for budgets doubling from 0.05 s."""
-    from derivations.catalogue import get
-    from numeric.search import check
+    from softproof.derivations.catalogue import get
+    from softproof.numeric.search import check
 
     st = get("S1")
     pts = []
@@ -150,7 +150,7 @@ def plot_coverage(path: Path, radius: float = 1.25, budget: float = 20.0) -> tup
     ``2|t| - |e^t - 1|``; returns the path and the run's one-line summary."""
     import numpy as np
 
-    from numeric.certify import certify, coverage_boxes
+    from softproof.numeric.certify import certify, coverage_boxes
 
     res = certify(e1_wide_statement(radius), sizes={"n": 1, "d": 1}, budget_seconds=budget)
     leaves = coverage_boxes(res)

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from derivations.statement import Statement
+from softproof.derivations.derivation import current_umask
+from softproof.derivations.statement import Statement
 
 __all__ = [
     "EntryReport",
@@ -165,10 +166,10 @@ def check_entry(
     chain_dir: Path,
 ) -> EntryReport:
     """The verdict of ``softproof check`` on ``statement`` (one function,
-    :func:`numeric.search.check`: chain or identity prover first, then the
+    :func:`softproof.numeric.search.check`: chain or identity prover first, then the
     search), with the chain checked once for the whole report (``chains``)."""
-    from numeric.instance import save_witness
-    from numeric.search import check
+    from softproof.numeric.instance import save_witness
+    from softproof.numeric.search import check
 
     result = chains.get(statement.id)
     res = check(
@@ -205,7 +206,7 @@ def check_entry(
         (chain_dir / f"{statement.id}.tex").write_text(_identity_document(statement))
         rep.chain_file = f"chains/{statement.id}.tex"
     if result is not None and rep.verdict != "violated":
-        from derivations import chains as chain_mod
+        from softproof.derivations import chains as chain_mod
 
         ch = chain_mod.chain(statement.id)
         (chain_dir / f"{statement.id}.tex").write_text(
@@ -347,7 +348,7 @@ def run_report(
         report.seconds = time.perf_counter() - t0
         write_report(report, work)
         (work / REPORT_MARKER).write_text(f"{REPORT_FORMAT}\n", encoding="utf-8")
-        os.chmod(work, 0o755 & ~_umask())
+        os.chmod(work, 0o777 & ~current_umask())
         _swap_in(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -355,14 +356,8 @@ def run_report(
     return report
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, cert_runs, log):
-    from derivations import chains as chain_mod
+    from softproof.derivations import chains as chain_mod
 
     witness_dir, chain_dir = work / "witnesses", work / "chains"
     witness_dir.mkdir()
@@ -400,7 +395,7 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
 
 def _identity_document(statement: Statement) -> str:
     """A one-step LaTeX derivation of a proved identity, with its proof level."""
-    from derivations.derivation import Derivation, Step
+    from softproof.derivations.derivation import Derivation, Step
 
     step = Step(statement.id, statement.title, statement.claim, "SymPy, exact")
     step.prove(("symbolic",))
@@ -418,9 +413,9 @@ def _certify(
     sid: str, sizes: dict[str, int], radius: float | None, budget: float
 ) -> CertificationRun:
     """One branch-and-bound run."""
-    from derivations.catalogue import get
-    from numeric.certificate import check_certificate
-    from numeric.certify import certify
+    from softproof.derivations.catalogue import get
+    from softproof.numeric.certificate import check_certificate
+    from softproof.numeric.certify import certify
 
     statement = get(sid)
     t0 = time.perf_counter()
@@ -451,7 +446,7 @@ def _fold_certifications(report: Report) -> None:
     """A certification covers an entry only where it is size-free (the entry
     has no vector variables); otherwise it is listed as evidence at its sizes."""
     by_id = {e.id: e for e in report.entries}
-    from derivations.catalogue import get
+    from softproof.derivations.catalogue import get
 
     for run in report.certifications:
         e = by_id.get(run.id)
@@ -471,7 +466,7 @@ def _constants(report: Report) -> list[dict[str, Any]]:
     reached (observed constant = paper constant x worst ratio)."""
     import sympy as sp
 
-    from derivations import sharp
+    from softproof.derivations import sharp
 
     worst = {e.id: e.worst_ratio for e in report.entries}
     rows = []
@@ -499,7 +494,7 @@ def _constants(report: Report) -> list[dict[str, Any]]:
 
 
 def _derivation(work: Path) -> str | None:
-    from derivations.derivation import gradient_hessian_chain
+    from softproof.derivations.derivation import gradient_hessian_chain
 
     deriv = gradient_hessian_chain()
     (work / "derivation.tex").write_text(deriv.to_document())

@@ -5,7 +5,7 @@ satisfy the catalogue's side conditions, or whole instances of any statement::
 
     import numpy as np
     from hypothesis import given
-    from derivations.catalogue import get
+    from softproof.derivations.catalogue import get
     from softproof.strategies import documents, weights, instances
 
     @given(documents(n=7, d=4, R=4.0), weights(d=4, R=4.0))
@@ -22,7 +22,7 @@ satisfy the catalogue's side conditions, or whole instances of any statement::
 Every strategy is built from ``hypothesis.strategies`` and
 ``hypothesis.extra.numpy.arrays`` and mapped through a deterministic smooth
 map, so failing examples shrink.  Sets are sampled as written in the
-hypotheses (see :mod:`numeric.sampling`): spectral scaling for ``||A|| <= R``,
+hypotheses (see :mod:`softproof.numeric.sampling`): spectral scaling for ``||A|| <= R``,
 radial maps for balls, offsets for closeness conditions; radii are inset by
 ``1 - 2^-40`` so boundary draws also pass a rigorous re-check.
 """
@@ -37,9 +37,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from derivations.statement import Statement
-from numeric.float64 import spectral_norm
-from numeric.sampling import INSET, Element, Sampler, instance_at, sampler_for
+from softproof.derivations.statement import Statement
+from softproof.numeric.float64 import spectral_norm
+from softproof.numeric.sampling import INSET, Element, Sampler, instance_at, sampler_for
 
 __all__ = [
     "documents",
@@ -73,7 +73,7 @@ def _scaled(z: np.ndarray, radius: float, ord: Any) -> np.ndarray:
 
 def _norm(z: np.ndarray, ord: Any) -> float:
     """``||z||_ord``; the spectral norm of a matrix without an SVD (a screening
-    value, :func:`numeric.float64.spectral_norm`)."""
+    value, :func:`softproof.numeric.float64.spectral_norm`)."""
     if z.ndim == 2 and ord == 2:
         return float(spectral_norm(z[None])[0])
     return float(np.linalg.norm(z, ord))
@@ -226,7 +226,7 @@ def _scalar_latent(el: Element) -> st.SearchStrategy[float]:
 def instance_latents(
     statement: Statement, sizes: Mapping[str, int] | None = None
 ) -> st.SearchStrategy[np.ndarray]:
-    """Latent vectors (see :class:`numeric.sampling.Sampler`) of points of the set,
+    """Latent vectors (see :class:`softproof.numeric.sampling.Sampler`) of points of the set,
     repaired onto it; ``sampler_for(statement, sizes).decode`` maps them to instances."""
     sampler = sampler_for(statement, sizes)
 
@@ -249,7 +249,7 @@ def instances(
 
     Example::
 
-        from derivations.catalogue import get
+        from softproof.derivations.catalogue import get
         @given(instances(get("P1")))
         def test(inst):
             assert np.linalg.norm(inst["A"], 2) <= inst["R"]

@@ -5,6 +5,12 @@
 """
 
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from softproof.cli import cache_directory
+
+# Hypothesis's files (example database, patches) go to the cache, not ./.hypothesis
+set_hypothesis_home_dir(cache_directory() / "hypothesis-tests")
 
 settings.register_profile(
     "ci",

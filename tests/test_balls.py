@@ -1,4 +1,4 @@
-"""Arb enclosures (numeric.balls): they contain the high-precision values."""
+"""Arb enclosures (softproof.numeric.balls): they contain the high-precision values."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import sympy as sp
 from flint import arb, arb_mat, ctx
 from hypothesis import given
 from hypothesis import strategies as st
-
-from derivations import model as m
-from derivations.model import A, R, b, t, x, y
-from derivations.statement import Relation
-from numeric.balls import evaluate_arb, relation_arb, spectral_norm_arb
-from numeric.float64 import compile_expr
-from numeric.mp import evaluate_mp
+from softproof.derivations import model as m
+from softproof.derivations.model import A, R, b, t, x, y
+from softproof.derivations.statement import Relation
+from softproof.numeric.balls import evaluate_arb, relation_arb, spectral_norm_arb
+from softproof.numeric.float64 import compile_expr
+from softproof.numeric.mp import evaluate_mp
 
 EXPRS = [
     m.F(A, x),

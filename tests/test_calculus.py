@@ -2,11 +2,10 @@
 
 import pytest
 import sympy as sp
-
-from derivations import calculus
-from derivations import model as M
-from derivations.calculus import differentiate
-from derivations.identities import prove_identity
+from softproof.derivations import calculus
+from softproof.derivations import model as M
+from softproof.derivations.calculus import differentiate
+from softproof.derivations.identities import prove_identity
 
 A, x, b = M.A, M.x, M.b
 L, f, u, alpha = M.Loss(A, x, b), M.F(A, x), M.U(A, x), M.Alpha(A, x)
@@ -73,7 +72,7 @@ def test_vector_level_derivatives_evaluate_at_n_200():
     """The rewritten gradient and Hessian evaluate numerically at n = 200 and agree
     with the closed forms of G5 and G6 computed directly in numpy."""
     np = pytest.importorskip("numpy")
-    float64 = pytest.importorskip("numeric.float64")
+    float64 = pytest.importorskip("softproof.numeric.float64")
     rng = np.random.default_rng(0)
     n, d = 200, 10
     a, v = rng.normal(size=(n, d)) / 4, rng.normal(size=d)

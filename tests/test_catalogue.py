@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-
-from derivations import catalogue, model
-from derivations.catalogue import CATALOGUE, all_entries, entry, get
-from derivations.grammar import parse_relation
+from softproof.derivations import catalogue, model
+from softproof.derivations.catalogue import CATALOGUE, all_entries, entry, get
+from softproof.derivations.grammar import parse_relation
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_CANDIDATES = [
@@ -167,7 +166,7 @@ def test_p3_mutant_beta_is_documented():
     assert m.sizes["n"] == 2 and "still true" in m.notes
 
 
-lowering = pytest.importorskip("derivations.lowering")
+lowering = pytest.importorskip("softproof.derivations.lowering")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The independent certificate checker (numeric.certificate): it accepts genuine
+"""The independent certificate checker (softproof.numeric.certificate): it accepts genuine
 certificates and rejects tampered ones."""
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ import time
 from fractions import Fraction
 
 import pytest
-
-from derivations.catalogue import get
-from derivations.statement_files import parse_statement_text
-from numeric.certcheck import Reject
-from numeric.certificate import (
+from softproof.derivations.catalogue import get
+from softproof.derivations.statement_files import parse_statement_text
+from softproof.numeric.certcheck import Reject
+from softproof.numeric.certificate import (
     CertificateError,
     check_certificate,
     explain_certificate,
@@ -21,7 +20,8 @@ from numeric.certificate import (
     parse_rational,
     save_certificate,
 )
-from numeric.certify import certify
+from softproof.numeric.certify import certify
+
 from softproof.cli import main
 
 WIDE_E1 = """
@@ -518,7 +518,7 @@ def test_catalogue_certificates_are_accepted(sid, sizes, radius, budget):
 def test_a_prover_whose_margin_tests_lie_is_caught(monkeypatch):
     """Every box test of the prover says "proved": it certifies the false S1-m099;
     the checker, with its own enclosures, rejects the certificate."""
-    import numeric.certify as prover
+    import softproof.numeric.certify as prover
 
     monkeypatch.setattr(
         prover, "run_test", lambda name, p, red, k, env, box: (True, {"test": name, "margin": k})
@@ -530,11 +530,11 @@ def test_a_prover_whose_margin_tests_lie_is_caught(monkeypatch):
 
 
 def test_a_lie_in_the_shared_box_tests_is_caught(monkeypatch):
-    """``numeric.boxes`` accepts every margin enclosure (``_ok`` lies): the prover
+    """``softproof.numeric.boxes`` accepts every margin enclosure (``_ok`` lies): the prover
     certifies the false S1-m099, and a checker that reused the prover's ``run_test``
     would accept it too; this checker encloses the margins itself and rejects it."""
-    import numeric.boxes as boxes
-    import numeric.certify as prover
+    import softproof.numeric.boxes as boxes
+    import softproof.numeric.certify as prover
 
     monkeypatch.setattr(boxes, "_ok", lambda m, strict: True)
     stmt = get("S1-m099")
@@ -553,8 +553,8 @@ def test_a_lie_in_the_shared_box_tests_is_caught(monkeypatch):
 def test_lying_prover_certificates_of_false_mutants_are_rejected(monkeypatch, lie, sid):
     """The prover's box tests lie (every enclosure ``>= 0``, or every exact corner and
     critical value ``>= 0`` / ``== 0``); whatever it certifies is rejected."""
-    import numeric.boxes as boxes
-    import numeric.certify as prover
+    import softproof.numeric.boxes as boxes
+    import softproof.numeric.certify as prover
 
     if lie == "interval":
         monkeypatch.setattr(boxes, "_ok", lambda m, strict: True)
@@ -571,7 +571,7 @@ def test_lying_prover_certificates_of_false_mutants_are_rejected(monkeypatch, li
 def test_a_prover_whose_hypothesis_enclosure_lies_is_caught(monkeypatch):
     """The prover's margin enclosure says every hypothesis fails everywhere: the
     domain is "discarded" in one leaf; the checker sees the hypothesis hold."""
-    import numeric.certify as prover
+    import softproof.numeric.certify as prover
 
     monkeypatch.setattr(prover, "decide_margin", lambda op, m: False)
     stmt = get("E1-m-wide")
@@ -587,8 +587,8 @@ def test_checker_shares_no_enclosure_code_with_the_prover():
     import ast
     import inspect
 
-    import numeric.certcheck as cc
-    import numeric.certificate as cf
+    import softproof.numeric.certcheck as cc
+    import softproof.numeric.certificate as cf
 
     for mod in (cc, cf):
         tree = ast.parse(inspect.getsource(mod))
@@ -597,14 +597,17 @@ def test_checker_shares_no_enclosure_code_with_the_prover():
                 names = {a.name for a in node.names}
                 assert names <= {"Problem", "DomainError"}, (mod.__name__, names)
             if isinstance(node, ast.ImportFrom):
-                assert node.module not in ("numeric.boxes", "numeric.balls", "numeric.certify")
+                assert node.module not in (
+                    "softproof.numeric.boxes",
+                    "softproof.numeric.balls",
+                    "softproof.numeric.certify",
+                )
 
 
 def test_constants_are_enclosed_by_arb_at_the_working_precision():
     import sympy as sp
     from flint import arb, ctx
-
-    from numeric.certcheck import Enclose
+    from softproof.numeric.certcheck import Enclose
 
     with ctx.workprec(300):
         e = Enclose({})(sp.E)
@@ -626,8 +629,7 @@ def test_constants_are_enclosed_by_arb_at_the_working_precision():
 def test_kinks_domains_and_division_by_zero():
     import sympy as sp
     from flint import arb
-
-    from numeric.certcheck import Enclose, Ivl
+    from softproof.numeric.certcheck import Enclose, Ivl
 
     t = sp.Symbol("t", real=True)
     env = {t: Ivl(arb(-1), arb(2))}
@@ -652,8 +654,7 @@ def test_kinks_domains_and_division_by_zero():
 def test_opnorm_bounds_enclose_the_spectral_norm(seed):
     import numpy as np
     from flint import arb
-
-    from numeric.certcheck import Ivl, opnorm_bounds
+    from softproof.numeric.certcheck import Ivl, opnorm_bounds
 
     rng = np.random.default_rng(seed)
     r, c = rng.integers(1, 4, size=2)

@@ -1,4 +1,4 @@
-"""Branch-and-bound certification in Arb (numeric.certify, numeric.boxes)."""
+"""Branch-and-bound certification in Arb (softproof.numeric.certify, softproof.numeric.boxes)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
-
-from derivations.catalogue import get
-from derivations.statement_files import parse_statement_text
-from numeric.boxes import DomainError, Evaluator, Problem, interval_ball
-from numeric.certify import TooManyVariables, certify, coverage_boxes
+from softproof.derivations.catalogue import get
+from softproof.derivations.statement_files import parse_statement_text
+from softproof.numeric.boxes import DomainError, Evaluator, Problem, interval_ball
+from softproof.numeric.certify import TooManyVariables, certify, coverage_boxes
 
 WIDE_E1 = """
 id = "exp-lipschitz-wide"

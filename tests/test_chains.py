@@ -7,13 +7,12 @@ import subprocess
 
 import pytest
 import sympy as sp
-
-from derivations import catalogue
-from derivations import chains as ch
-from derivations import model as m
-from derivations.chains import Chain, Hyp, Step
-from derivations.model import A, Alpha, Norm, R, beta, x
-from derivations.statement import Relation
+from softproof.derivations import catalogue
+from softproof.derivations import chains as ch
+from softproof.derivations import model as m
+from softproof.derivations.chains import Chain, Hyp, Step
+from softproof.derivations.model import A, Alpha, Norm, R, beta, x
+from softproof.derivations.statement import Relation
 
 SYMBOLIC = [
     "E1", "E2", "E3", "E3-upper", "E3-beta", "E4", "E4-l2", "E5", "P1", "P2", "P3", "P4",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from softproof.derivations.catalogue import get
+from softproof.numeric.certificate import check_certificate
 
-from derivations.catalogue import get
-from numeric.certificate import check_certificate
 from softproof.cli import main
 
 
@@ -113,7 +113,7 @@ def test_parameter_decimal_near_sqrt2_is_read_as_written(value, expected, tmp_pa
 
 
 def test_rejected_certificate_is_undecided_not_certified(monkeypatch, capsys):
-    import numeric.certificate as cert
+    import softproof.numeric.certificate as cert
 
     monkeypatch.setattr(cert, "check_certificate", lambda *a, **k: False)
     assert main(["certify", "E1", "--quiet"]) == 3

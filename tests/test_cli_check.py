@@ -115,7 +115,7 @@ def test_false_identity_is_refuted_with_a_confirmed_witness(capsys, tmp_path):
 
 
 def test_progress_line_goes_to_stderr(capsys):
-    from numeric.search import Progress
+    from softproof.numeric.search import Progress
 
     p = Progress("S1", 10.0, enabled=True)
     p.update("screen", 2048, 0.75, force=True)
@@ -146,13 +146,14 @@ def test_negative_seed_is_bad_input(capsys):
 
 def test_an_internal_error_is_not_reported_as_a_violation(monkeypatch, capsys):
     """A crash must exit 4, never 1 (which means 'violation confirmed')."""
-    import numeric.search
+    import softproof.numeric.search
+
     from softproof.cli import main
 
     def boom(*a, **k):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(numeric.search, "check", boom)
+    monkeypatch.setattr(softproof.numeric.search, "check", boom)
     assert main(["check", "S1", "--budget", "1"]) == 4
     assert "internal error" in capsys.readouterr().err
 
@@ -195,13 +196,13 @@ def test_exact_refutation_is_a_confirmed_violation(capsys, tmp_path):
 
 def test_unconfirmed_refutation_is_undecided_not_no_violation(capsys, tmp_path, monkeypatch):
     """When the rigorous confirmation refuses the prover's point, exit 3 (never 0)."""
-    import numeric.confirm
-    from numeric.confirm import Confirmation
+    import softproof.numeric.confirm
+    from softproof.numeric.confirm import Confirmation
 
     def refuse(statement, instance, *a, **k):
         return Confirmation(False, [], None, reason="simulated: below what the witness shows")
 
-    monkeypatch.setattr(numeric.confirm, "confirm", refuse)
+    monkeypatch.setattr(softproof.numeric.confirm, "confirm", refuse)
     path = _statement(tmp_path, "tiny", "(1 + 1e-12) * u(x) == u(x)")
     assert main(["check", path, "--budget", "2", "--quiet"]) == 3
     out = capsys.readouterr().out
@@ -245,8 +246,9 @@ def test_check_keeps_its_budget_when_the_prover_is_slow(tmp_path):
 
 def test_check_and_report_agree_on_a_chain_proved_entry(capsys, tmp_path):
     """'softproof check S1' said 'searched' while the report said proved by a chain."""
-    from derivations import chains
-    from derivations.catalogue import get
+    from softproof.derivations import chains
+    from softproof.derivations.catalogue import get
+
     from softproof.report import check_entry
 
     assert main(["check", "S1", "--budget", "2", "--quiet"]) == 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from derivations.catalogue import CATALOGUE
+from softproof.derivations.catalogue import CATALOGUE
+
 from softproof.cli import main
 
 STATEMENTS = Path(__file__).parent / "statements"

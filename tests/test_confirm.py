@@ -1,5 +1,5 @@
-"""Rigorous confirmation of witnesses (numeric.confirm) and witness files
-(numeric.instance)."""
+"""Rigorous confirmation of witnesses (softproof.numeric.confirm) and witness files
+(softproof.numeric.instance)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
-
-from derivations import model as m
-from derivations.model import A, R, b, t, x, y
-from derivations.statement import Relation, Statement
-from numeric.confirm import confirm
-from numeric.float64 import Screen
-from numeric.instance import load_witness, save_witness, slice_instance, stack_instances
+from softproof.derivations import model as m
+from softproof.derivations.model import A, R, b, t, x, y
+from softproof.derivations.statement import Relation, Statement
+from softproof.numeric.confirm import confirm
+from softproof.numeric.float64 import Screen
+from softproof.numeric.instance import load_witness, save_witness, slice_instance, stack_instances
 
 HALF = sp.Rational(1, 2)
 
@@ -278,7 +277,7 @@ def catalogue_witnesses() -> dict:
 
 @pytest.mark.parametrize("mutant_id", sorted(catalogue_witnesses()))
 def test_catalogue_mutants_confirmed_and_originals_not(mutant_id):
-    catalogue = pytest.importorskip("derivations.catalogue")
+    catalogue = pytest.importorskip("softproof.derivations.catalogue")
     original_id, inst = catalogue_witnesses()[mutant_id]
     res = confirm(catalogue.get(mutant_id), inst)
     assert res.confirmed, res.reason
@@ -311,7 +310,7 @@ def test_undecided_flag():
 
 def test_mpmath_disagreement_blocks_confirmation(monkeypatch):
     """If the independent mpmath value disagrees, nothing is confirmed."""
-    import numeric.confirm as cm
+    import softproof.numeric.confirm as cm
 
     st_ = s1(sp.Rational(99, 200), "S1-0.99")
     assert confirm(st_, sharp_witness()).confirmed

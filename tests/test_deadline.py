@@ -1,10 +1,9 @@
-"""The forked-worker deadline of derivations.deadline."""
+"""The forked-worker deadline of softproof.derivations.deadline."""
 
 import time
 
 import pytest
-
-from derivations.deadline import run_with_deadline
+from softproof.derivations.deadline import run_with_deadline
 
 
 def _sleep(seconds: float) -> str:

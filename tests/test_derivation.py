@@ -4,8 +4,7 @@ import shutil
 import subprocess
 
 import pytest
-
-from derivations.derivation import Derivation, tex_text, write_atomic
+from softproof.derivations.derivation import Derivation, tex_text, write_atomic
 
 
 @pytest.fixture(scope="module")

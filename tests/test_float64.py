@@ -1,4 +1,4 @@
-"""Batched float64 evaluators and the screen (numeric.float64) against numpy."""
+"""Batched float64 evaluators and the screen (softproof.numeric.float64) against numpy."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
-
-from derivations import model as m
-from derivations.model import A, At, R, b, d, n, t, x, y
-from derivations.statement import Relation, Statement
-from numeric.float64 import IDENTITY_RTOL, Screen, compile_expr, screen
+from softproof.derivations import model as m
+from softproof.derivations.model import A, At, R, b, d, n, t, x, y
+from softproof.derivations.statement import Relation, Statement
+from softproof.numeric.float64 import IDENTITY_RTOL, Screen, compile_expr, screen
 
 
 # --------------------------------------------------------------------------
@@ -262,7 +261,7 @@ def test_shifted_document():
 
 
 def test_derivative_nodes_are_differentiated_first():
-    calculus = pytest.importorskip("derivations.calculus")
+    calculus = pytest.importorskip("softproof.derivations.calculus")
     assert callable(calculus.differentiate)
     env = random_env(19)
     got = compile_expr(m.Grad(m.Loss(A, x, b), x))(env)
@@ -272,7 +271,7 @@ def test_derivative_nodes_are_differentiated_first():
 # --------------------------------------------------------------------------
 # Spectral norm without a batched SVD
 # --------------------------------------------------------------------------
-from numeric.float64 import GRAM_MAX, norm2_rows, spectral_norm  # noqa: E402
+from softproof.numeric.float64 import GRAM_MAX, norm2_rows, spectral_norm  # noqa: E402
 
 #: screening tolerance of the spectral norm (relative)
 SPECTRAL_RTOL = 1e-10

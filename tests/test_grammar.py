@@ -6,11 +6,9 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
-from sympy import HadamardProduct, MatAdd, MatMul, MatPow, OneMatrix, Transpose
-
-from derivations import model
-from derivations.grammar import GrammarError, parse_expression, parse_relation
-from derivations.model import (
+from softproof.derivations import model
+from softproof.derivations.grammar import GrammarError, parse_expression, parse_relation
+from softproof.derivations.model import (
     Alpha,
     BMat,
     C,
@@ -29,6 +27,7 @@ from derivations.model import (
     Softmax,
     U,
 )
+from sympy import HadamardProduct, MatAdd, MatMul, MatPow, OneMatrix, Transpose
 
 P = ("R", "beta", "eta")
 Rs, betas = sp.Symbol("R", positive=True), sp.Symbol("beta", positive=True)
@@ -350,7 +349,7 @@ def test_third_order_derivative_is_a_grammar_error(text):
 
 
 def test_second_order_derivatives_are_accepted():
-    from derivations.grammar import derivative_order
+    from softproof.derivations.grammar import derivative_order
 
     for text, order in [
         ("grad(L(x), x)", 1),

@@ -3,9 +3,8 @@ seeded wrong variants refuted."""
 
 import pytest
 import sympy as sp
-
-from derivations import model as M
-from derivations.identities import (
+from softproof.derivations import model as M
+from softproof.derivations.identities import (
     IDENTITIES,
     MUTANTS,
     identity,
@@ -14,7 +13,7 @@ from derivations.identities import (
     prove_relation,
     prove_statement,
 )
-from derivations.statement import Relation, Statement
+from softproof.derivations.statement import Relation, Statement
 
 A, x, b = M.A, M.x, M.b
 
@@ -106,8 +105,8 @@ def test_bad_levels_and_relations():
 # --------------------------------------------------------------------------
 # Soundness regressions: assumptions, domains, exact refutations, deadlines
 # --------------------------------------------------------------------------
-from derivations.grammar import parse_relation  # noqa: E402
-from derivations.identities import prove_with_deadline  # noqa: E402
+from softproof.derivations.grammar import parse_relation  # noqa: E402
+from softproof.derivations.identities import prove_with_deadline  # noqa: E402
 
 EXPLICIT = ("explicit", 7, 4)
 
@@ -195,7 +194,7 @@ def test_prover_keeps_its_deadline():
 
 def test_g6_prime_is_proved_for_symbolic_sizes_as_catalogued():
     """The catalogue's G6' (B_G6 == B_G6') was only proved at n=7, d=4."""
-    from derivations.catalogue import get
+    from softproof.derivations.catalogue import get
 
     st = get("G6p")
     assert prove_identity(st.claim.lhs, st.claim.rhs, "symbolic").proved
@@ -256,7 +255,7 @@ def _instance(point: dict[str, str] | None, rng: np.random.Generator) -> dict:
 
 
 def _balls(rel: Relation, inst: dict):
-    from numeric.balls import evaluate_arb
+    from softproof.numeric.balls import evaluate_arb
 
     return evaluate_arb(rel.lhs, inst, 256), evaluate_arb(rel.rhs, inst, 256)
 

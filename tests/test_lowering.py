@@ -2,9 +2,8 @@
 
 import pytest
 import sympy as sp
-
-from derivations import model as M
-from derivations.lowering import (
+from softproof.derivations import model as M
+from softproof.derivations.lowering import (
     LoweringError,
     explicit_symbols,
     lower_entry,

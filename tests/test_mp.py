@@ -1,4 +1,4 @@
-"""mpmath reference evaluator (numeric.mp) against numpy and across precisions."""
+"""mpmath reference evaluator (softproof.numeric.mp) against numpy and across precisions."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import sympy as sp
 from flint import arb, arb_mat
 from hypothesis import given
 from hypothesis import strategies as st
-
-from derivations import model as m
-from derivations.model import A, R, b, t, x, y
-from numeric.float64 import compile_expr
-from numeric.mp import evaluate_mp, mp_to_numpy, to_mpf
+from softproof.derivations import model as m
+from softproof.derivations.model import A, R, b, t, x, y
+from softproof.numeric.float64 import compile_expr
+from softproof.numeric.mp import evaluate_mp, mp_to_numpy, to_mpf
 
 EXPRS = [
     m.F(A, x),

@@ -1,9 +1,8 @@
 """The Sum/KroneckerDelta normaliser used for proofs at symbolic n, d."""
 
 import sympy as sp
-
-from derivations import model
-from derivations.normalise import is_zero, normal_terms, normalise
+from softproof.derivations import model
+from softproof.derivations.normalise import is_zero, normal_terms, normalise
 
 n, d = sp.symbols("n d", integer=True, positive=True)
 i, j, k, l = sp.symbols("i j k l", integer=True)

@@ -1,15 +1,14 @@
-"""The adversarial optimiser (numeric.optimise)."""
+"""The adversarial optimiser (softproof.numeric.optimise)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from derivations.catalogue import get
-from derivations.statement_files import parse_statement_text
-from numeric.confirm import confirm
-from numeric.optimise import Objective, optimise, score
-from numeric.sampling import Sampler
+from softproof.derivations.catalogue import get
+from softproof.derivations.statement_files import parse_statement_text
+from softproof.numeric.confirm import confirm
+from softproof.numeric.optimise import Objective, optimise, score
+from softproof.numeric.sampling import Sampler
 
 
 def s1_balls(constant: str = "1") -> object:
@@ -83,7 +82,7 @@ def test_gradient_stencils_in_small_batches_match_one_batch(monkeypatch):
 
 
 def test_objective_stops_between_batches_after_its_deadline(monkeypatch):
-    from numeric.optimise import _Late
+    from softproof.numeric.optimise import _Late
 
     sam = Sampler(get("S1"))
     z = sam.sample_latent(1, np.random.default_rng(3))[0]

@@ -1,11 +1,10 @@
 """LaTeX in the paper's notation."""
 
 import sympy as sp
-
-from derivations import model as M
-from derivations.identities import IDENTITIES
-from derivations.printing import relation_to_latex, to_latex
-from derivations.statement import Relation, Statement
+from softproof.derivations import model as M
+from softproof.derivations.identities import IDENTITIES
+from softproof.derivations.printing import relation_to_latex, to_latex
+from softproof.derivations.statement import Relation, Statement
 
 A, At, x, y, b = M.A, M.At, M.x, M.y, M.b
 
@@ -49,8 +48,8 @@ def test_inequalities_and_jupyter_reprs():
 
 
 def test_plain_text_in_the_papers_notation():
-    from derivations.catalogue import get
-    from derivations.printing import relation_to_text, to_text
+    from softproof.derivations.catalogue import get
+    from softproof.derivations.printing import relation_to_text, to_text
 
     assert relation_to_text(get("G4").claim) == "jac_x f(x) = (diag(f(x)) - f(x) f(x)^T) A"
     assert to_text(M.U(M.At, M.x)) == "u_At(x)"

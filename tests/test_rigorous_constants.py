@@ -1,5 +1,5 @@
-"""Every constant on a rigorous path is enclosed by Arb itself (numeric.boxes,
-numeric.balls, numeric.exprplan, numeric.confirm, numeric.certify).
+"""Every constant on a rigorous path is enclosed by Arb itself (``softproof.numeric``:
+boxes, balls, exprplan, confirm, certify).
 
 The near-miss constants differ from ``e``, ``sqrt(2)``, ``exp(1/3)``, ``e^2`` in the
 17th digit: a 53-bit ``mpmath.e`` or a decimal read as its nearest double turns
@@ -15,17 +15,17 @@ import mpmath
 import pytest
 import sympy as sp
 from flint import arb, arb_mat, ctx
+from softproof.derivations import model as m
+from softproof.derivations.model import t
+from softproof.derivations.statement import Relation, Statement
+from softproof.derivations.statement_files import parse_statement_text
+from softproof.numeric import boxes
+from softproof.numeric.balls import evaluate_arb
+from softproof.numeric.certificate import check_certificate
+from softproof.numeric.certify import certify
+from softproof.numeric.confirm import confirm
+from softproof.numeric.mp import evaluate_mp
 
-from derivations import model as m
-from derivations.model import t
-from derivations.statement import Relation, Statement
-from derivations.statement_files import parse_statement_text
-from numeric import boxes
-from numeric.balls import evaluate_arb
-from numeric.certificate import check_certificate
-from numeric.certify import certify
-from numeric.confirm import confirm
-from numeric.mp import evaluate_mp
 from softproof.cli import main
 
 #: 2.7182818284590451 < e < 2.7182818284590453; the 53-bit e is below both
@@ -408,7 +408,7 @@ def test_mpmath_constants_at_the_working_precision():
     [(sp.Abs(t), 0, 2), (sp.Max(t, 0), 0, 2), (sp.Min(t, 0), -1, 0), (sp.Abs(t) - t, 0, 2)],
 )
 def test_ball_kinks_enclose_the_whole_range(expr, lo, hi):
-    """The plan evaluator (numeric.balls) on a ball straddling the kink."""
+    """The plan evaluator (softproof.numeric.balls) on a ball straddling the kink."""
     ball = evaluate_arb(expr, {"t": arb("0.5 +/- 1.5")})
     assert ball.lower() <= lo and ball.upper() >= hi
 
@@ -457,7 +457,7 @@ def test_confirm_reads_a_range_end_as_its_decimal():
     "const", [sp.E, sp.pi, sp.EulerGamma, sp.Catalan, sp.GoldenRatio, sp.sqrt(2), sp.exp(-4)]
 )
 def test_plan_constants_are_arb_enclosures_at_the_working_precision(const):
-    """numeric.balls (and the mpmath cross-check) enclose plan constants themselves."""
+    """softproof.numeric.balls (and the mpmath cross-check) enclose plan constants themselves."""
     ball = evaluate_arb(const * t, {"t": 1.0}, prec=300)
     with mpmath.workdps(120):
         value = mpmath.mpf(sp.N(const, 120))

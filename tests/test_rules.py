@@ -1,12 +1,11 @@
 """Each inference rule accepts a valid instance and rejects a wrong one."""
 
 import sympy as sp
-
-from derivations import model as m
-from derivations import rules as rl
-from derivations.model import A, Diag, Dot, F, Norm, R, n, ones, outer, x, y
-from derivations.rules import Sup, SupUnit
-from derivations.statement import Relation
+from softproof.derivations import model as m
+from softproof.derivations import rules as rl
+from softproof.derivations.model import A, Diag, Dot, F, Norm, R, n, ones, outer, x, y
+from softproof.derivations.rules import Sup, SupUnit
+from softproof.derivations.statement import Relation
 
 s = sp.MatrixSymbol("s", n, 1)
 sig = sp.Symbol("sigma", real=True)

@@ -1,14 +1,13 @@
-"""Sampling the hypothesis sets as written (numeric.sampling)."""
+"""Sampling the hypothesis sets as written (softproof.numeric.sampling)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from derivations.catalogue import get
-from derivations.statement_files import parse_statement_text
-from numeric.balls import relation_arb
-from numeric.sampling import INSET, Sampler, SamplingError, instance_at, sample
+from softproof.derivations.catalogue import get
+from softproof.derivations.statement_files import parse_statement_text
+from softproof.numeric.balls import relation_arb
+from softproof.numeric.sampling import INSET, Sampler, SamplingError, instance_at, sample
 
 S1_BALLS = """
 id = "s1-balls"
@@ -132,7 +131,7 @@ def test_sizes_override():
 # --------------------------------------------------------------------------
 # Memory-bounded batches, size limit, no batched SVD, empty sets
 # --------------------------------------------------------------------------
-from numeric.sampling import BATCH_BYTES, SizeLimitError  # noqa: E402
+from softproof.numeric.sampling import BATCH_BYTES, SizeLimitError  # noqa: E402
 
 
 def _batch_bytes(sam: Sampler, Z: np.ndarray) -> int:
@@ -254,8 +253,7 @@ def test_ranged_parameter_samples_stay_inside_the_written_range():
     from fractions import Fraction
 
     import sympy as sp
-
-    from numeric.sampling import _double_at_least, _double_at_most
+    from softproof.numeric.sampling import _double_at_least, _double_at_most
 
     for lo in (0.1, 0.3, 0.7, sp.Rational("1.41421356237309504"), sp.Rational(1, 3)):
         exact = Fraction(repr(lo)) if isinstance(lo, float) else Fraction(int(lo.p), int(lo.q))

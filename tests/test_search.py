@@ -1,4 +1,4 @@
-"""Search for violations (numeric.search): every seeded mutant is caught with a
+"""Search for violations (softproof.numeric.search): every seeded mutant is caught with a
 rigorously confirmed witness, true entries are never flagged, artefacts are rejected."""
 
 from __future__ import annotations
@@ -7,12 +7,11 @@ import math
 
 import numpy as np
 import pytest
-
-from derivations.catalogue import all_entries, get
-from numeric.confirm import confirm
-from numeric.float64 import Screen
-from numeric.optimise import confirm_instance
-from numeric.search import check, hypothesis_search, screen_search
+from softproof.derivations.catalogue import all_entries, get
+from softproof.numeric.confirm import confirm
+from softproof.numeric.float64 import Screen
+from softproof.numeric.optimise import confirm_instance
+from softproof.numeric.search import check, hypothesis_search, screen_search
 
 #: every seeded mutant of the catalogue (the spec's list is checked in test_catalogue)
 MUTANTS = [s.id for s in all_entries() if s.expected is False]
@@ -113,8 +112,9 @@ def test_hypothesis_search_on_a_true_statement_tracks_the_worst_case():
 # --------------------------------------------------------------------------
 # Empty hypothesis sets, overflow and deadlines
 # --------------------------------------------------------------------------
-from derivations.statement_files import parse_statement_text  # noqa: E402
-from numeric.search import _Tracker, mark_undecided  # noqa: E402
+from softproof.derivations.statement_files import parse_statement_text  # noqa: E402
+from softproof.numeric.search import _Tracker, mark_undecided  # noqa: E402
+
 from softproof.cli import main  # noqa: E402
 
 EMPTY_SETS = {
@@ -186,7 +186,7 @@ def test_all_rows_overflowing_is_undecided():
 
 
 def test_no_rigorous_work_starts_after_the_deadline(monkeypatch):
-    import numeric.search as search_mod
+    import softproof.numeric.search as search_mod
 
     def forbidden(*_a, **_k):
         raise AssertionError("rigorous work started after the deadline")

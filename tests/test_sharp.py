@@ -6,9 +6,8 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-
-from derivations import sharp
-from derivations.model import Norm, R, b, n
+from softproof.derivations import sharp
+from softproof.derivations.model import Norm, R, b, n
 
 
 @pytest.fixture(scope="module")

@@ -29,14 +29,14 @@ import pytest
 import sympy as sp
 from flint import arb, ctx, fmpq
 from hypothesis import HealthCheck, example, given, reject, settings
+from softproof.derivations import model
+from softproof.derivations.identities import prove_statement
+from softproof.derivations.lowering import lower_explicit
+from softproof.derivations.statement_files import StatementFileError, parse_statement_text
+from softproof.numeric.boxes import DomainError
+from softproof.numeric.certify import certify
+from softproof.numeric.search import check
 
-from derivations import model
-from derivations.identities import prove_statement
-from derivations.lowering import lower_explicit
-from derivations.statement_files import StatementFileError, parse_statement_text
-from numeric.boxes import DomainError
-from numeric.certify import certify
-from numeric.search import check
 from tests.fuzz_strategies import Spec, identity_specs, inequality_specs, statements, t_points
 
 ARB_PREC = 256
@@ -640,7 +640,7 @@ def test_evaluator_uses_the_spectral_norm_in_hypotheses() -> None:
 
 
 def test_refutation_check_rejects_a_false_refutation() -> None:
-    from derivations.identities import ProofResult
+    from softproof.derivations.identities import ProofResult
 
     rel = _statement(Spec(claim="norm2(f(x)) == 1", n=2)).claim
     true_point = {"sizes": "n=1, d=1", "point": {"A_{1}": "3/7", "x_{1}": "1"}, "index": {}}

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-
-from derivations import model
-from derivations.statement_files import (
+from softproof.derivations import model
+from softproof.derivations.statement_files import (
     StatementFileError,
     load_statement,
     parse_statement_text,
@@ -145,8 +144,8 @@ def test_table_syntax_for_parameters():
 
 
 def test_errors_are_value_errors_and_statement_is_backward_compatible():
-    from derivations.grammar import GrammarError
-    from derivations.statement import Relation, Statement
+    from softproof.derivations.grammar import GrammarError
+    from softproof.derivations.statement import Relation, Statement
 
     assert issubclass(StatementFileError, ValueError) and issubclass(GrammarError, ValueError)
     s = Statement("x", "t", Relation(model.Norm("2", model.x), "<=", sp.Integer(1)))
@@ -186,7 +185,7 @@ def test_column_index_out_of_range_points_at_the_call():
 def test_only_regular_files_of_bounded_size_are_read(tmp_path):
     import os
 
-    from derivations.statement_files import MAX_FILE_BYTES, read_regular_file
+    from softproof.derivations.statement_files import MAX_FILE_BYTES, read_regular_file
 
     os.mkfifo(tmp_path / "fifo.toml")
     (tmp_path / "zero.toml").symlink_to("/dev/zero")

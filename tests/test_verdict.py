@@ -1,10 +1,9 @@
-"""derivations.verdict: the strongest symbolic verdict of a statement."""
+"""softproof.derivations.verdict: the strongest symbolic verdict of a statement."""
 
 import numpy as np
-
-from derivations.catalogue import get
-from derivations.statement_files import load_statement
-from derivations.verdict import strongest_verdict, witness_of
+from softproof.derivations.catalogue import get
+from softproof.derivations.statement_files import load_statement
+from softproof.derivations.verdict import strongest_verdict, witness_of
 
 SIZES = {"n": 7, "d": 4}
 

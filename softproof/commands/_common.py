@@ -63,8 +63,8 @@ def load_target(target: str | None, sizes: Mapping[str, int] | None = None):
     ``sizes`` (from ``--n``/``--d``) override the statement's own; the statement is
     checked against the sizes in use (column indices, ...).
     """
-    from derivations.catalogue import get
-    from derivations.statement_files import StatementFileError, load_statement
+    from softproof.derivations.catalogue import get
+    from softproof.derivations.statement_files import StatementFileError, load_statement
 
     if not target:
         raise BadInput("give a catalogue id (e.g. S1) or a statement file")
@@ -253,7 +253,7 @@ def output_file(path: str | os.PathLike, option: str) -> Path:
 def write_text_atomic(path: Path, text: str, option: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a
     rename (nothing half-written is left behind); ``BadInput`` if it cannot be written."""
-    from derivations.derivation import write_atomic
+    from softproof.derivations.derivation import write_atomic
 
     output_file(path, option)
     try:

@@ -82,7 +82,11 @@ def check_file(statement, path: str, sizes, domain, radius) -> int:
     """``--check CERT.json``: load the certificate as data and verify it for the request
     (sizes, ``--box`` and ``--radius`` when given; otherwise the certificate's sizes and
     radius, no domain argument); a certificate that fails is bad input (exit 2)."""
-    from numeric.certificate import CertificateError, explain_certificate, load_certificate
+    from softproof.numeric.certificate import (
+        CertificateError,
+        explain_certificate,
+        load_certificate,
+    )
 
     extra = {} if radius is None else {"default_radius": radius}
     try:
@@ -106,9 +110,9 @@ def check_file(statement, path: str, sizes, domain, radius) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numeric.boxes import DomainError, frac_text
-    from numeric.certificate import check_certificate, save_certificate
-    from numeric.certify import TooManyVariables, certify
+    from softproof.numeric.boxes import DomainError, frac_text
+    from softproof.numeric.certificate import check_certificate, save_certificate
+    from softproof.numeric.certify import TooManyVariables, certify
 
     sizes = sizes_from(args, top=64) or {}
     statement = load_target(args.target, sizes)

@@ -108,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
     check_entries(check_sizes(statement, sizes, args.target))
     if args.witness_out:
         output_file(args.witness_out, "--witness-out")
-    from numeric.sampling import SizeLimitError
-    from numeric.search import check
+    from softproof.numeric.sampling import SizeLimitError
+    from softproof.numeric.search import check
 
     try:
         res = check(
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def save(path: Path, statement, instance, confirmation) -> None:
-    from numeric.instance import save_witness
+    from softproof.numeric.instance import save_witness
 
     output_file(path, "--witness-out")
     try:
@@ -147,8 +147,8 @@ def save(path: Path, statement, instance, confirmation) -> None:
 
 def replay(args: argparse.Namespace) -> int:
     """Re-confirm a saved witness (exit 1 if it still violates the statement)."""
-    from numeric.confirm import confirm
-    from numeric.instance import check_witness, load_witness
+    from softproof.numeric.confirm import confirm
+    from softproof.numeric.instance import check_witness, load_witness
 
     try:
         sid, instance, _meta = load_witness(args.replay)

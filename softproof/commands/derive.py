@@ -11,9 +11,9 @@ import argparse
 import math
 from pathlib import Path
 
-from derivations.derivation import Derivation
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 from softproof.commands._common import output_file
+from softproof.derivations.derivation import Derivation
 
 #: Largest explicit sizes accepted (the exact proof grows quickly with n, d).
 LIMITS: dict[str, tuple[int, int]] = {"gradient": (16, 8), "hessian": (6, 3), "chain": (6, 3)}
@@ -127,6 +127,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _where(level) -> str:
-    from derivations.identities import level_text
+    from softproof.derivations.identities import level_text
 
     return level_text(level)

@@ -7,7 +7,7 @@ import fnmatch
 import json
 import os
 
-from derivations.statement import Statement
+from softproof.derivations.statement import Statement
 
 from ..cli import EXIT_OK, BadInput
 
@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def select(patterns: list[str]) -> list[Statement]:
     """Catalogue entries matching any of ``patterns`` (all if none), files loaded."""
-    from derivations import catalogue
+    from softproof.derivations import catalogue
 
     from ._common import load_target
 

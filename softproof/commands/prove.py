@@ -51,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _resolve(sid: str, sharp_wanted: bool):
-    from derivations import chains, sharp
+    from softproof.derivations import chains, sharp
 
     try:
         if sharp_wanted:
@@ -64,7 +64,7 @@ def _resolve(sid: str, sharp_wanted: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from derivations import chains
+    from softproof.derivations import chains
 
     if args.list:
         for sid in chains.ids():

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from derivations.catalogue import all_entries, get
+    from softproof.derivations.catalogue import all_entries, get
     from softproof.report import CERTIFICATION_RUNS, OutputDirError, check_output_dir, run_report
 
     validate_budget(args.budget)

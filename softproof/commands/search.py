@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     check_entries(check_sizes(statement, sizes, args.target))
     if args.witness_out:
         output_file(args.witness_out, "--witness-out")
-    from numeric.sampling import SamplingError, SizeLimitError
+    from softproof.numeric.sampling import SamplingError, SizeLimitError
 
     try:
         return _search(statement, args, sizes)
@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int] | None) -> int:
     """Run the chosen search and print its outcome; the exit code."""
-    from numeric import search
-    from numeric.optimise import optimise, witness_instance
+    from softproof.numeric import search
+    from softproof.numeric.optimise import optimise, witness_instance
 
     if args.method == "all":
         res = search.check(

@@ -1,0 +1,3 @@
+"""The version of softproof (the one source: ``pyproject.toml`` reads it from here)."""
+
+__version__ = "0.2.0"
