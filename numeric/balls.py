@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx
+
 from softproof.derivations.statement import Relation
 
 from .exprplan import InstanceRun, cached_plan, execute

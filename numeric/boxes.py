@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx, fmpq, fmpz
+from sympy import MatAdd, MatMul, MatrixSymbol
+
 from softproof.derivations import lowering, model
 from softproof.derivations.statement import VARIABLES, Relation, Statement
-from sympy import MatAdd, MatMul, MatrixSymbol
 
 from .balls import spectral_norm_arb
 

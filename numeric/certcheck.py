@@ -29,8 +29,9 @@ from typing import Any
 
 import sympy as sp
 from flint import arb, ctx
-from softproof.derivations import model
 from sympy import MatAdd, MatMul
+
+from softproof.derivations import model
 
 __all__ = [
     "Reject",

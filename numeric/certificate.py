@@ -30,6 +30,7 @@ from typing import Any
 
 import sympy as sp
 from flint import ctx
+
 from softproof.derivations.derivation import write_atomic
 from softproof.derivations.statement import Statement
 

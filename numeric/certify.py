@@ -31,6 +31,7 @@ from typing import Any
 
 import sympy as sp
 from flint import ctx
+
 from softproof.derivations.statement import Statement
 
 from .boxes import (

@@ -28,6 +28,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from flint import arb, arb_mat, ctx
+
 from softproof.derivations.statement import Relation, Statement
 
 from .balls import ArbEvaluator, _ArbRun, decide, to_arb_instance

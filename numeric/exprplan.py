@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from softproof.derivations import model
 from sympy import MatrixExpr
+
+from softproof.derivations import model
 
 __all__ = ["Op", "Plan", "lower", "lower_many", "is_column"]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+
 from softproof.derivations.statement import Relation, Statement
 
 from .exprplan import Plan, execute, execute_all, lower, lower_many, resolve_dim

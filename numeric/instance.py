@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from softproof.derivations.derivation import write_atomic
 from softproof.derivations.statement import Statement
 

@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
-from softproof.derivations.statement import Statement
 from threadpoolctl import threadpool_limits
+
+from softproof.derivations.statement import Statement
 
 from .float64 import IDENTITY_RTOL, ScreenResult
 from .sampling import Sampler, SamplingError, instance_at, sampler_for

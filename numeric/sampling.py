@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy import MatAdd, MatMul, MatrixSymbol
+
 from softproof.derivations import model
 from softproof.derivations.grammar import parse_expression
 from softproof.derivations.statement import VARIABLES, Relation, Statement
-from sympy import MatAdd, MatMul, MatrixSymbol
 
 from .float64 import Evaluator, Screen, norm2_rows, spectral_norm
 

@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import target as hyp_target
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from hypothesis.reporting import with_reporter
+
 from softproof.derivations.statement import Statement
 
 from .float64 import IDENTITY_RTOL

@@ -11,6 +11,7 @@ import sympy as sp
 from flint import arb, arb_mat, ctx
 from hypothesis import given
 from hypothesis import strategies as st
+
 from softproof.derivations import model as m
 from softproof.derivations.model import A, R, b, t, x, y
 from softproof.derivations.statement import Relation

@@ -2,6 +2,7 @@
 
 import pytest
 import sympy as sp
+
 from softproof.derivations import calculus
 from softproof.derivations import model as M
 from softproof.derivations.calculus import differentiate

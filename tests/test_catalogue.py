@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+
 from softproof.derivations import catalogue, model
 from softproof.derivations.catalogue import CATALOGUE, all_entries, entry, get
 from softproof.derivations.grammar import parse_relation

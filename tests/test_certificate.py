@@ -9,6 +9,8 @@ import time
 from fractions import Fraction
 
 import pytest
+
+from softproof.cli import main
 from softproof.derivations.catalogue import get
 from softproof.derivations.statement_files import parse_statement_text
 from softproof.numeric.certcheck import Reject
@@ -21,8 +23,6 @@ from softproof.numeric.certificate import (
     save_certificate,
 )
 from softproof.numeric.certify import certify
-
-from softproof.cli import main
 
 WIDE_E1 = """
 id = "exp-lipschitz-wide"
@@ -607,6 +607,7 @@ def test_checker_shares_no_enclosure_code_with_the_prover():
 def test_constants_are_enclosed_by_arb_at_the_working_precision():
     import sympy as sp
     from flint import arb, ctx
+
     from softproof.numeric.certcheck import Enclose
 
     with ctx.workprec(300):
@@ -629,6 +630,7 @@ def test_constants_are_enclosed_by_arb_at_the_working_precision():
 def test_kinks_domains_and_division_by_zero():
     import sympy as sp
     from flint import arb
+
     from softproof.numeric.certcheck import Enclose, Ivl
 
     t = sp.Symbol("t", real=True)
@@ -654,6 +656,7 @@ def test_kinks_domains_and_division_by_zero():
 def test_opnorm_bounds_enclose_the_spectral_norm(seed):
     import numpy as np
     from flint import arb
+
     from softproof.numeric.certcheck import Ivl, opnorm_bounds
 
     rng = np.random.default_rng(seed)

@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
+
 from softproof.derivations.catalogue import get
 from softproof.derivations.statement_files import parse_statement_text
 from softproof.numeric.boxes import DomainError, Evaluator, Problem, interval_ball

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 import sympy as sp
+
 from softproof.derivations import catalogue
 from softproof.derivations import chains as ch
 from softproof.derivations import model as m

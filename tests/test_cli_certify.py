@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from softproof.derivations.catalogue import get
-from softproof.numeric.certificate import check_certificate
 
 from softproof.cli import main
+from softproof.derivations.catalogue import get
+from softproof.numeric.certificate import check_certificate
 
 
 def test_certified_prints_domain_and_writes_a_checked_certificate(tmp_path, capsys):

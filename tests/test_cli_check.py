@@ -147,7 +147,6 @@ def test_negative_seed_is_bad_input(capsys):
 def test_an_internal_error_is_not_reported_as_a_violation(monkeypatch, capsys):
     """A crash must exit 4, never 1 (which means 'violation confirmed')."""
     import softproof.numeric.search
-
     from softproof.cli import main
 
     def boom(*a, **k):
@@ -248,7 +247,6 @@ def test_check_and_report_agree_on_a_chain_proved_entry(capsys, tmp_path):
     """'softproof check S1' said 'searched' while the report said proved by a chain."""
     from softproof.derivations import chains
     from softproof.derivations.catalogue import get
-
     from softproof.report import check_entry
 
     assert main(["check", "S1", "--budget", "2", "--quiet"]) == 0

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from softproof.derivations.catalogue import CATALOGUE
-
 from softproof.cli import main
+from softproof.derivations.catalogue import CATALOGUE
 
 STATEMENTS = Path(__file__).parent / "statements"
 

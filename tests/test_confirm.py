@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
+
 from softproof.derivations import model as m
 from softproof.derivations.model import A, R, b, t, x, y
 from softproof.derivations.statement import Relation, Statement

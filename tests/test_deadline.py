@@ -3,6 +3,7 @@
 import time
 
 import pytest
+
 from softproof.derivations.deadline import run_with_deadline
 
 

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from softproof.derivations.derivation import Derivation, tex_text, write_atomic
 
 

@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
+
 from softproof.derivations import model as m
 from softproof.derivations.model import A, At, R, b, d, n, t, x, y
 from softproof.derivations.statement import Relation, Statement

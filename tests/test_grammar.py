@@ -6,6 +6,8 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
+from sympy import HadamardProduct, MatAdd, MatMul, MatPow, OneMatrix, Transpose
+
 from softproof.derivations import model
 from softproof.derivations.grammar import GrammarError, parse_expression, parse_relation
 from softproof.derivations.model import (
@@ -27,7 +29,6 @@ from softproof.derivations.model import (
     Softmax,
     U,
 )
-from sympy import HadamardProduct, MatAdd, MatMul, MatPow, OneMatrix, Transpose
 
 P = ("R", "beta", "eta")
 Rs, betas = sp.Symbol("R", positive=True), sp.Symbol("beta", positive=True)

@@ -3,6 +3,7 @@ seeded wrong variants refuted."""
 
 import pytest
 import sympy as sp
+
 from softproof.derivations import model as M
 from softproof.derivations.identities import (
     IDENTITIES,

@@ -1,6 +1,7 @@
 """The Sum/KroneckerDelta normaliser used for proofs at symbolic n, d."""
 
 import sympy as sp
+
 from softproof.derivations import model
 from softproof.derivations.normalise import is_zero, normal_terms, normalise
 

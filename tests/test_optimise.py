@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from softproof.derivations.catalogue import get
 from softproof.derivations.statement_files import parse_statement_text
 from softproof.numeric.confirm import confirm

@@ -1,6 +1,7 @@
 """LaTeX in the paper's notation."""
 
 import sympy as sp
+
 from softproof.derivations import model as M
 from softproof.derivations.identities import IDENTITIES
 from softproof.derivations.printing import relation_to_latex, to_latex

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from softproof.derivations.catalogue import all_entries
-
 from softproof.cli import main
+from softproof.derivations.catalogue import all_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,7 +197,6 @@ def test_report_certification_needs_the_independent_checker(monkeypatch):
     """A branch and bound that closes every box is 'certified' in the report only when
     the independent checker accepts its certificate."""
     import softproof.numeric.certificate as cert
-
     from softproof.report import _certify
 
     assert _certify("E1", {"n": 1, "d": 1}, None, 10.0).outcome == "certified"

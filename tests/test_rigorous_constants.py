@@ -15,6 +15,8 @@ import mpmath
 import pytest
 import sympy as sp
 from flint import arb, arb_mat, ctx
+
+from softproof.cli import main
 from softproof.derivations import model as m
 from softproof.derivations.model import t
 from softproof.derivations.statement import Relation, Statement
@@ -25,8 +27,6 @@ from softproof.numeric.certificate import check_certificate
 from softproof.numeric.certify import certify
 from softproof.numeric.confirm import confirm
 from softproof.numeric.mp import evaluate_mp
-
-from softproof.cli import main
 
 #: 2.7182818284590451 < e < 2.7182818284590453; the 53-bit e is below both
 E_BELOW, E_ABOVE = "2.7182818284590451", "2.7182818284590453"

@@ -1,6 +1,7 @@
 """Each inference rule accepts a valid instance and rejects a wrong one."""
 
 import sympy as sp
+
 from softproof.derivations import model as m
 from softproof.derivations import rules as rl
 from softproof.derivations.model import A, Diag, Dot, F, Norm, R, n, ones, outer, x, y

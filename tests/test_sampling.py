@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from softproof.derivations.catalogue import get
 from softproof.derivations.statement_files import parse_statement_text
 from softproof.numeric.balls import relation_arb
@@ -253,6 +254,7 @@ def test_ranged_parameter_samples_stay_inside_the_written_range():
     from fractions import Fraction
 
     import sympy as sp
+
     from softproof.numeric.sampling import _double_at_least, _double_at_most
 
     for lo in (0.1, 0.3, 0.7, sp.Rational("1.41421356237309504"), sp.Rational(1, 3)):

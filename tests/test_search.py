@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from softproof.derivations.catalogue import all_entries, get
 from softproof.numeric.confirm import confirm
 from softproof.numeric.float64 import Screen
@@ -112,10 +113,9 @@ def test_hypothesis_search_on_a_true_statement_tracks_the_worst_case():
 # --------------------------------------------------------------------------
 # Empty hypothesis sets, overflow and deadlines
 # --------------------------------------------------------------------------
+from softproof.cli import main  # noqa: E402
 from softproof.derivations.statement_files import parse_statement_text  # noqa: E402
 from softproof.numeric.search import _Tracker, mark_undecided  # noqa: E402
-
-from softproof.cli import main  # noqa: E402
 
 EMPTY_SETS = {
     "overflowing-literal": ('["1e400 <= t"]', "not a finite float64 number"),

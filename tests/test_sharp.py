@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+
 from softproof.derivations import sharp
 from softproof.derivations.model import Norm, R, b, n
 

@@ -29,6 +29,7 @@ import pytest
 import sympy as sp
 from flint import arb, ctx, fmpq
 from hypothesis import HealthCheck, example, given, reject, settings
+
 from softproof.derivations import model
 from softproof.derivations.identities import prove_statement
 from softproof.derivations.lowering import lower_explicit
@@ -36,7 +37,6 @@ from softproof.derivations.statement_files import StatementFileError, parse_stat
 from softproof.numeric.boxes import DomainError
 from softproof.numeric.certify import certify
 from softproof.numeric.search import check
-
 from tests.fuzz_strategies import Spec, identity_specs, inequality_specs, statements, t_points
 
 ARB_PREC = 256

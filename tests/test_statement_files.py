@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+
 from softproof.derivations import model
 from softproof.derivations.statement_files import (
     StatementFileError,

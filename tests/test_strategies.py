@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 from hypothesis import find, given, settings
-from softproof.derivations.catalogue import get
 
+from softproof.derivations.catalogue import get
 from softproof.strategies import (
     betas,
     close_pairs,

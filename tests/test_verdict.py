@@ -1,6 +1,7 @@
 """softproof.derivations.verdict: the strongest symbolic verdict of a statement."""
 
 import numpy as np
+
 from softproof.derivations.catalogue import get
 from softproof.derivations.statement_files import load_statement
 from softproof.derivations.verdict import strongest_verdict, witness_of
