@@ -155,7 +155,7 @@ class _Loader:
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
-        unsized = _unsized_dimensions([*hypotheses, claim])
+        unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
         expected = data.get("expected")
@@ -296,7 +296,7 @@ class _Loader:
                 if k in derived:
                     continue
                 v = v[end] if isinstance(v, tuple) else v
-                values[symbols[k]] = sp.Rational(repr(v)) if isinstance(v, float) else v
+                values[symbols[k]] = sp.Rational(repr(v)) if isinstance(v, float) else sp.sympify(v)
             for name in _derived_order(derived, symbols):
                 value = _bounded_value(derived[name].xreplace(values))
                 if value is None:
@@ -355,12 +355,16 @@ def _undefined_constant(rel) -> str | None:
 _SIZED_BY = {model.n: ("A", "At", "b"), model.d: ("A", "At", "x", "y")}
 
 
-def _unsized_dimensions(relations) -> str | None:
+def _unsized_dimensions(relations, parameters: dict | None = None) -> str | None:
     """Why the sizes of ``relations`` cannot be read off their variables, or ``None``:
-    a claim that uses ``n`` (``ones(n)``, ``t * n``) needs a variable of that size."""
+    a claim that uses ``n`` (``ones(n)``, ``t * n``, a parameter ``"n * R"``) needs a
+    variable of that size."""
     syms: set = set()
     for rel in relations:
         syms |= rel.lhs.free_symbols | rel.rhs.free_symbols
+    for value in (parameters or {}).values():
+        if isinstance(value, sp.Basic):
+            syms |= value.free_symbols
     names = {getattr(v, "name", "") for v in syms}
     for size, holders in _SIZED_BY.items():
         if size in syms and not names & set(holders):
@@ -455,6 +459,7 @@ def _bounded_value(e: sp.Expr) -> sp.Float | None:
     fast instead of asking SymPy for ever more digits."""
     import mpmath
 
+    e = sp.sympify(e)
     if e.free_symbols:
         return None
     try:

@@ -6,8 +6,9 @@
 1. a catalogue entry with a machine-checked chain (:mod:`softproof.derivations.chains`),
    checked against *this* statement: ``proved`` by the chain;
 2. an identity (``==``): the symbolic prover for symbolic ``n, d`` first, then at
-   the statement's explicit sizes (unless the symbolic level already refuted
-   it at some small size), each within a deadline (a forked worker,
+   the sizes in use (a refutation at other sizes is noted: the claim is then no
+   identity for every n, d, but a counterexample must have the sizes the
+   statement is checked at), each within a deadline (a forked worker,
    :mod:`softproof.derivations.deadline`).  Fixed and derived parameters are constants
    (their exact values are substituted); ranged ones stay symbols whose
    refutation values lie in their range.  A refutation of a statement without
@@ -138,6 +139,13 @@ def witness_of(statement: Statement, witness: Mapping[str, Any]) -> dict[str, An
     return inst
 
 
+def _at_sizes(result: Any, sizes: Mapping[str, int]) -> bool:
+    """Whether a refutation's exact point has the sizes in use (only such a point is a
+    counterexample to the statement as checked: ``--n``/``--d`` or the file's sizes)."""
+    w = result.witness or {}
+    return (int(w.get("n", -1)), int(w.get("d", -1))) == (int(sizes["n"]), int(sizes["d"]))
+
+
 def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: float) -> Verdict:
     """The symbolic prover on an identity: symbolic ``n, d`` first, then the
     explicit sizes, all within ``seconds`` (see the module docstring)."""
@@ -160,9 +168,10 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
             notes.append(f"prover: {exc}")
             continue
         if out.proved:
+            elsewhere = [t for t in notes if "no identity for every n, d" in t]
             return Verdict(
                 "proved",
-                out.summary(),
+                out.summary() + "".join(f"; {t}" for t in elsewhere),
                 by="identity",
                 level="symbolic" if level == "symbolic" else out.where,
                 notes=notes,
@@ -170,8 +179,13 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
             )
         notes.append(f"prover: {out.summary()}")
         if out.status == "refuted":
-            refutations.append(out)
-            break  # an exact refuting point at some n, d: the claim fails there
+            if _at_sizes(out, sizes):
+                refutations.append(out)
+                break  # an exact refuting point at the sizes in use
+            notes[-1] = (
+                f"prover: {out.summary()}, so it is no identity for every n, d; the sizes in "
+                f"use (n={sizes['n']}, d={sizes['d']}) are decided on their own"
+            )
     if not refutations:
         return Verdict("unknown", "; ".join(notes), notes=notes)
     out = refutations[-1]

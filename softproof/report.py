@@ -17,6 +17,7 @@ and the certification runs are listed with their stated domains.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -225,53 +226,90 @@ PROVE_SECONDS = 10.0
 # --------------------------------------------------------------------------
 # The whole report
 # --------------------------------------------------------------------------
-#: the marker file every report folder holds (its first line names the format)
+#: the marker file every report folder holds: the format on its first line, then one
+#: line ``SHA256  PATH`` per file the report wrote (its manifest)
 REPORT_MARKER = ".softproof-report"
-REPORT_FORMAT = "softproof-report/1"
-#: what a report folder holds at its top level: files and folders
-REPORT_FILES = frozenset({"report.md", "report.json", "derivation.tex", REPORT_MARKER})
-REPORT_DIRS = frozenset({"witnesses", "chains", "plots"})
+REPORT_FORMAT = "softproof-report/2"
 
 
 class OutputDirError(ValueError):
     """``--out`` names a folder the report may not replace (nothing was written)."""
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files_below(folder: Path) -> dict[str, Path] | None:
+    """Every regular file below ``folder`` by its relative path (``/``-separated), or
+    ``None`` if anything there is neither a regular file nor a folder (a link, ...)."""
+    found: dict[str, Path] = {}
+    stack = [folder]
+    while stack:
+        for entry in os.scandir(stack.pop()):
+            if entry.is_symlink():
+                return None
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                found[Path(entry.path).relative_to(folder).as_posix()] = Path(entry.path)
+            else:
+                return None
+    return found
+
+
+def write_manifest(folder: Path) -> None:
+    """Write the marker of the finished report ``folder``: the format and the hash of
+    every file in it, so a later run replaces only files it wrote, unchanged."""
+    files = _files_below(folder) or {}
+    lines = [REPORT_FORMAT] + [
+        f"{_sha256(path)}  {rel}" for rel, path in sorted(files.items()) if rel != REPORT_MARKER
+    ]
+    (folder / REPORT_MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def is_report_dir(folder: Path) -> bool:
-    """True iff ``folder`` is an earlier report: it holds the marker and nothing but
-    report output (the known files, and the known folders holding plain files)."""
+    """True iff ``folder`` is an earlier report left as written: its marker lists every
+    file in it with the same hash (a file added or edited by hand makes it not one)."""
     marker = folder / REPORT_MARKER
     if marker.is_symlink() or not marker.is_file():
         return False
     try:
-        with open(marker, encoding="utf-8") as fh:
-            first = fh.read(200).split("\n", 1)[0]
+        lines = marker.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return False
-    if not first.startswith("softproof-report/"):
+    if not lines or lines[0] != REPORT_FORMAT:
         return False
-    for entry in os.scandir(folder):
-        if entry.is_symlink():
+    listed: dict[str, str] = {}
+    for line in lines[1:]:
+        digest, sep, rel = line.partition("  ")
+        if not sep or len(digest) != 64:
             return False
-        if entry.name in REPORT_FILES and entry.is_file(follow_symlinks=False):
-            continue
-        if entry.name in REPORT_DIRS and entry.is_dir(follow_symlinks=False):
-            if all(e.is_file(follow_symlinks=False) for e in os.scandir(entry.path)):
-                continue
+        listed[rel] = digest
+    files = _files_below(folder)
+    if files is None:
         return False
-    return True
+    files.pop(REPORT_MARKER, None)
+    if set(files) != set(listed):
+        return False
+    return all(_sha256(path) == listed[rel] for rel, path in files.items())
 
 
 def check_output_dir(out_dir: Path | str) -> Path:
     """The absolute report folder, after checking it may be (re)placed: it does not
     exist, or is an empty folder, or an earlier report; not a symbolic link, not the
     working folder nor one of its ancestors.  Raises :class:`OutputDirError`."""
-    out = Path(os.path.abspath(os.fspath(out_dir)))
-    if out == out.parent:
-        raise OutputDirError(f"--out {out_dir}: cannot replace the root folder")
-    if out.is_symlink():
+    given = Path(os.path.abspath(os.fspath(out_dir)))
+    if given.is_symlink():
         raise OutputDirError(f"--out {out_dir}: is a symbolic link; give a real folder")
-    cwd = Path(os.path.abspath(os.getcwd()))
+    out = Path(os.path.realpath(given.parent)) / given.name  # through linked parents
+    if not given.name or out == out.parent:
+        raise OutputDirError(f"--out {out_dir}: cannot replace the root folder")
+    cwd = Path(os.path.realpath(os.getcwd()))
     if out == cwd or out in cwd.parents:
         raise OutputDirError(
             f"--out {out_dir}: is the working folder (or contains it); give a new folder"
@@ -347,7 +385,7 @@ def run_report(
         )
         report.seconds = time.perf_counter() - t0
         write_report(report, work)
-        (work / REPORT_MARKER).write_text(f"{REPORT_FORMAT}\n", encoding="utf-8")
+        write_manifest(work)
         os.chmod(work, 0o777 & ~current_umask())
         _swap_in(work, out)
     except BaseException:

@@ -203,3 +203,35 @@ def test_report_certification_needs_the_independent_checker(monkeypatch):
     monkeypatch.setattr(cert, "check_certificate", lambda *a, **k: False)
     run = _certify("E1", {"n": 1, "d": 1}, None, 10.0)
     assert run.outcome == "undecided" and "rejected" in run.detail
+
+
+def test_report_keeps_a_file_edited_or_added_inside_an_earlier_report(tmp_path, monkeypatch):
+    """Only files the report wrote, unchanged, are replaced: the marker lists them."""
+    from softproof import report as report_mod
+
+    calls: list = []
+    monkeypatch.setattr(report_mod, "_build", _fake_build(calls))
+    out = tmp_path / "rep"
+    assert _report(out) == 0
+    (out / "witnesses" / "my-proof-notes.tex").write_text("mine")
+    assert _report(out) == 2
+    assert (out / "witnesses" / "my-proof-notes.tex").read_text() == "mine"
+    (out / "witnesses" / "my-proof-notes.tex").unlink()
+    (out / "report.md").write_text("edited by hand")
+    assert _report(out) == 2
+    assert (out / "report.md").read_text() == "edited by hand"
+
+
+def test_report_through_a_linked_parent_does_not_remove_the_working_folder(tmp_path, monkeypatch):
+    """``--out LINK/rep`` where the working folder is inside ``rep``: refused."""
+    from softproof import report as report_mod
+
+    monkeypatch.setattr(report_mod, "_build", _fake_build([]))
+    real = tmp_path / "real"
+    real.mkdir()
+    assert _report(real / "rep") == 0
+    inside = real / "rep" / "witnesses"
+    (tmp_path / "link").symlink_to(real)
+    monkeypatch.chdir(inside)
+    assert _report(tmp_path / "link" / "rep") == 2
+    assert inside.is_dir()

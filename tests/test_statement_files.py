@@ -230,7 +230,7 @@ def test_parameter_values_that_overflow_are_refused_at_their_key(params, name):
 def test_bounded_derived_parameters_are_accepted():
     text = (
         'id = "p"\nparameters = { R = [1, 4], beta = "exp(-R**2)", g = "log(beta) / n" }\n'
-        'claim = "norm2(x) <= R + g"\n'
+        'claim = "norm2(f(x)) <= R + g"\n'
     )
     assert set(parse_statement_text(text).parameters) == {"R", "beta", "g"}
 

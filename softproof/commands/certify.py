@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     domain = parse_boxes(args.box)
     check_parameter_boxes(statement, domain)
     radius = parse_radius(args.radius)
-    if args.out:
+    if args.out is not None:
         output_file(args.out, "--out")
     if getattr(args, "check", None):
         return check_file(statement, args.check, sizes, domain, radius)
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
         print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
         print(f"  independent checker: {checked}")
-        if args.out:
+        if args.out is not None:
             output_file(args.out, "--out")
             try:
                 save_certificate(res.certificate, args.out)

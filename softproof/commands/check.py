@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = sizes_from(args)
     statement = load_target(args.target, sizes)
     check_entries(check_sizes(statement, sizes, args.target))
-    if args.witness_out:
+    if args.witness_out is not None:
         output_file(args.witness_out, "--witness-out")
     from softproof.numeric.sampling import SizeLimitError
     from softproof.numeric.search import check

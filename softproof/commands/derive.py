@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     budget = getattr(args, "budget", None)
     if budget is not None and not (budget > 0 and math.isfinite(budget)):
         raise BadInput(f"--budget must be a positive number of seconds, got {budget}")
-    out = _check_output(args.latex) if args.latex else None
+    out = _check_output(args.latex) if args.latex is not None else None
     derivation = Derivation.named(args.what).prove(levels, seconds=budget)
     print(derivation.summary())
     if out is not None:

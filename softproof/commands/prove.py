@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.id:
         raise BadInput("give a catalogue id (or --list)")
-    if args.latex:
+    if args.latex is not None:
         output_file(args.latex, "--latex")
     chain = _resolve(args.id, args.sharp)
     res = chain.check()
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if res.assumes:
         print("  assuming: " + "; ".join(str(h) for h in res.assumes))
     print(res.summary())
-    if args.latex:
+    if args.latex is not None:
         document = chains.to_document([chain], title=f"Proof chain {chain.id}")
         write_text_atomic(Path(args.latex), document, "--latex")
         print(f"wrote {args.latex}")

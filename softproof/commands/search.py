@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = sizes_from(args)
     statement = load_target(args.target, sizes)
     check_entries(check_sizes(statement, sizes, args.target))
-    if args.witness_out:
+    if args.witness_out is not None:
         output_file(args.witness_out, "--witness-out")
     from softproof.numeric.sampling import SamplingError, SizeLimitError
 
@@ -113,7 +113,7 @@ def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int] | No
         print(f"VIOLATED: {conf.reason}")
         print("witness:")
         print(format_instance(violation))
-        if args.witness_out:
+        if args.witness_out is not None:
             save(Path(args.witness_out), statement, violation, conf)
             print(f"saved to {args.witness_out}")
         return EXIT_VIOLATED
