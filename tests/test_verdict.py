@@ -49,3 +49,14 @@ def test_witness_of_refuses_points_that_are_not_doubles(tmp_path):
     m = _file(tmp_path, "dot(x, x) == 0", name="m")
     got = witness_of(m, {"n": 2, "d": 1, "point": {"x_{1}": "2"}})
     assert np.array_equal(got["x"], [2.0])
+
+
+def test_a_refutation_at_other_sizes_is_no_counterexample_at_the_sizes_in_use(tmp_path):
+    """norm1(f(x)) * 2 == n holds at n = 2 only: checked at n = 2 it is proved there (with
+    the note that it is no identity for every n), checked at n = 3 it is refuted there."""
+    st = _file(tmp_path, "norm1(f(x)) * 2 == n")
+    at2 = strongest_verdict(st, {"n": 2, "d": 2}, 20)
+    assert at2.proved and at2.level == "at n=2, d=2"
+    assert "no identity for every n, d" in at2.text
+    at3 = strongest_verdict(st, {"n": 3, "d": 2}, 20)
+    assert at3.status == "refuted" and at3.witness["A"].shape == (3, 2)
