@@ -288,7 +288,12 @@ class _Bound:
         self.body, self.var, self.length = body, var, length
 
 
-def _substitute(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr) -> Term | None:
+def _replaced_factors(
+    t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr
+) -> dict[sp.Expr, sp.Expr] | None:
+    """The factors of ``t`` but ``delta``, with ``old -> new``: a Kronecker delta that
+    becomes ``delta(p, p)`` is 1 (dropped), one between two different numbers makes
+    the term 0 (``None``)."""
     fac: dict[sp.Expr, sp.Expr] = {}
     for a, e in t.factors.items():
         if a == delta:
@@ -301,23 +306,22 @@ def _substitute(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr) -> Term |
             if (p - q).is_Number:
                 return None
         fac[a2] = fac.get(a2, 0) + e
+    return fac
+
+
+def _substitute(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Expr) -> Term | None:
+    fac = _replaced_factors(t, delta, old, new)
+    if fac is None:
+        return None
     return Term(t.coeff, fac, tuple(p for p in t.dummies if p[0] != old))
 
 
 def _rewrite_keeping(t: Term, delta: sp.Expr, old: sp.Symbol, new: sp.Symbol) -> Term | None:
     """``old -> new`` in every factor but ``delta = KroneckerDelta(old, new)`` itself."""
-    fac: dict[sp.Expr, sp.Expr] = {delta: t.factors[delta]}
-    for a, e in t.factors.items():
-        if a == delta:
-            continue
-        a2 = a.xreplace({old: new})
-        if isinstance(a2, sp.KroneckerDelta):
-            p, q = a2.args
-            if p == q:
-                continue
-            if (p - q).is_Number:
-                return None
-        fac[a2] = fac.get(a2, 0) + e
+    fac = _replaced_factors(t, delta, old, new)
+    if fac is None:
+        return None
+    fac[delta] = fac.get(delta, 0) + t.factors[delta]
     return Term(t.coeff, {a: e for a, e in fac.items() if e != 0}, t.dummies)
 
 
