@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -64,7 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         mod.add_parser(sub)
+    for command in sub.choices.values():
+        command.description = plain_text(command.description)
+        command.epilog = plain_text(command.epilog)
     return parser
+
+
+_ROLE = re.compile(r":(?:func|class|mod|meth|data|attr):`~?([^`]+)`")
+
+
+def plain_text(doc: str | None) -> str | None:
+    """A docstring as ``--help`` prints it: without reST markup (````x````, ``:func:`x```)."""
+    if doc is None:
+        return None
+    return _ROLE.sub(r"\1", doc).replace("``", "")
 
 
 def cache_directory() -> Path:

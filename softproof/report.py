@@ -82,6 +82,8 @@ class EntryReport:
     chain_file: str | None = None
     certification: str = ""
     mutant_of: str | None = None
+    #: the claim in the paper's notation (LaTeX)
+    claim: str = ""
 
     @property
     def as_expected(self) -> bool:
@@ -194,6 +196,7 @@ def check_entry(
         seconds=res.seconds,
         mutant_of=statement.mutant_of,
         precision="float64 screen",
+        claim=_claim_latex(statement),
     )
     by_chain = getattr(res.prover, "by", "") == "chain"
     if res.verdict == "violated":
@@ -547,11 +550,38 @@ _VERDICT_TEXT = {
     "certified": "certified",
     "violated": "VIOLATED",
     "searched": "searched",
+    "undecided": "undecided",
 }
 
 
 def _fmt_ratio(r: float | None) -> str:
-    return "" if r is None else f"{r:.6g}"
+    """A ratio with the digits that show its slack: 0.999999929, never a rounded 1."""
+    if r is None:
+        return ""
+    gap = abs(1.0 - r)
+    digits = 6 if gap == 0 or gap >= 1e-4 else min(16, 3 - math.floor(math.log10(gap)))
+    return f"{r:.{digits}g}"
+
+
+def _claim_latex(statement: Statement) -> str:
+    """The claim (with its hypotheses) in the paper's notation, or '' if it cannot be
+    printed."""
+    from softproof.derivations.printing import relation_to_latex
+
+    try:
+        text = relation_to_latex(statement.claim)
+        if statement.hypotheses:
+            text += r"\ 	ext{if}\ " + r",\ ".join(map(relation_to_latex, statement.hypotheses))
+    except Exception:  # printing is a courtesy: never lose a verdict over it
+        return ""
+    return text
+
+
+def _md_math(latex: str) -> str:
+    """LaTeX for a Markdown table cell: ``$...$`` with the bars spelled out."""
+    if not latex:
+        return ""
+    return "$" + latex.replace(r"\|", r"\Vert ").replace("|", r"ert ") + "$"
 
 
 def _md_escape(s: str) -> str:
@@ -591,9 +621,9 @@ def to_markdown(report: Report) -> str:
     out += [
         "## Entries",
         "",
-        "| id | kind | expected | verdict | instances | worst ratio | precision | time (s) "
-        "| evidence |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| id | statement | kind | expected | verdict | instances | worst ratio | precision "
+        "| time (s) | evidence |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in report.entries:
         exp = "mutant" if e.expected is False else ("true" if e.expected else "?")
@@ -605,7 +635,8 @@ def to_markdown(report: Report) -> str:
         if e.certification:
             ev += f"; certification: {e.certification}"
         out.append(
-            f"| {e.id} | {e.kind} | {exp} | {_VERDICT_TEXT.get(e.verdict, e.verdict)} | "
+            f"| {e.id} | {_md_math(e.claim)} | {e.kind} | {exp} | "
+            f"{_VERDICT_TEXT.get(e.verdict, e.verdict)} | "
             f"{e.instances} | {_fmt_ratio(e.worst_ratio)} | {e.precision} | {e.seconds:.1f} | "
             f"{_md_escape(ev)} |"
         )

@@ -48,3 +48,12 @@ def test_a_search_writes_only_its_witness_into_the_working_directory(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in Path(work).iterdir()) == []
+
+
+def test_help_has_no_rest_markup():
+    from softproof.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        text = command.format_help()
+        assert "``" not in text and ":func:" not in text and ":class:" not in text, name
