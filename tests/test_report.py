@@ -43,6 +43,9 @@ def test_report_on_a_few_entries(tmp_path, capsys):
     assert all(e["as_expected"] for e in doc["entries"])
     # a searched entry states its instances and worst ratio
     assert verdicts["S1"]["instances"] > 0 and 0.5 < verdicts["S1"]["worst_ratio"] <= 1.0
+    # each row shows the claim in the paper's notation
+    assert "\\|f(x) - f(y)\\|_2" in verdicts["S1"]["claim"]
+    assert "$" in (out / "report.md").read_text()
     runs = {(c["id"], c["sizes"]["n"], c["sizes"]["d"]): c for c in doc["certifications"]}
     assert runs[("E1", 1, 1)]["outcome"] == "certified"
     assert runs[("S1-m099", 2, 1)]["outcome"] != "certified"
@@ -235,3 +238,11 @@ def test_report_through_a_linked_parent_does_not_remove_the_working_folder(tmp_p
     monkeypatch.chdir(inside)
     assert _report(tmp_path / "link" / "rep") == 2
     assert inside.is_dir()
+
+
+def test_ratios_keep_the_digits_that_show_slack():
+    from softproof.report import _fmt_ratio
+
+    assert _fmt_ratio(0.999999929) == "0.999999929"
+    assert _fmt_ratio(0.99999999999) != "1" and _fmt_ratio(1.0) == "1"
+    assert _fmt_ratio(0.5) == "0.5" and _fmt_ratio(None) == ""
