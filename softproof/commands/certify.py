@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             default_radius=radius,
             budget_seconds=args.budget,
             prec=args.prec,
-            progress=not args.quiet,
+            progress=not args.quiet and sys.stderr.isatty(),
         )
     except TooManyVariables as exc:
         raise BadInput(str(exc)) from None
