@@ -366,6 +366,30 @@ def _set_worst(out: SearchResult, tr: _Tracker) -> None:
 # --------------------------------------------------------------------------
 # Random screening
 # --------------------------------------------------------------------------
+#: a costly row (large n, d): the screen starts with batches this small and doubles
+#: them while a batch takes less than an eighth of the time left, so one batch never
+#: overruns the budget by much
+FIRST_COSTLY_BATCH = 32
+#: rows whose spectral norms cost more than this (n * d * min(n, d)) are costly
+COSTLY_ROW = 100_000
+
+
+def _cheap_rows(sampler: Any) -> bool:
+    n, d = sampler.sizes["n"], sampler.sizes["d"]
+    return n * d * min(n, d) <= COSTLY_ROW
+
+
+def _next_batch(batch: int, cap: int, took: float, deadline: float) -> int:
+    """The next screening batch: doubled (up to ``cap``) while a batch takes under an
+    eighth of the time left, halved when it took over a quarter."""
+    left = deadline - time.perf_counter()
+    if took * 8 < left:
+        return min(cap, 2 * batch)
+    if took * 4 > left:
+        return max(1, batch // 2)
+    return batch
+
+
 def screen_search(
     statement: Statement,
     budget_seconds: float = 2.0,
@@ -390,11 +414,13 @@ def screen_search(
         tr.deadline = deadline
     sampler = sampler_for(statement, sizes)
     tr.expect(sampler.rigorous_seconds)
-    batch = sampler.rows_per_batch(batch)
+    cap = sampler.rows_per_batch(batch)
+    batch = cap if _cheap_rows(sampler) else min(cap, FIRST_COSTLY_BATCH)
     n = 0
     best_Z = np.zeros((0, sampler.K))
     best_s = np.zeros(0)
     while True:
+        started = time.perf_counter()
         try:
             Z = sampler.sample_latent(batch, rng, deadline=deadline)
         except SamplingError:
@@ -420,6 +446,7 @@ def screen_search(
             break
         if sampler.K == 0:  # no variable, no ranged parameter: one point is all
             break
+        batch = _next_batch(batch, cap, time.perf_counter() - started, deadline)
     out = _result(statement, tr, n, t0, "random screening")
     mark_undecided(out, tr)
     return out, best_Z[np.isfinite(best_s)]

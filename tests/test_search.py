@@ -236,3 +236,19 @@ def test_large_sizes_stay_within_a_generous_budget_and_call_no_batched_svd(monke
     )
     assert res.verdict == "searched" and res.instances > 0
     assert res.seconds < 60  # a generous upper limit, not a timing test
+
+
+def test_screen_batches_grow_from_small_when_rows_are_costly():
+    """At n = d = 100 a 2,048-row first batch took several seconds (batched Gram
+    eigenvalues): costly rows start small and double only while there is time."""
+    import time as _time
+
+    from softproof.numeric.sampling import Sampler
+    from softproof.numeric.search import FIRST_COSTLY_BATCH, _cheap_rows, _next_batch
+
+    assert _cheap_rows(Sampler(get("S1"), {"n": 7, "d": 4}))
+    assert not _cheap_rows(Sampler(get("S1"), {"n": 100, "d": 100}))
+    far = _time.perf_counter() + 100.0
+    assert _next_batch(FIRST_COSTLY_BATCH, 2048, 0.01, far) == 2 * FIRST_COSTLY_BATCH
+    assert _next_batch(2048, 2048, 0.01, far) == 2048
+    assert _next_batch(64, 2048, 60.0, far) == 32
