@@ -150,11 +150,15 @@ def prove_identity(
     rhs: sp.Basic,
     level: Level = "symbolic",
     ranges: Mapping[sp.Symbol, tuple[float, float]] | None = None,
+    refute_only: bool = False,
 ) -> ProofResult:
     """Decide ``lhs == rhs`` (entrywise for vectors/matrices) at ``level``.
 
     ``level`` is ``"symbolic"`` (every n, d) or ``("explicit", n, d)``.  ``ranges``
     bounds the values a refutation may give to some symbols (ranged parameters).
+    ``refute_only`` (explicit level): only look for an exact refuting point, entry by
+    entry, without trying to prove any entry (fast on a false identity; never
+    ``proved``).
     """
     level = parse_level(level)
     start = time.perf_counter()
@@ -168,7 +172,7 @@ def prove_identity(
         if level == "symbolic":
             outcome = _symbolic(lhs, rhs, ranges)
         else:
-            outcome = _explicit(lhs, rhs, level[1], level[2], ranges=ranges)
+            outcome = _explicit(lhs, rhs, level[1], level[2], prove=not refute_only, ranges=ranges)
     except (LoweringError, NormaliseError, NotImplementedError) as exc:
         outcome = dict(status="unknown", method="lowering failed", residual=str(exc))
     except (TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
@@ -187,11 +191,12 @@ def prove_with_deadline(
     level: Level,
     seconds: float,
     ranges: Mapping[sp.Symbol, tuple[float, float]] | None = None,
+    refute_only: bool = False,
 ) -> ProofResult:
     """:func:`prove_identity` in a worker killed after ``seconds``: on timeout the
     result is ``unknown`` (method ``deadline``)."""
     level = parse_level(level)
-    out = run_with_deadline(prove_identity, lhs, rhs, level, ranges, seconds=seconds)
+    out = run_with_deadline(prove_identity, lhs, rhs, level, ranges, refute_only, seconds=seconds)
     if out.done:
         return out.value
     if out.status == "error" and isinstance(out.error, BaseException):

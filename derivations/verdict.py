@@ -158,10 +158,21 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
     ranges = _ranges(statement)
     notes: list[str] = []
     refutations = []
-    levels: list[Any] = ["symbolic", ("explicit", int(sizes["n"]), int(sizes["d"]))]
+    here = ("explicit", int(sizes["n"]), int(sizes["d"]))
+    levels: list[Any] = ["symbolic", here]
+    refute_first = False
     for k, level in enumerate(levels):
         left = t_end - time.perf_counter()
         share = left * 0.8 if k == 0 else left
+        if refute_first and level == here:
+            # refuted at other sizes: first look for a refuting point at these
+            # sizes alone (fast), then try the full proof with what is left
+            found = prove_with_deadline(lhs, rhs, level, share * 0.8, ranges, refute_only=True)
+            if found.status == "refuted":
+                notes.append(f"prover: {found.summary()}")
+                refutations.append(found)
+                break
+            share = t_end - time.perf_counter()
         try:
             out = prove_with_deadline(lhs, rhs, level, share, ranges)
         except (ValueError, TypeError, NotImplementedError) as exc:
@@ -186,6 +197,7 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
                 f"prover: {out.summary()}, so it is no identity for every n, d; the sizes in "
                 f"use (n={sizes['n']}, d={sizes['d']}) are decided on their own"
             )
+            refute_first = True
     if not refutations:
         return Verdict("unknown", "; ".join(notes), notes=notes)
     out = refutations[-1]

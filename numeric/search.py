@@ -210,6 +210,10 @@ class _OutOfTime(BaseException):
     """Stops a Hypothesis run at once (a BaseException is not shrunk)."""
 
 
+#: seconds past the budget allowed for one last confirmation (see ``_Tracker.last_chance``)
+CONFIRM_GRACE = 3.0
+
+
 class _Tracker:
     """Worst case and confirmations shared by the searches of one check."""
 
@@ -229,6 +233,22 @@ class _Tracker:
         self.unconfirmed = 0
         #: seconds of the slowest ball-arithmetic ratio so far (to skip one that cannot finish)
         self.arb_seconds = 0.0
+        #: the best-scoring candidate skipped for lack of time (score, instance)
+        self.skipped: tuple[float, dict[str, Any]] | None = None
+
+    def last_chance(self, grace: float = CONFIRM_GRACE) -> None:
+        """After the budget: confirm the best candidate that was skipped for lack of
+        time, if one confirmation fits in ``grace`` seconds (so a search that saw a
+        violation in float64 does not end undecided for want of a few seconds)."""
+        if self.violation is not None or self.skipped is None or self.confirm is None:
+            return
+        if self.arb_seconds > grace:
+            return
+        sc, instance = self.skipped
+        self.skipped = None
+        self.deadline = time.perf_counter() + grace
+        if self.try_confirm(instance, sc).confirmation is not None:
+            self.unconfirmed -= 1
 
     def expect(self, seconds: float) -> None:
         """Take ``seconds`` as the (estimated) cost of one rigorous evaluation."""
@@ -295,6 +315,8 @@ class _Tracker:
             return cand
         elif not self.time_for(self.arb_seconds):
             self.unconfirmed += 1
+            if self.skipped is None or sc > self.skipped[0]:
+                self.skipped = (sc, dict(instance))
             return cand
         else:
             try:
@@ -694,6 +716,7 @@ def check(
         out.empty = str(exc)
     finally:
         prog.done()
+    tr.last_chance()
     v = tr.violation
     out.verdict = "violated" if v is not None else "searched"
     if v is None and proved_by_chain:

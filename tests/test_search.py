@@ -252,3 +252,29 @@ def test_screen_batches_grow_from_small_when_rows_are_costly():
     assert _next_batch(FIRST_COSTLY_BATCH, 2048, 0.01, far) == 2 * FIRST_COSTLY_BATCH
     assert _next_batch(2048, 2048, 0.01, far) == 2048
     assert _next_batch(64, 2048, 60.0, far) == 32
+
+
+def test_last_chance_confirms_the_best_candidate_skipped_for_lack_of_time():
+    """A float64 violation seen just before the deadline gets one confirmation within
+    a grace of a few seconds, so the search does not end undecided for want of time."""
+    from types import SimpleNamespace
+
+    calls: list = []
+
+    def confirm(_st, inst):
+        calls.append(inst)
+        return SimpleNamespace(confirmed=True)
+
+    st = get("S1-m099")
+    tr = _Tracker(st, confirm)
+    tr.deadline = 0.0  # long past
+    inst = {"A": np.ones((2, 2)), "x": np.ones(2), "y": np.zeros(2)}
+    assert not tr.try_confirm(inst, 2.0).confirmed and tr.unconfirmed == 1 and not calls
+    tr.last_chance()
+    assert tr.violation is not None and tr.unconfirmed == 0 and len(calls) == 1
+    tr.arb_seconds = 1e9  # a confirmation that cannot fit in the grace is not tried
+    tr2 = _Tracker(st, confirm)
+    tr2.deadline, tr2.arb_seconds = 0.0, 1e9
+    tr2.try_confirm(inst, 2.0)
+    tr2.last_chance()
+    assert tr2.violation is None and len(calls) == 1
