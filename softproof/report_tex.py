@@ -236,7 +236,7 @@ def evidence_kind(e: Any) -> str:
     if v == "proved":
         how = "machine-checked chain" if "chain" in e.precision else "SymPy identity proof"
         lvl = _level(e.evidence)
-        return text(how + (", " + lvl if lvl else ""))
+        return text(how) + (", " + _math_sizes(lvl) if lvl else "")
     if v == "violated":
         s = "counterexample confirmed"
         if e.precision:
@@ -253,7 +253,16 @@ def evidence_kind(e: Any) -> str:
         return "branch and bound in Arb balls" + (f" on {dom}" if dom else "")
     if v == "searched":
         return text(f"search only: no violation in {plural(e.instances, 'instance')}; not a proof")
-    return text(e.evidence)
+    first = re.split(r"(?<=[.;])\s", e.evidence, maxsplit=1)[0]
+    if len(first) > 140:
+        first = first[:140].rsplit(" ", 1)[0] + " ..."
+    return text(first) + " (in full in report.md)"
+
+
+def _math_sizes(s: str) -> str:
+    """``for symbolic n, d`` / ``at n=6, d=3`` with the sizes as math."""
+    s = text(s).replace("symbolic n, d", "symbolic $n, d$")
+    return re.sub(r"\b([nd])=(\d+)", r"$\1 = \2$", s)
 
 
 def _split_top(s: str) -> list[str]:
@@ -420,7 +429,7 @@ def _entries_table(report: Any) -> list[str]:
         r"\endfoot",
     ]
     for e in report.entries:
-        ident = r"{\footnotesize\ttfamily " + text(e.id).replace("-", r"-\allowbreak{}") + "}"
+        ident = r"{\footnotesize " + text(e.id) + "}"  # a roman font: breaks at hyphens
         if e.mutant_of or e.expected is False:
             of = f" of {e.mutant_of}" if e.mutant_of else ""
             ident += r"\newline{\footnotesize mutant" + text(of) + "}"
