@@ -99,6 +99,25 @@ def _power_of_ten(ax: Any) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{int(round(v))}}}$"))
 
 
+def tick_label_overlaps(fig: Any) -> list[tuple[str, str]]:
+    """Pairs of tick labels on the same axis of ``fig`` whose drawn boxes overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [
+                (t.get_text(), t.get_window_extent(renderer))
+                for t in axis.get_ticklabels()
+                if t.get_visible() and t.get_text()
+            ]
+            for i, (a, ba) in enumerate(boxes):
+                for b, bb in boxes[i + 1 :]:
+                    if ba.overlaps(bb):
+                        found.append((a, b))
+    return found
+
+
 def bounds_data(budget: float = 0.6, seed: int = 0) -> dict[str, Any]:
     """The curves of :func:`plot_bounds`: for each panel the x values and, by label,
     the log10 values (``None`` where the paper's hypothesis R >= 4 fails)."""
@@ -182,7 +201,7 @@ def plot_bounds(
     i4 = xs.index(PAPER_MIN_R) if PAPER_MIN_R in xs else None
     if i4 is not None:
         ax.annotate(
-            f"$R = 4$: {xs[i4] / 2:g} proved\nvs {obs[i4]:.4g} observed",
+            f"$R = 4$: {xs[i4] / 2:g} proved\nvs {obs[i4]:.3f} observed",
             xy=(xs[i4], obs[i4]),
             xytext=(xs[i4] - 2.6, xs[-1] / 2 * 0.72),
             fontsize=8,
@@ -192,9 +211,10 @@ def plot_bounds(
     ax.set_xlabel("$R$  ($n = 7$)")
     ax.set_ylabel("Lipschitz constant of $f$ (linear scale)")
     ax.set_title("proved vs observed, zoomed in", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
+    data["tick_overlaps"] = tick_label_overlaps(fig)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path, data
@@ -213,13 +233,16 @@ def plot_convergence(path: Path, seed: int = 0) -> Path:
         gap = 1.0 - float(res.worst_ratio)
         pts.append((max(res.instances, 1), max(gap, 1e-17)))
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.loglog([p[0] for p in pts], [p[1] for p in pts], marker="o", label="S1: $1 -$ worst ratio")
+    ax.loglog(
+        [p[0] for p in pts], [p[1] for p in pts], marker="o", label="S1: 1 \u2212 worst ratio"
+    )
     ax.axhline(0.01, color="r", linestyle="--", label="below: the $0.99$ mutant is caught")
     ax.axhline(
         1e-5, color="tab:purple", linestyle=":", label="below: the $0.99999$ mutant is caught"
     )
     ax.set_xlabel("instances evaluated (random screening, L-BFGS-B, Hypothesis)")
-    ax.set_ylabel("$1 -$ worst LHS/RHS reached")
+    ax.set_ylabel("1 \u2212 worst LHS/RHS reached")
+    ax.set_ylim(min(min(p[1] for p in pts), 1e-5) / 3, 1.5)
     ax.set_title("Search converging on the worst case of S1 ($n = 7$, $d = 4$)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
@@ -337,7 +360,7 @@ def bounds_caption(data: dict[str, Any]) -> str:
     at4 = ""
     if PAPER_MIN_R in xs:
         o = obs[xs.index(PAPER_MIN_R)]
-        at4 = f"; at $n = 7$, $R = 4$: {PAPER_MIN_R / 2:g} proved vs {o:.4g} observed"
+        at4 = f"; at $n = 7$, $R = 4$: {PAPER_MIN_R / 2:g} proved vs {o:.3f} observed"
         if data.get("p4_observed") is not None:
             at4 += (
                 f" ({data['p4_observed']:.3g} observed by the report's search under P4's "
