@@ -751,7 +751,9 @@ def write_report(
         return
     ok, message, tex_log = report_tex.compile_pdf(folder)
     report.pdf_note = message
-    if not ok:
+    if ok:
+        log("report.tex and report.pdf written")
+    else:
         if tex_log:
             (folder / "report-pdf.log").write_text(tex_log)
             message += "; pdflatex's log in report-pdf.log"

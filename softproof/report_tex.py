@@ -528,7 +528,7 @@ def _proofs(report: Any, folder: Path) -> list[str]:
         for e, p in files:
             _, body = _body(p)
             out += [
-                rf"\subsection{{\texttt{{{text(e.id)}}}: {text(e.title)}}}",
+                rf"\subsection{{Proof of \texttt{{{text(e.id)}}}}}",
                 body,
             ]
     if report.derivation_file and (folder / report.derivation_file).is_file():
@@ -556,7 +556,7 @@ def _figures(report: Any, folder: Path) -> list[str]:
             r"\begin{figure}[tbp]",
             r"\centering",
             rf"\includegraphics[width={width}]{{{path}}}",
-            rf"\caption{{{_caption(title)}}}\label{{fig:{label}}}",
+            rf"\caption{{{_caption(title.rstrip('.'))}.}}\label{{fig:{label}}}",
             r"\end{figure}",
         ]
     return out
@@ -578,6 +578,25 @@ def _caption(title: str) -> str:
     if len(parts) % 2 == 0:  # an unpaired $: all text
         return text(title)
     return "".join(f"${p}$" if i % 2 else text(p) for i, p in enumerate(parts))
+
+
+_SETTINGS = {
+    "budget_per_entry_s": ("search budget per entry", "s"),
+    "certify_budget_s": ("budget per certification run", "s"),
+    "seed": ("random seed", ""),
+}
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    parts = []
+    for k, v in settings.items():
+        name, unit = _SETTINGS.get(k, (k.replace("_", " "), ""))
+        parts.append(
+            text(f"{name} {v:g}" if isinstance(v, float) else f"{name} {v}")
+            + (rf"\,{unit}" if unit else "")
+        )
+    joined = ", ".join(parts)
+    return joined[:1].upper() + joined[1:] if joined else "None"
 
 
 def to_latex(report: Any, folder: Path) -> str:
@@ -620,9 +639,7 @@ def to_latex(report: Any, folder: Path) -> str:
         r"\clearpage",
         *_proofs(report, folder),
         "",
-        r"\paragraph{Settings.} "
-        + text(", ".join(f"{k} = {v}" for k, v in report.settings.items()))
-        + ".",
+        r"\paragraph{Settings.} " + _settings(report.settings) + ".",
         r"\end{document}",
         "",
     ]
