@@ -290,6 +290,9 @@ def _frac(s: str) -> str:
     return s.strip()
 
 
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "sigma", "tau", "lambda", "mu"}
+
+
 def _domain(dom: str) -> str:
     """``{A in [-4, 4], x in [-4, 4], n=2, d=1}`` as math: ``$A \\in [-4, 4]$, ...``
     (the sizes are dropped: the tables state them)."""
@@ -304,6 +307,12 @@ def _domain(dom: str) -> str:
             out.append(rf"${m.group(1)} \in [{_frac(lo)}, {_frac(hi)}]$")
         elif re.fullmatch(r"[nd]=\d+", part):
             continue
+        elif m := re.fullmatch(r"([A-Za-z]\w*)=([-\w.()/*+ ]+)", part):
+            name, value = m.group(1), m.group(2).strip()
+            if name in _GREEK:
+                name = "\\" + name
+            value = re.sub(r"^exp\((.*)\)$", r"e^{\1}", value)
+            out.append(f"${name} = {value}$")
         else:
             out.append(text(part))
     return ", ".join(out) if out else text(dom)

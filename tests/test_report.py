@@ -411,3 +411,14 @@ def test_plurals_verdict_words_and_ratios_in_the_latex():
     claim = "\\|x\\| \\le 1\\ \\text{if}\\ \\|A\\| \\le R,\\ 4 \\le R"
     cell = report_tex._claim_cell(claim)
     assert cell.count("$") == 6 and "if $\\|A\\| \\le R$" in cell
+
+
+def test_certification_domains_in_the_paper_notation():
+    from softproof import report_tex
+
+    dom = "{A in [-4, 4], x in [-1/100, 1/100], R=4, beta=exp(-16), n=2, d=2}"
+    assert report_tex._domain(dom) == (
+        "$A \\in [-4, 4]$, $x \\in [-\\tfrac{1}{100}, \\tfrac{1}{100}]$, $R = 4$, "
+        "$\\beta = e^{-16}$"
+    )
+    assert report_tex._domain("a & b") == "a \\& b"  # anything else: escaped text
