@@ -405,15 +405,21 @@ def _summary(report: Any) -> str:
     )
     bad = report.unexpected
     if bad:
-        s += r" \textbf{Unexpected verdicts:} " + text(", ".join(e.id for e in bad)) + "."
+        what = ", ".join(
+            f"{e.id} ({'a seeded mutant' if e.expected is False else 'a true entry'}, "
+            f"{_VERDICT.get(e.verdict, e.verdict)})"
+            for e in bad
+        )
+        s += r" \textbf{Unexpected verdicts:} " + text(what) + "."
     else:
         mutants = sum(1 for e in report.entries if e.expected is False)
-        s += " Every true entry holds as far as checked" + (
-            f", and each of the {plural(mutants, 'seeded mutant')} is VIOLATED "
-            "with a confirmed witness."
-            if mutants
-            else "."
-        )
+        s += " Every true entry holds as far as checked"
+        if mutants == 1:
+            s += ", and the seeded mutant is VIOLATED with a confirmed witness."
+        elif mutants:
+            s += f", and each of the {mutants} seeded mutants is VIOLATED with a confirmed witness."
+        else:
+            s += "."
     return s
 
 

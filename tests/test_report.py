@@ -422,3 +422,24 @@ def test_certification_domains_in_the_paper_notation():
         "$\\beta = e^{-16}$"
     )
     assert report_tex._domain("a & b") == "a \\& b"  # anything else: escaped text
+
+
+def test_the_summary_counts_in_words():
+    from softproof import report as report_mod
+    from softproof import report_tex
+
+    rep = _tiny_report()
+    mutant = report_mod.EntryReport(
+        id="S1-m099",
+        title="t",
+        kind="inequality",
+        expected=False,
+        verdict="violated",
+        evidence="VIOLATED",
+    )
+    rep.entries.append(mutant)
+    text = report_tex._summary(rep)
+    assert "2 catalogue entries: 1 proved, 1 VIOLATED" in text
+    assert "the seeded mutant is VIOLATED" in text and "each of the 1" not in text
+    mutant.verdict = "undecided"
+    assert "S1-m099 (a seeded mutant, undecided)" in report_tex._summary(rep)
