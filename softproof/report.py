@@ -115,6 +115,8 @@ class Report:
     derivation_file: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: what became of report.pdf (written, or why not)
+    pdf_note: str = ""
 
     @property
     def unexpected(self) -> list[EntryReport]:
@@ -387,7 +389,7 @@ def run_report(
             log,
         )
         report.seconds = time.perf_counter() - t0
-        write_report(report, work)
+        write_report(report, work, log=log)
         write_manifest(work)
         os.chmod(work, 0o777 & ~current_umask())
         _swap_in(work, out)
@@ -571,7 +573,7 @@ def _claim_latex(statement: Statement) -> str:
     try:
         text = relation_to_latex(statement.claim)
         if statement.hypotheses:
-            text += r"\ 	ext{if}\ " + r",\ ".join(map(relation_to_latex, statement.hypotheses))
+            text += r"\ \text{if}\ " + r",\ ".join(map(relation_to_latex, statement.hypotheses))
     except Exception:  # printing is a courtesy: never lose a verdict over it
         return ""
     return text
@@ -725,6 +727,34 @@ def to_json(report: Report) -> str:
     return json.dumps(doc, indent=1, default=str)
 
 
-def write_report(report: Report, folder: Path) -> None:
+def write_report(
+    report: Report,
+    folder: Path,
+    pdf: bool = True,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+) -> None:
+    """Write ``report.md`` and ``report.json`` (for machines), then ``report.tex`` and,
+    when pdflatex is on PATH, ``report.pdf`` (for people).  The Markdown and JSON are
+    written first: a LaTeX failure never loses them; it is reported through ``log``
+    (its pdflatex log kept as ``report-pdf.log``), never raised."""
     (folder / "report.md").write_text(to_markdown(report))
     (folder / "report.json").write_text(to_json(report) + "\n")
+    if not pdf:
+        return
+    from . import report_tex
+
+    try:
+        (folder / "report.tex").write_text(report_tex.to_latex(report, folder))
+    except Exception as exc:  # the PDF is a courtesy: never lose the report over it
+        report.pdf_note = f"report.tex not written: {type(exc).__name__}: {exc}"
+        log(report.pdf_note)
+        return
+    ok, message, tex_log = report_tex.compile_pdf(folder)
+    report.pdf_note = message
+    if ok:
+        log("report.tex and report.pdf written")
+    else:
+        if tex_log:
+            (folder / "report-pdf.log").write_text(tex_log)
+            message += "; pdflatex's log in report-pdf.log"
+        log(f"report.pdf: {message} (report.md and report.json are complete)")

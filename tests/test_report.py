@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from softproof.cli import main
 from softproof.derivations.catalogue import all_entries
@@ -246,3 +250,196 @@ def test_ratios_keep_the_digits_that_show_slack():
     assert _fmt_ratio(0.999999929) == "0.999999929"
     assert _fmt_ratio(0.99999999999) != "1" and _fmt_ratio(1.0) == "1"
     assert _fmt_ratio(0.5) == "0.5" and _fmt_ratio(None) == ""
+
+
+# --------------------------------------------------------------------------
+# The PDF report for people
+# --------------------------------------------------------------------------
+_HAS_PDFLATEX = shutil.which("pdflatex") is not None
+_needs_pdflatex = pytest.mark.skipif(not _HAS_PDFLATEX, reason="pdflatex is not on PATH")
+
+#: G6's claim as the printer writes it: one \left( ... \right) group, unbreakable
+_G6 = (
+    r"\nabla^2 L(x) = A^\top \left(2 \left(\langle c(x), f(x) \rangle\right) f(x) f(x)^\top"
+    r" + \operatorname{diag}(c(x) \circ f(x)) + \left(\operatorname{diag}(f(x)) - f(x)"
+    r" f(x)^\top\right)^{2} - \langle c(x), f(x) \rangle \operatorname{diag}(f(x)) - f(x)"
+    r" \left(c(x) \circ f(x)\right)^\top - \left(c(x) \circ f(x)\right) f(x)^\top\right) A"
+)
+
+
+def _compile(folder: Path, body: str) -> str:
+    from softproof import report_tex
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.tex").write_text(
+        "\\documentclass{article}\\usepackage{amsmath,array}\\begin{document}\n"
+        + body
+        + "\n\\end{document}\n"
+    )
+    ok, message, log = report_tex.compile_pdf(folder)
+    assert ok, message
+    return log
+
+
+@_needs_pdflatex
+def test_the_overfull_box_check_catches_a_formula_off_the_page(tmp_path):
+    from softproof import report_tex
+
+    cell = "\\begin{tabular}{p{5.85cm}}$\\displaystyle %s$\\end{tabular}"
+    # as the claim was printed before: a box far too wide, which the check reports
+    bad = _compile(tmp_path / "bad", cell % _G6)
+    assert report_tex.overfull_boxes(bad)
+    # with the delimiters made plain the same claim breaks inside its parentheses
+    good = _compile(tmp_path / "good", cell % report_tex.breakable(_G6))
+    assert report_tex.overfull_boxes(good) == []
+    # an align* row too wide for the page is cut into rows at top-level + and -
+    row = "\\begin{align*}\n" + _G6.replace(" = ", " &= ", 1) + " \\\\\n\\end{align*}"
+    assert report_tex.overfull_boxes(_compile(tmp_path / "row", row))
+    wrapped = report_tex.wrap_align(row)
+    assert wrapped.count("\\\\") > 2
+    assert report_tex.overfull_boxes(_compile(tmp_path / "wrapped", wrapped)) == []
+
+
+def test_overfull_boxes_reads_the_width_from_the_log():
+    from softproof import report_tex
+
+    log = (
+        "Overfull \\hbox (0.4pt too wide) in paragraph at lines 3--3\n"
+        "Overfull \\hbox (13.47572pt too wide) in paragraph at lines 33--33\n"
+        "Overfull \\vbox (50.0pt too high) has occurred\n"
+    )
+    assert report_tex.overfull_boxes(log) == [
+        "Overfull \\hbox (13.47572pt too wide) in paragraph at lines 33--33"
+    ]
+
+
+@_needs_pdflatex
+def test_pdf_report_names_every_entry_and_fits_the_page(tmp_path, capsys):
+    from softproof import report_tex
+
+    out = tmp_path / "rep"
+    ids = ["G5", "G6", "S1", "S1-m099", "E1", "P4", "G6-m-factor1"]
+    args = ["report", "--out", str(out), "--only", *ids, "--budget", "0.3"]
+    code = main([*args, "--certify-budget", "3", "--no-plots", "--no-progress"])
+    assert code in (0, 1), capsys.readouterr()
+    tex = (out / "report.tex").read_text()
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    for i in ids:
+        assert f"{{\\footnotesize {i}}}" in tex, i  # its row in the table of entries
+    assert "\\section{Certification runs}" in tex and "\\section{Constants" in tex
+    assert "\\section{Derivation of the gradient and the Hessian}" in tex
+    assert "\\textbf{VIOLATED}" in tex and "\\textbf{proved}" in tex
+    assert "\\textbf{Violated}" not in tex and "\\textbf{violated}" not in tex
+    assert not re.search(r"\b1 boxes\b|\b1 instances\b", tex)
+    assert "\t" not in tex  # a tab where a backslash was meant (\text)
+    # md and json as before; no LaTeX auxiliary file in the report
+    assert (out / "report.md").exists() and json.loads((out / "report.json").read_text())
+    assert not list(out.glob("report.aux")) and not (out / "report-pdf.log").exists()
+    ok, message, log = report_tex.compile_pdf(out)
+    assert ok, message
+    assert report_tex.overfull_boxes(log) == []
+
+
+def _tiny_report():
+    from softproof import report as report_mod
+
+    return report_mod.Report(
+        entries=[
+            report_mod.EntryReport(
+                id="S1",
+                title="t",
+                kind="inequality",
+                expected=True,
+                verdict="proved",
+                evidence="proved",
+                claim="\\|f(x)\\| \\le 1",
+            )
+        ],
+        settings={"seed": 0},
+    )
+
+
+def test_a_failing_pdflatex_leaves_markdown_and_json_intact(tmp_path, monkeypatch):
+    from softproof import report as report_mod
+    from softproof import report_tex
+
+    monkeypatch.setattr(
+        report_tex,
+        "to_latex",
+        lambda rep, folder: (
+            "\\documentclass{article}\\begin{document}\\undefinedcommand\\end{document}\n"
+        ),
+    )
+    said: list[str] = []
+    rep = _tiny_report()
+    report_mod.write_report(rep, tmp_path, log=said.append)
+    assert "S1" in (tmp_path / "report.md").read_text()
+    assert json.loads((tmp_path / "report.json").read_text())["entries"][0]["id"] == "S1"
+    assert not (tmp_path / "report.pdf").exists()
+    if _HAS_PDFLATEX:
+        assert "pdflatex failed" in rep.pdf_note and "Undefined control sequence" in rep.pdf_note
+        assert "Undefined control sequence" in (tmp_path / "report-pdf.log").read_text()
+    assert said and "report.md and report.json are complete" in said[0]
+
+
+def test_without_pdflatex_the_pdf_is_skipped_with_a_note(tmp_path, monkeypatch):
+    from softproof import report as report_mod
+    from softproof import report_tex
+
+    monkeypatch.setattr(report_tex.shutil, "which", lambda name: None)
+    said: list[str] = []
+    rep = _tiny_report()
+    report_mod.write_report(rep, tmp_path, log=said.append)
+    assert (tmp_path / "report.md").exists() and (tmp_path / "report.tex").exists()
+    assert not (tmp_path / "report.pdf").exists()
+    assert "pdflatex is not on PATH" in rep.pdf_note and "not on PATH" in said[0]
+    # a crash while writing the LaTeX loses nothing either
+    monkeypatch.setattr(report_tex, "to_latex", lambda rep, folder: 1 / 0)
+    report_mod.write_report(rep, tmp_path, log=said.append)
+    assert "ZeroDivisionError" in rep.pdf_note and (tmp_path / "report.json").exists()
+
+
+def test_plurals_verdict_words_and_ratios_in_the_latex():
+    from softproof import report_tex
+
+    assert report_tex.plural(1, "box") == "1 box" and report_tex.plural(2, "box") == "2 boxes"
+    assert report_tex.plural(1, "instance") == "1 instance"
+    assert report_tex.plural(4564, "instance") == "4{,}564 instances"
+    assert report_tex.ratio(0.999999999996432) == "$1 - 3.57 \\times 10^{-12}$"
+    assert report_tex.ratio(0.502508354) == "$0.502508$"
+    assert report_tex.ratio(None) == "--"
+    claim = "\\|x\\| \\le 1\\ \\text{if}\\ \\|A\\| \\le R,\\ 4 \\le R"
+    cell = report_tex._claim_cell(claim)
+    assert cell.count("$") == 6 and "if $\\|A\\| \\le R$" in cell
+
+
+def test_certification_domains_in_the_paper_notation():
+    from softproof import report_tex
+
+    dom = "{A in [-4, 4], x in [-1/100, 1/100], R=4, beta=exp(-16), n=2, d=2}"
+    assert report_tex._domain(dom) == (
+        "$A \\in [-4, 4]$, $x \\in [-\\tfrac{1}{100}, \\tfrac{1}{100}]$, $R = 4$, "
+        "$\\beta = e^{-16}$"
+    )
+    assert report_tex._domain("a & b") == "a \\& b"  # anything else: escaped text
+
+
+def test_the_summary_counts_in_words():
+    from softproof import report as report_mod
+    from softproof import report_tex
+
+    rep = _tiny_report()
+    mutant = report_mod.EntryReport(
+        id="S1-m099",
+        title="t",
+        kind="inequality",
+        expected=False,
+        verdict="violated",
+        evidence="VIOLATED",
+    )
+    rep.entries.append(mutant)
+    text = report_tex._summary(rep)
+    assert "2 catalogue entries: 1 proved, 1 VIOLATED" in text
+    assert "the seeded mutant is VIOLATED" in text and "each of the 1" not in text
+    mutant.verdict = "undecided"
+    assert "S1-m099 (a seeded mutant, undecided)" in report_tex._summary(rep)
