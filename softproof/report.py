@@ -583,7 +583,7 @@ def _md_math(latex: str) -> str:
     """LaTeX for a Markdown table cell: ``$...$`` with the bars spelled out."""
     if not latex:
         return ""
-    return "$" + latex.replace(r"\|", r"\Vert ").replace("|", r"ert ") + "$"
+    return "$" + latex.replace(r"\|", r"\Vert ").replace("|", r"\vert ") + "$"
 
 
 def _md_escape(s: str) -> str:
