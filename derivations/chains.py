@@ -543,7 +543,7 @@ def to_document(chains: Sequence[Chain], title: str = "Proof chains") -> str:
     """A standalone ``.tex`` document (amsmath/amssymb only): each chain with
     its statement in the paper's notation, its verdict and its ``align*`` block."""
     from .derivation import tex_text, title_tex
-    from .printing import relation_display, relation_to_latex
+    from .printing import relation_display
 
     heading, claim = title_tex(title)
     single = len(chains) == 1 and bool(claim)
@@ -575,14 +575,31 @@ def to_document(chains: Sequence[Chain], title: str = "Proof chains") -> str:
             else:
                 parts.append(rf"The chain below proves \[ {proved} \]")
         if res.assumes:
-            hyps = ", ".join(f"${relation_to_latex(h)}$" for h in res.assumes)
-            parts.append(f"assuming {hyps}.")
+            parts.append(rf"assuming \[ {_hypotheses_display(res.assumes)} \]")
         parts.append(_verdict_text(res))
         parts.append(r"{\small")
         parts.append(to_latex(c))
         parts.append("}")
     parts += [r"\end{document}", ""]
     return "\n".join(parts)
+
+
+def _hypotheses_display(hyps: Sequence[Relation]) -> str:
+    """Hypotheses side by side, in rows that fit the page (a ``gathered`` block)."""
+    from .printing import LINE_WIDTH, relation_to_latex, visible_width
+
+    rows, row = [], []
+    for h in hyps:
+        text = relation_to_latex(h)
+        if row and visible_width(r",\quad ".join([*row, text])) > LINE_WIDTH - 14:
+            rows.append(row)
+            row = []
+        row.append(text)
+    rows.append(row)
+    lines = [r",\quad ".join(r) for r in rows]
+    if len(lines) == 1:
+        return lines[0]
+    return "\\begin{gathered}\n" + ", \\\\\n".join(lines) + "\n\\end{gathered}"
 
 
 def _verdict_text(res: ChainResult) -> str:
