@@ -492,12 +492,16 @@ _NOTE_WORDS = (
 )
 
 
-def _note(r: StepResult) -> str:
-    """How a step was justified and checked, in words (no code names)."""
-    text = _note_raw(r)
+def in_words(text: str) -> str:
+    """A check's description without code names (``prove_identity`` and the like)."""
     for old, new in _NOTE_WORDS:
         text = text.replace(old, new)
     return text
+
+
+def _note(r: StepResult) -> str:
+    """How a step was justified and checked, in words (no code names)."""
+    return in_words(_note_raw(r))
 
 
 def _note_raw(r: StepResult) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "visible_width",
     "LINE_WIDTH",
     "math_text",
+    "claim_text",
 ]
 
 _NAMED = {
@@ -268,6 +269,9 @@ class PaperTextPrinter(StrPrinter):
 
     def _print_OneMatrix(self, expr):
         return f"1_{self._print(expr.shape[0])}"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
 
     def _print_Entrywise(self, expr):
         return f"{expr.fn}({self._print(expr.arg)})"
@@ -546,3 +550,9 @@ def math_text(s: str, size: str = "") -> str:
     if run:
         parts.append(rf"\text{{{size}{run}}}")
     return "".join(parts)
+
+
+def claim_text(statement) -> str:
+    """A statement's claim as ``softproof check`` prints it: the claim as written
+    in the claim language, else the relation in the paper's plain-text notation."""
+    return getattr(statement, "claim_text", "") or relation_to_text(statement.claim)

@@ -169,7 +169,14 @@ def test_prove_command(tmp_path, capsys):
 
     assert _prove_cli(["T1", "--sharp", "--latex", str(tmp_path / "t1.tex")]) == 0
     out = capsys.readouterr().out
-    assert "proved (chain T1-sharp" in out and "R*Norm(2, -x + y)/2" in out
+    assert "proved (chain T1-sharp" in out and "R*||-x + y||_2/2" in out
+    # the paper's notation, as `check` prints claims; no SymPy node or code names
+    assert "Norm(" not in out and "prove_identity" not in out
+    assert _prove_cli(["P2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("P2: abs(alpha(x) - alpha(y)) <= sqrt(n)*norm2(u(x) - u(y))")
+    assert "|<u(x) - u(y), 1_n>|" in out and "Abs(" not in out
+    assert "identity prover" in out and "prove_identity" not in out
     assert (tmp_path / "t1.tex").read_text().startswith(r"\documentclass")
     with pytest.raises(BadInput, match="no proof chain"):
         _prove_cli(["P9"])
