@@ -517,13 +517,18 @@ def to_latex(ch: Chain) -> str:
     """``align*`` block: ``e_0 op e_1 op ...``, each line broken to the page width
     and followed by its justification (rule, hypothesis or lemma) and how it was
     checked; only ``align*``, ``\\text`` and math, so MathJax renders it too."""
-    from .printing import LINE_WIDTH, math_text, split_latex
+    from .printing import LINE_WIDTH, PaperLatexPrinter, math_text, split_latex
 
     res = ch.check(against_statement=False)
     lines = [rf"& {line} \\" for line in split_latex(ch.start, LINE_WIDTH)]
+    printer = PaperLatexPrinter()
+    prefer = printer.term_texts(ch.start)
     for r in res.steps:
         status = r" \quad\textbf{(FAILS)}" if not r.ok else ""
-        expr = split_latex(r.step.expr, LINE_WIDTH - 4)
+        # each line keeps the term order of the line before it
+        expr = split_latex(r.step.expr, LINE_WIDTH - 4, prefer=prefer)
+        printer.prefer = prefer
+        prefer = printer.term_texts(r.step.expr)
         lines.append(rf"{_OPS[r.op]}\; & {expr[0]} \\")
         lines.extend(rf"& \quad {line} \\" for line in expr[1:])
         notes = _wrap(_note(r), _NOTE_WIDTH)
@@ -575,7 +580,7 @@ def to_document(chains: Sequence[Chain], title: str = "Proof chains") -> str:
         if res.conclusion is not None:
             proved = relation_display(res.conclusion)
             if proved == shown:
-                parts.append("The chain below proves this claim")
+                parts.append("The chain below proves this claim.")
             else:
                 parts.append(rf"The chain below proves \[ {proved} \]")
         if res.assumes:

@@ -142,19 +142,86 @@ class PaperLatexPrinter(LatexPrinter):
             return rf"\left({inner}\right)^\top"
         return rf"{self._factor(expr.base)}^{{\circ {self._print(expr.exp)}}}"
 
+    #: printed terms of an earlier line, whose order the terms of a sum follow
+    #: (so that a chain keeps its term order from line to line); None: SymPy's order
+    prefer: list[str] | None = None
+
+    def _preferred(self, terms, expr=None) -> list:
+        """``terms`` in the order of :attr:`prefer`: a term printed as before keeps its
+        place, a rewritten term takes the free place of the most similar earlier
+        term; new terms follow in SymPy's order."""
+        import difflib
+
+        terms = list(terms)
+        if not self.prefer or expr is None or not self._is_root(expr):
+            return terms
+        prefer = self.prefer
+        bodies = [self._print(t).lstrip("-").strip() for t in terms]
+        rank: dict[int, int] = {}
+        for k, body in enumerate(bodies):
+            if body in prefer and prefer.index(body) not in rank.values():
+                rank[k] = prefer.index(body)
+        for k, body in enumerate(bodies):
+            if k in rank:
+                continue
+            free = [j for j in range(len(prefer)) if j not in rank.values()]
+            scored = [
+                (difflib.SequenceMatcher(None, prefer[j], body, autojunk=False).ratio(), -j)
+                for j in free
+            ]
+            if scored and max(scored)[0] > 0.3:
+                rank[k] = -max(scored)[1]
+        order = sorted(range(len(terms)), key=lambda k: (rank.get(k, len(prefer)), k))
+        return [terms[k] for k in order]
+
+    #: the expression whose top-level sum follows :attr:`prefer`
+    root: sp.Basic | None = None
+
+    @staticmethod
+    def _root_sum(expr):
+        """The outermost sum of ``expr``: itself, or the sum under a norm, a sign or a
+        scalar factor."""
+        while expr is not None and not isinstance(expr, (sp.Add, sp.MatAdd)):
+            args = [a for a in getattr(expr, "args", ()) if isinstance(a, sp.Basic)]
+            parts = [a for a in args if isinstance(a, (sp.Add, sp.MatAdd))]
+            expr = parts[0] if len(parts) == 1 and len(args) <= 2 else None
+        return expr
+
+    def _is_root(self, expr) -> bool:
+        root = self._root_sum(self.root)
+        return root is not None and expr == root
+
+    def _as_ordered_terms(self, expr, order=None):
+        return self._preferred(super()._as_ordered_terms(expr, order=order), expr)
+
+    def ordered_args(self, expr) -> list:
+        """The terms of a matrix sum in print order: an earlier line's order when
+        :attr:`prefer` is set, else positive terms first."""
+        texts = [(self._print(term), term) for term in expr.args]
+        terms = [t for x, t in texts if not x.startswith("-")] + [
+            t for x, t in texts if x.startswith("-")
+        ]
+        return self._preferred(terms, expr)
+
+    def term_texts(self, expr) -> list[str]:
+        """The printed terms (without sign) of the top-level sum of ``expr``, in print order."""
+        self.root = expr
+        top = self._root_sum(expr)
+        if isinstance(top, sp.MatAdd):
+            terms = self.ordered_args(top)
+        elif isinstance(top, sp.Add):
+            terms = self._as_ordered_terms(top)
+        else:
+            return []
+        return [self._print(t).lstrip("-").strip() for t in terms]
+
     def signed_terms(self, expr) -> list[str]:
         """The terms of a sum, positive ones first, each with its sign."""
-        texts = [self._print(term) for term in expr.args]
-        texts = [t for t in texts if not t.startswith("-")] + [
-            t for t in texts if t.startswith("-")
-        ]
+        texts = [self._print(term) for term in self.ordered_args(expr)]
         return [t if t.startswith("-") else f"+ {t}" for t in texts]
 
     def _print_MatAdd(self, expr):
-        texts = [self._print(term) for term in expr.args]
-        texts = [t for t in texts if not t.startswith("-")] + [
-            t for t in texts if t.startswith("-")
-        ]
+        texts = [self._print(term) for term in self.ordered_args(expr)]
         out = ""
         for k, text in enumerate(texts):
             if text.startswith("-"):
@@ -386,12 +453,11 @@ def _breakable(expr: sp.Basic) -> bool:
 
 def _term_texts(printer: PaperLatexPrinter, expr: sp.Basic) -> list[tuple[str, sp.Basic]]:
     """The signed terms of a sum in print order, each with its expression."""
-    out = []
-    for term in expr.args:
-        text = printer._print(term)
-        out.append((text, term))
-    positive = [t for t in out if not t[0].startswith("-")]
-    return positive + [t for t in out if t[0].startswith("-")]
+    if isinstance(expr, sp.MatAdd):
+        terms = printer.ordered_args(expr)
+    else:
+        terms = printer._as_ordered_terms(expr)
+    return [(printer._print(term), term) for term in terms]
 
 
 def _split_sum(printer: PaperLatexPrinter, expr: sp.Basic, width: int) -> list[str]:
@@ -485,11 +551,15 @@ def _big(tex: str) -> str:
     return tex.replace(r"\left", r"\bigl").replace(r"\right", r"\bigr")
 
 
-def split_latex(expr: sp.Basic, width: int = LINE_WIDTH, **settings) -> list[str]:
+def split_latex(
+    expr: sp.Basic, width: int = LINE_WIDTH, prefer: list[str] | None = None, **settings
+) -> list[str]:
     """``expr`` in LaTeX, broken into lines of about ``width`` visible characters at
     the top-level terms of long sums (a long sum inside a product or a function is
     broken inside ``\\bigl( ... \\bigr)``); one line when it fits."""
-    return _split(PaperLatexPrinter(settings), expr, width)
+    printer = PaperLatexPrinter(settings)
+    printer.prefer, printer.root = prefer, expr
+    return _split(printer, expr, width)
 
 
 def relation_rows(rel: Relation, width: int = LINE_WIDTH, indent: str = r"\quad") -> list[str]:

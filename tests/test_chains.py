@@ -182,3 +182,20 @@ def test_prove_command(tmp_path, capsys):
         _prove_cli(["P9"])
     with pytest.raises(BadInput, match="does not exist"):
         _prove_cli(["E5", "--latex", str(tmp_path / "missing" / "x.tex")])
+
+
+def test_chain_lines_keep_the_term_order_of_the_line_before():
+    """P4: SymPy's canonical order would swap the two terms after the triangle
+    inequality and again after homogeneity; the exported chain keeps them."""
+    lines = [
+        line.split("&", 1)[1].strip()
+        for line in ch.to_latex(ch.chain("P4")).splitlines()
+        if "&" in line and "scriptstyle" not in line
+    ]
+    firsts = [line.split(" + ")[0] for line in lines[2:8]]
+    assert firsts[0] == r"\|\frac{1}{\alpha(x)} \left(u(x) - u(y)\right)\|_2"
+    assert (
+        firsts[1:]
+        == [r"\frac{\|u(x) - u(y)\|_2}{\alpha(x)}"] * 2
+        + [r"\frac{2 R \sqrt{n} e^{R^{2}} \|x - y\|_2}{\alpha(x)}"] * 3
+    )
