@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     _print_chain(chain, res)
     print(res.summary())
     if args.latex is not None:
-        document = chains.to_document([chain], title=f"Proof chain {chain.id}")
+        document = chains.to_document([chain], title=_title(chain))
         write_text_atomic(Path(args.latex), document, "--latex")
         print(f"wrote {args.latex}")
     return EXIT_OK if res.ok else EXIT_UNDECIDED
@@ -110,3 +110,17 @@ def _print_chain(chain, res) -> None:
         )
     if res.assumes:
         print("  assuming: " + "; ".join(relation_to_text(h) for h in res.assumes))
+
+
+def _title(chain) -> str:
+    """``ID: title`` of the entry the chain proves (the document then shows its claim
+    in the paper's notation), else the chain's own id."""
+    from softproof.derivations import catalogue
+
+    try:
+        statement = catalogue.get(chain.statement_id) if chain.statement_id else None
+    except KeyError:
+        statement = None
+    if statement is None:
+        return f"Proof chain {chain.id}"
+    return f"{statement.id}: {statement.title}"
