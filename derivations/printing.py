@@ -172,6 +172,10 @@ class PaperLatexPrinter(LatexPrinter):
             if scored and max(scored)[0] > 0.3:
                 rank[k] = -max(scored)[1]
         order = sorted(range(len(terms)), key=lambda k: (rank.get(k, len(prefer)), k))
+        if self._print(terms[order[0]]).startswith("-") and not self._print(terms[0]).startswith(
+            "-"
+        ):
+            return terms  # a sum does not start with a minus sign when it need not
         return [terms[k] for k in order]
 
     #: the expression whose top-level sum follows :attr:`prefer`
