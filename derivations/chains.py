@@ -344,6 +344,9 @@ class Chain:
         and how it was checked."""
         return to_latex(self)
 
+    def _repr_latex_(self) -> str:
+        return to_latex(self)
+
 
 def _check_chain(ch: Chain, against: bool, statement: Statement | None) -> ChainResult:
     if statement is None:
@@ -465,54 +468,156 @@ def _how(r: StepResult) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
+_NOTE_WIDTH = 64
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    return lines + [cur] if cur else lines
+
+
+_NOTE_WORDS = (
+    ("SymPy identity (prove_identity)", "proved symbolically by the identity prover"),
+    ("SymPy identity (", "identity proved by SymPy ("),
+    ("||-X|| = ||X||", "the norm of -X is the norm of X"),
+    ("entries exp(v_i)/sum_j exp(v_j)", "entries of the softmax"),
+    (", symbolic n, d", ", for symbolic n, d"),
+    (", symbolic n", ", for symbolic n"),
+)
+
+
+def in_words(text: str) -> str:
+    """A check's description without code names (``prove_identity`` and the like)."""
+    for old, new in _NOTE_WORDS:
+        text = text.replace(old, new)
+    return text
+
+
+def _note(r: StepResult) -> str:
+    """How a step was justified and checked, in words (no code names)."""
+    return in_words(_note_raw(r))
+
+
+def _note_raw(r: StepResult) -> str:
+    why, how = r.step.why.describe(), _how(r)
+    if how.startswith(why) or not how:
+        return how or why
+    if how.startswith("rule: "):  # "triangle: rule: triangle inequality" -> the rule's words
+        return how.removeprefix("rule: ")
+    return f"{why}: {how}"
+
+
 def to_latex(ch: Chain) -> str:
-    """``align*`` block: ``e_0 op e_1 op ...``, each line with its justification
-    (rule, hypothesis or lemma) and how it was checked."""
-    from .derivation import tex_text
-    from .printing import to_latex as tex
+    """``align*`` block: ``e_0 op e_1 op ...``, each line broken to the page width
+    and followed by its justification (rule, hypothesis or lemma) and how it was
+    checked; only ``align*``, ``\\text`` and math, so MathJax renders it too."""
+    from .printing import LINE_WIDTH, PaperLatexPrinter, math_text, split_latex
 
     res = ch.check(against_statement=False)
-    lines = [rf"& {tex(ch.start)} \\"]
+    lines = [rf"& {line} \\" for line in split_latex(ch.start, LINE_WIDTH)]
+    printer = PaperLatexPrinter()
+    prefer = printer.term_texts(ch.start)
     for r in res.steps:
-        status = "" if r.ok else r" \textbf{(FAILS)}"
-        why, how = r.step.why.describe(), _how(r)
-        note = how if how.startswith(why) else f"{why}: {how}"
-        lines.append(rf"{_OPS[r.op]}\; & {tex(r.step.expr)} \\")
-        lines.append(rf"& \qquad\text{{\footnotesize {tex_text(note)}}}{status} \\")
-    return "\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}"
+        status = r" \quad\textbf{(FAILS)}" if not r.ok else ""
+        # each line keeps the term order of the line before it
+        expr = split_latex(r.step.expr, LINE_WIDTH - 4, prefer=prefer)
+        printer.prefer = prefer
+        prefer = printer.term_texts(r.step.expr)
+        lines.append(rf"{_OPS[r.op]}\; & {expr[0]} \\")
+        lines.extend(rf"& \quad {line} \\" for line in expr[1:])
+        notes = _wrap(_note(r), _NOTE_WIDTH)
+        for k, text in enumerate(notes):
+            end = status if k == len(notes) - 1 else ""
+            lines.append(rf"& \qquad {{\scriptstyle {math_text(text)}}}{end} \\")
+    body = "\n".join(lines).removesuffix(r" \\")
+    return "\\begin{align*}\n" + body + "\n\\end{align*}"
+
+
+def _statement_of(c: Chain):
+    from . import catalogue
+
+    try:
+        return catalogue.get(c.statement_id) if c.statement_id else None
+    except KeyError:
+        return None
 
 
 def to_document(chains: Sequence[Chain], title: str = "Proof chains") -> str:
     """A standalone ``.tex`` document (amsmath/amssymb only): each chain with
-    its statement, its verdict and its ``align*`` block."""
-    from .derivation import tex_text
-    from .printing import relation_to_latex
+    its statement in the paper's notation, its verdict and its ``align*`` block."""
+    from .derivation import tex_text, title_tex
+    from .printing import relation_display
 
+    heading, claim = title_tex(title)
+    single = len(chains) == 1 and bool(claim)
+    if single:  # one chain of one entry: the title names it, its claim follows once
+        heading, claim = f"Machine-checked proof of {heading}", ""
     parts = [
         r"\documentclass[10pt]{article}",
         r"\usepackage{amsmath,amssymb,amsfonts}",
         r"\allowdisplaybreaks",
-        rf"\title{{{tex_text(title)}}}",
+        rf"\title{{{heading}}}",
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",
     ]
+    if claim:
+        parts.append(rf"\[ {claim} \]")
     for c in chains:
         res = c.check()
-        parts.append(
-            rf"\section*{{{tex_text(c.statement_id or c.id)}: {tex_text(c.title or c.id)}}}"
-        )
+        stmt = _statement_of(c)
+        if not single:
+            parts.append(rf"\section*{{{tex_text(c.statement_id or c.id)}}}")
+        shown = relation_display(stmt.claim) if stmt is not None else None
+        if shown is not None:
+            parts.append(rf"Claim: \[ {shown} \]")
         if res.conclusion is not None:
-            parts.append(rf"Conclusion: $ {relation_to_latex(res.conclusion)} $.")
+            proved = relation_display(res.conclusion)
+            if proved == shown:
+                parts.append("The chain below proves this claim.")
+            else:
+                parts.append(rf"The chain below proves \[ {proved} \]")
         if res.assumes:
-            hyps = ", ".join(f"${relation_to_latex(h)}$" for h in res.assumes)
-            parts.append(f"Assuming {hyps}.")
-        parts.append(tex_text(res.summary()) + ".")
+            parts.append(rf"assuming \[ {_hypotheses_display(res.assumes)} \]")
+        parts.append(_verdict_text(res))
         parts.append(r"{\small")
         parts.append(to_latex(c))
         parts.append("}")
     parts += [r"\end{document}", ""]
     return "\n".join(parts)
+
+
+def _hypotheses_display(hyps: Sequence[Relation]) -> str:
+    """Hypotheses side by side, in rows that fit the page (a ``gathered`` block)."""
+    from .printing import LINE_WIDTH, relation_to_latex, visible_width
+
+    rows, row = [], []
+    for h in hyps:
+        text = relation_to_latex(h)
+        if row and visible_width(r",\quad ".join([*row, text])) > LINE_WIDTH - 14:
+            rows.append(row)
+            row = []
+        row.append(text)
+    rows.append(row)
+    lines = [r",\quad ".join(r) for r in rows]
+    if len(lines) == 1:
+        return lines[0]
+    return "\\begin{gathered}\n" + ", \\\\\n".join(lines) + "\n\\end{gathered}"
+
+
+def _verdict_text(res: ChainResult) -> str:
+    from .derivation import tex_text
+
+    where = "for every $n$, $d$" if res.level == "symbolic" else f"at sizes {tex_text(res.level)}"
+    if res.ok:
+        return f"Machine-checked: {len(res.steps)} steps, each re-checked by its rule, {where}."
+    return "The chain does not check: " + tex_text("; ".join(res.problems)) + "."
 
 
 # --------------------------------------------------------------------------

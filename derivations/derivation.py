@@ -23,7 +23,15 @@ from .identities import (
     prove_with_deadline,
 )
 from .model import A, C, Diag, Dot, F, Grad, Hess, Jac, Loss, b, x
-from .printing import relation_to_text, sum_lines, to_latex
+from .printing import (
+    LINE_WIDTH,
+    math_text,
+    relation_display,
+    relation_rows,
+    relation_to_text,
+    split_latex,
+    to_latex,
+)
 from .statement import Relation
 
 __all__ = [
@@ -34,6 +42,7 @@ __all__ = [
     "write_atomic",
     "current_umask",
     "tex_text",
+    "title_tex",
 ]
 
 #: Levels used when none is given: every size, and one small explicit size.
@@ -239,21 +248,39 @@ class Derivation:
 
     # ---------------------------------------------------------------- LaTeX
     def to_align(self) -> str:
-        """An ``align*`` environment: each step with its justification and status."""
+        """An ``align*`` environment: each step headed by its catalogue id, what it
+        states and how it was proved, then the relation broken to the page width
+        (only ``align*``, ``\\text`` and math: renders in MathJax too)."""
         rows = []
         for s in self.steps:
-            head, rest = tex_text(s.ident), tex_text(f"{s.title}; {s.rule}.")
-            rows.append(rf"\intertext{{\textbf{{{head}}}: {rest} {_tex_status(s)}}}")
-            lhs = to_latex(s.relation.lhs)
-            rhs = to_latex(s.relation.rhs) if s.where is None else s.where[0]
-            op = {"==": "=", "<=": r"\le", "<": "<"}[s.relation.op]
-            rows.append(rf"{lhs} &{op} {rhs} \\")
-            if s.where is not None:
-                lines = sum_lines(s.where[2])
-                rows.append(rf"\text{{where }} {s.where[1]} &= {lines[0]} \\")
-                rows.extend(rf"&\quad {line} \\" for line in lines[1:])
+            rows.append(rf"&\textbf{{{_id_tex(s.ident)}}}\quad {_describe_tex(s)} \\")
+            rows.append(rf"&\qquad {_tex_status(s)} \\")
+            rows.extend(self._relation_rows(s))
         body = "\n".join(rows)
-        return "\\begin{align*}\n" + body + "\n\\end{align*}"
+        return "\\begin{align*}\n" + body.removesuffix(r" \\") + "\n\\end{align*}"
+
+    def _relation_rows(self, s: Step) -> list[str]:
+        if s.where is None:
+            return relation_rows(s.relation)
+        lhs = to_latex(s.relation.lhs)
+        op = {"==": "=", "<=": r"\le", "<": "<"}[s.relation.op]
+        lines = split_latex(s.where[2], LINE_WIDTH - 8)
+        rows = [rf"{lhs} &{op} {s.where[0]} \\"]
+        rows.append(rf"\text{{where }} {s.where[1]} &= {lines[0]} \\")
+        return rows + [rf"&\quad {line} \\" for line in lines[1:]]
+
+    def _document_body(self) -> str:
+        """Each step as a paragraph (id, what it states, how it was proved) and an
+        ``align*`` of its relation broken to the page width."""
+        out = []
+        for s in self.steps:
+            out.append(
+                rf"\noindent\textbf{{{_id_tex(s.ident)}.}} "
+                + text_mode(_describe_tex(s) + r"\ " + _tex_status(s))
+            )
+            body = "\n".join(self._relation_rows(s)).removesuffix(r" \\")
+            out.append("\\begin{align*}\n" + body + "\n\\end{align*}")
+        return "\n".join(out)
 
     def to_document(self) -> str:
         """A standalone ``.tex`` file (amsmath/amssymb/amsfonts only)."""
@@ -266,19 +293,22 @@ class Derivation:
             "Every derivative below was derived by differentiating the definitions "
             "entrywise and proved equal to the closed form exactly, at the level stated."
         )
+        heading, claim = title_tex(self.title)
+        claim_par = [rf"\[ {claim} \]"] if claim else []
         return "\n".join(
             [
                 r"\documentclass[10pt]{article}",
                 r"\usepackage{amsmath,amssymb,amsfonts}",
                 r"\allowdisplaybreaks",
-                rf"\title{{{tex_text(self.title)}}}",
+                rf"\title{{{heading}}}",
                 r"\date{}",
                 r"\begin{document}",
                 r"\maketitle",
+                *claim_par,
                 notation,
                 "",
                 r"{\small",
-                self.to_align(),
+                self._document_body(),
                 "}",
                 r"\end{document}",
                 "",
@@ -320,18 +350,123 @@ _CHAIN_RULES = {
 }
 
 
-def _tex_level(level: Level) -> str:
+_NOTE_WIDTH = 72
+
+#: Titles and rules written in code notation, in the paper's notation.
+_PHRASES = {
+    "derivative of u": r"\text{derivative of } u",
+    "derivative of alpha": r"\text{derivative of } \alpha",
+    "derivative of 1/alpha": r"\text{derivative of } 1/\alpha",
+    "derivative of f": r"\text{derivative of } f",
+    "gradient of L": r"\text{gradient of } L",
+    "Hessian of L": r"\text{Hessian of } L",
+    "gradient of L with vectors only": r"\text{gradient of } L \text{ with vectors only}",
+    "Jacobian of f": r"\text{Jacobian of } f",
+    "B regrouped in b": r"B \text{ regrouped in } b",
+    "f is invariant under Ax -> Ax + t 1_n": (
+        r"f \text{ is invariant under } Ax \mapsto Ax + t\mathbf{1}_n"
+    ),
+    "f sums to one": r"f \text{ sums to one}",
+    "(diag(f) - f f^T) 1_n = 0": (r"(\operatorname{diag}(f) - f f^\top)\mathbf{1}_n = 0"),
+    "the loss": r"\text{the loss}",
+    "chain rule": r"\text{chain rule}",
+    "Hessian as the Jacobian of the gradient": r"\text{Hessian as the Jacobian of the gradient}",
+    "definition D5": r"\text{definition D5}",
+    "chain rule for 1/2 <c, c>": r"\text{chain rule for } \tfrac12 \langle c, c\rangle",
+    "c = f - b (D4); G4 in matrix form": r"c = f - b \text{ (D4); G4 in matrix form}",
+    "substitute G4 into the chain rule": r"\text{G4 substituted into the chain rule}",
+    "diag(f) c = f o c and f f^T c = <c, f> f": (
+        r"\operatorname{diag}(f) c = f \circ c \text{ and } f f^\top c = \langle c, f\rangle f"
+    ),
+    "definition of the Hessian, with G5": r"\text{definition of the Hessian, with G5}",
+    "product rule with G4": r"\text{product rule with G4}",
+    "c = f - b (D4)": r"c = f - b \text{ (D4)}",
+    "chain rule through exp (D1)": r"\text{chain rule through } \exp \text{ (D1)}",
+    "G1 summed over entries (D2)": r"\text{G1 summed over entries (D2)}",
+    "G2 and d(1/a) = -da/a^2": r"\text{G2 and } d(1/a) = -da/a^2",
+    "G6 with c = f - b": r"\text{G6 with } c = f - b",
+    "exp(t) cancels between u and alpha": (r"e^t \text{ cancels between } u \text{ and } \alpha"),
+    "definition of alpha": r"\text{definition of } \alpha",
+    "SymPy, exact": r"\text{proved exactly by the identity prover}",
+}
+
+
+def _phrase(text: str) -> str:
+    return _PHRASES.get(text) or math_text(text)
+
+
+def _code_title(ident: str, title: str) -> bool:
+    """Whether ``title`` is the catalogue title of ``ident`` written in code notation
+    (the claim printed next to it says the same in the paper's notation)."""
+    from . import catalogue
+
+    try:
+        entry = catalogue.get(ident)
+    except KeyError:
+        return False
+    return entry.title == title and title not in _PHRASES
+
+
+def title_tex(title: str) -> tuple[str, str]:
+    """A document title in LaTeX and the display under it: ``"ID: title"`` of a
+    catalogue entry becomes ``ID`` and its claim in the paper's notation."""
+    from . import catalogue
+
+    ident, _, rest = title.partition(": ")
+    if rest:
+        try:
+            entry = catalogue.get(ident)
+        except KeyError:
+            entry = None
+        if entry is not None and entry.title == rest:
+            return tex_text(ident), relation_display(entry.claim)
+    return math_text_document(title), ""
+
+
+def math_text_document(title: str) -> str:
+    """A plain title for ``\\title``: text, with phrases in code notation in math."""
+    if title in _PHRASES:
+        return f"${_PHRASES[title]}$"
+    return tex_text(title)
+
+
+def text_mode(math: str) -> str:
+    """Math made of ``\\text{...}`` runs and formulas, as a paragraph's text (so that
+    it breaks across lines): ``\\text{a } L`` becomes ``a $L$``."""
+    import re
+
+    out = re.sub(r"\\text\{([^{}]*)\}", lambda m: "$" + m.group(1) + "$", f"${math}$")
+    return out.replace("$$", "").replace(r"$\ $", " ")
+
+
+def _id_tex(ident: str) -> str:
+    return tex_text(ident.replace("G6p", "G6'"))
+
+
+def _describe_tex(step: Step) -> str:
+    parts = []
+    if not _code_title(step.ident, step.title):
+        parts.append(_phrase(step.title))
+    parts.append(_phrase(step.rule))
+    return r"\text{; }".join(parts) + r"\text{.}"
+
+
+def _tex_level(level: Level) -> tuple[str, str]:
+    """The words and the formula of a proof level: ``for symbolic``, ``n, d``."""
     if level == "symbolic":
-        return "for symbolic $n, d$"
+        return "for symbolic", "n, d"
     _, n_value, d_value = level
-    return f"at $n={n_value}$, $d={d_value}$"
+    return "at", rf"n={n_value},\ d={d_value}"
 
 
 def _tex_status(step: Step) -> str:
     if not step.results:
-        return "Not checked."
-    parts = [f"{r.status} {_tex_level(r.level)}" for r in step.results]
-    return "Status: " + ", ".join(parts) + "."
+        return r"\text{Not checked.}"
+    parts = []
+    for r in step.results:
+        words, formula = _tex_level(r.level)
+        parts.append(rf"\text{{{r.status} {words} }}{formula}")
+    return r"\text{; }".join(parts) + r"\text{.}"
 
 
 def current_umask() -> int:

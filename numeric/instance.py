@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from softproof.derivations.derivation import write_atomic
+from softproof.derivations.printing import claim_text, relation_to_text
 from softproof.derivations.statement import Statement
 
 __all__ = [
@@ -183,8 +184,8 @@ def save_witness(
         "format": WITNESS_FORMAT,
         "statement": statement.id,
         "title": statement.title,
-        "claim": str(statement.claim),
-        "hypotheses": [str(h) for h in statement.hypotheses],
+        "claim": claim_text(statement),
+        "hypotheses": [relation_to_text(h) for h in statement.hypotheses],
         "sizes": sizes,
         "instance": {name: _encode(v) for name, v in instance.items()},
         "confirmation": _jsonable(confirmation),

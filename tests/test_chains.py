@@ -169,9 +169,33 @@ def test_prove_command(tmp_path, capsys):
 
     assert _prove_cli(["T1", "--sharp", "--latex", str(tmp_path / "t1.tex")]) == 0
     out = capsys.readouterr().out
-    assert "proved (chain T1-sharp" in out and "R*Norm(2, -x + y)/2" in out
+    assert "proved (chain T1-sharp" in out and "R*||-x + y||_2/2" in out
+    # the paper's notation, as `check` prints claims; no SymPy node or code names
+    assert "Norm(" not in out and "prove_identity" not in out
+    assert _prove_cli(["P2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("P2: abs(alpha(x) - alpha(y)) <= sqrt(n)*norm2(u(x) - u(y))")
+    assert "|<u(x) - u(y), 1_n>|" in out and "Abs(" not in out
+    assert "identity prover" in out and "prove_identity" not in out
     assert (tmp_path / "t1.tex").read_text().startswith(r"\documentclass")
     with pytest.raises(BadInput, match="no proof chain"):
         _prove_cli(["P9"])
     with pytest.raises(BadInput, match="does not exist"):
         _prove_cli(["E5", "--latex", str(tmp_path / "missing" / "x.tex")])
+
+
+def test_chain_lines_keep_the_term_order_of_the_line_before():
+    """P4: SymPy's canonical order would swap the two terms after the triangle
+    inequality and again after homogeneity; the exported chain keeps them."""
+    lines = [
+        line.split("&", 1)[1].strip()
+        for line in ch.to_latex(ch.chain("P4")).splitlines()
+        if "&" in line and "scriptstyle" not in line
+    ]
+    firsts = [line.split(" + ")[0] for line in lines[2:8]]
+    assert firsts[0] == r"\|\frac{1}{\alpha(x)} \left(u(x) - u(y)\right)\|_2"
+    assert (
+        firsts[1:]
+        == [r"\frac{\|u(x) - u(y)\|_2}{\alpha(x)}"] * 2
+        + [r"\frac{2 R \sqrt{n} e^{R^{2}} \|x - y\|_2}{\alpha(x)}"] * 3
+    )

@@ -23,7 +23,8 @@ def test_gradient_chain_is_proved_at_both_levels(gradient):
 def test_align_fragment_states_justification_and_level(gradient):
     tex = gradient.to_align()
     assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
-    assert "proved for symbolic $n, d$" in tex
+    assert r"\text{proved for symbolic }n, d" in tex
+    assert r"\text{proved at }n=2,\ d=2" in tex
     assert r"\nabla L(x) &= A^\top" in tex
     assert gradient._repr_latex_() == tex
 

@@ -1,5 +1,7 @@
 """LaTeX in the paper's notation."""
 
+import dataclasses
+
 import sympy as sp
 
 from softproof.derivations import model as M
@@ -55,3 +57,37 @@ def test_plain_text_in_the_papers_notation():
     assert relation_to_text(get("G4").claim) == "jac_x f(x) = (diag(f(x)) - f(x) f(x)^T) A"
     assert to_text(M.U(M.At, M.x)) == "u_At(x)"
     assert to_text(M.Dot(M.F(M.A, M.x), M.b)) == "<f(x), b>"
+
+
+def test_claim_text_is_what_check_prints():
+    from softproof.derivations import catalogue
+    from softproof.derivations.printing import claim_text
+
+    p4 = catalogue.get("P4")
+    assert claim_text(p4) == p4.claim_text
+    bare = dataclasses.replace(p4, claim_text="")
+    assert claim_text(bare).startswith("||f(x) - f(y)||_2 <= ")
+    assert "Norm(" not in claim_text(bare)
+
+
+def test_witness_file_claim_in_the_papers_notation(tmp_path):
+    import json
+
+    from softproof.derivations import catalogue
+    from softproof.numeric.instance import save_witness
+
+    s1 = catalogue.get("S1")
+    doc = json.loads(save_witness(tmp_path / "w.json", s1, {"t": 0.1}, None).read_text())
+    assert doc["claim"] == s1.claim_text
+    assert all("Norm(" not in h for h in doc["hypotheses"])
+
+
+def test_certify_prints_the_claim_as_check_does(capsys):
+    from softproof.cli import main
+    from softproof.derivations import catalogue
+
+    code = main(["certify", "S1", "--n", "2", "--d", "1", "--radius", "1", "--budget", "20"])
+    out = capsys.readouterr().out
+    assert code in (0, 3)
+    assert out.startswith(f"S1: {catalogue.get('S1').claim_text}\n")
+    assert "Norm(" not in out

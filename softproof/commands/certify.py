@@ -24,6 +24,7 @@ from softproof.commands._common import (
     sizes_from,
     validate_budget,
 )
+from softproof.derivations.printing import claim_text
 
 __all__ = ["add_parser", "run", "parse_box", "check_file"]  # parse_box: from _common
 
@@ -97,7 +98,7 @@ def check_file(statement, path: str, sizes, domain, radius) -> int:
     except CertificateError as exc:
         raise BadInput(f"{path}: certificate rejected: {exc}") from None
     dom = cert["domain"]
-    print(f"{statement.id}: {statement.claim}")
+    print(f"{statement.id}: {claim_text(statement)}")
     print(
         f"certificate {path} verified by the independent checker: {leaves} leaves, "
         f"n={dom['sizes']['n']}, d={dom['sizes']['d']}, "
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(str(exc)) from None
     except DomainError as exc:
         raise BadInput(str(exc)) from None
-    print(f"{statement.id}: {statement.claim}")
+    print(f"{statement.id}: {claim_text(statement)}")
     if statement.hypotheses:
         print("  hypotheses: " + "; ".join(res.domain.constraints))
     if res.status == "certified":

@@ -76,21 +76,51 @@ def run(args: argparse.Namespace) -> int:
         output_file(args.latex, "--latex")
     chain = _resolve(args.id, args.sharp)
     res = chain.check()
-    print(f"{chain.id} (proves {chain.statement_id or 'its own claim'})")
-    print(f"  start: {chain.start}")
+    _print_chain(chain, res)
+    print(res.summary())
+    if args.latex is not None:
+        document = chains.to_document([chain], title=_title(chain))
+        write_text_atomic(Path(args.latex), document, "--latex")
+        print(f"wrote {args.latex}")
+    return EXIT_OK if res.ok else EXIT_UNDECIDED
+
+
+def _print_chain(chain, res) -> None:
+    """The chain in the paper's plain-text notation, as ``softproof check`` prints claims."""
+    from softproof.derivations import catalogue
+    from softproof.derivations.chains import in_words
+    from softproof.derivations.printing import claim_text, relation_to_text, to_text
+
+    try:
+        statement = catalogue.get(chain.statement_id) if chain.statement_id else None
+    except KeyError:
+        statement = None
+    if statement is not None:
+        print(f"{chain.id}: {claim_text(statement)}")
+    else:
+        print(f"{chain.id} (a lemma stated by its chain)")
+    print(f"  start: {to_text(chain.start)}")
     for k, r in enumerate(res.steps, 1):
         mark = "ok  " if r.ok else "FAIL"
-        how = "; ".join(dict.fromkeys(c.method for c in r.checks))
-        print(f"  {k:2} {mark} {r.op:2} {r.step.expr}")
+        how = in_words("; ".join(dict.fromkeys(c.method for c in r.checks)))
+        print(f"  {k:2} {mark} {r.op:2} {to_text(r.step.expr)}")
         print(
             f"          by {r.step.why.describe()} [{how}]"
             + (f" -- {r.detail}" if r.detail else "")
         )
     if res.assumes:
-        print("  assuming: " + "; ".join(str(h) for h in res.assumes))
-    print(res.summary())
-    if args.latex is not None:
-        document = chains.to_document([chain], title=f"Proof chain {chain.id}")
-        write_text_atomic(Path(args.latex), document, "--latex")
-        print(f"wrote {args.latex}")
-    return EXIT_OK if res.ok else EXIT_UNDECIDED
+        print("  assuming: " + "; ".join(relation_to_text(h) for h in res.assumes))
+
+
+def _title(chain) -> str:
+    """``ID: title`` of the entry the chain proves (the document then shows its claim
+    in the paper's notation), else the chain's own id."""
+    from softproof.derivations import catalogue
+
+    try:
+        statement = catalogue.get(chain.statement_id) if chain.statement_id else None
+    except KeyError:
+        statement = None
+    if statement is None:
+        return f"Proof chain {chain.id}"
+    return f"{statement.id}: {statement.title}"
