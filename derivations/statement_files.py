@@ -348,6 +348,13 @@ def _undefined_constant(rel) -> str | None:
                 isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
             ):
                 return f"the expression has no real value (a part of it is {node})"
+            if (
+                isinstance(node, sp.Expr)
+                and not node.free_symbols
+                and not getattr(node, "is_Matrix", False)
+                and node.is_extended_real is False
+            ):  # (-8)**(1/3): SymPy's principal root is complex
+                return f"the expression has no real value ({node} is not real)"
     return None
 
 

@@ -25,6 +25,7 @@ never more than was shown.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -348,7 +349,8 @@ def rigorous_ratio(statement: Statement, instance: Mapping[str, Any]) -> float |
             rhs = evaluate_arb(statement.claim.rhs, inst, 128)
             if not rhs > 0:
                 return None
-            return float((lhs / rhs).mid())
+            ratio = float((lhs / rhs).mid())
+            return ratio if math.isfinite(ratio) else None  # 0**ball is nan in Arb
     except (ValueError, ArithmeticError, TypeError):
         return None
 
@@ -537,7 +539,8 @@ def hypothesis_search(
             # target the ball-arithmetic ratio, so Hypothesis does not climb
             # towards float64 cancellation artefacts
             r = tr.ratio(instance_at(env, 0)) if inequality else None
-            hyp_target(float(min(sc[0] if r is None else r, 1e300)), label="score")
+            value = float(sc[0] if r is None or not math.isfinite(r) else r)
+            hyp_target(min(value, 1e300), label="score")
         if _progress:
             _progress.update("hypothesis", count[0], tr.worst)
         if bool(res.violation[0]):

@@ -261,7 +261,7 @@ def test_witness_json_is_readable(tmp_path):
     path = save_witness(tmp_path / "w.json", s1(), {"t": 0.1}, None)
     doc = json.loads(path.read_text())
     assert doc["instance"]["t"] == "0.1000000000000000055511151231257827021181583404541015625"
-    assert doc["claim"].startswith("Norm(2")
+    assert doc["claim"].startswith("||f(x) - f(y)||_2") and "Norm(" not in doc["claim"]
 
 
 def catalogue_witnesses() -> dict:

@@ -278,3 +278,17 @@ def test_last_chance_confirms_the_best_candidate_skipped_for_lack_of_time():
     tr2.try_confirm(inst, 2.0)
     tr2.last_chance()
     assert tr2.violation is None and len(calls) == 1
+
+
+@pytest.mark.parametrize("claim", ["abs(t)**(t + 2) <= 1", "0**t <= 1"])
+def test_nan_ball_ratio_is_no_hypothesis_target(tmp_path, claim):
+    """Arb gives nan for 0**ball: it must not reach hypothesis.target (exit 4)."""
+    from softproof.derivations.statement_files import parse_statement_text
+    from softproof.numeric.search import hypothesis_search, rigorous_ratio
+
+    st = parse_statement_text(
+        f'id = "q"\nsizes = {{ n = 1, d = 1 }}\nhypotheses = ["abs(t) <= 1"]\nclaim = "{claim}"\n'
+    )
+    assert rigorous_ratio(st, {"t": 0.0}) is None or np.isfinite(rigorous_ratio(st, {"t": 0.0}))
+    res = hypothesis_search(st, 2.0, rng_seed=0)
+    assert res.verdict != "violated"

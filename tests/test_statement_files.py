@@ -280,3 +280,10 @@ def test_size_without_a_variable_of_that_size_is_refused(claim):
 def test_size_with_a_variable_of_that_size_loads():
     text = 'id = "k"\nsizes = { n = 2, d = 1 }\nclaim = "alpha(x) <= n * exp(norm2(x))"\n'
     assert parse_statement_text(text).claim.op == "<="
+
+
+@pytest.mark.parametrize("claim", ["(-8)**(1/3) * t <= 2.5", "t <= (-1)**(1/3) + 2"])
+def test_complex_principal_root_is_refused(claim):
+    text = f'id = "k"\nsizes = {{ n = 1, d = 1 }}\nclaim = "{claim}"\n'
+    with pytest.raises(StatementFileError, match="no real value"):
+        parse_statement_text(text)
