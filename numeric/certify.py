@@ -97,7 +97,8 @@ class CertResult:
                 f"{self.seconds:.2f} s (decisions: {rules})"
             )
         if self.status == "violated":
-            return f"violated: rigorous witness {self.witness} ({self.seconds:.2f} s)"
+            point = "; ".join(f"{k} = {_plain(v)}" for k, v in self.witness.items())
+            return f"violated: rigorous witness {point} ({self.seconds:.2f} s)"
         return (
             f"undecided after {self.seconds:.2f} s: {len(self.open_boxes)} boxes left, "
             f"{100 * self.coverage:.2f}% of the domain decided"
@@ -467,3 +468,12 @@ def coverage_boxes(result: CertResult) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _plain(v: Any) -> str:
+    """A witness value as text: a number, or nested lists of numbers (no Python repr)."""
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_plain(x) for x in v) + "]"
+    if hasattr(v, "tolist"):
+        return _plain(v.tolist())
+    return f"{float(v):.17g}" if isinstance(v, float) else str(v)

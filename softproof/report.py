@@ -197,7 +197,7 @@ def check_entry(
         rejected=res.rejected,
         seconds=res.seconds,
         mutant_of=statement.mutant_of,
-        precision="float64 screen",
+        precision=_search_precision(res),
         claim=_claim_latex(statement),
     )
     by_chain = getattr(res.prover, "by", "") == "chain"
@@ -222,6 +222,14 @@ def check_entry(
         if by_chain:
             rep.precision = "exact (machine-checked chain)"
     return rep
+
+
+def _search_precision(res: Any) -> str:
+    """What the numbers of a search are: float64 screening, the worst ratio re-checked
+    in Arb when the evidence says so."""
+    if getattr(res, "worst_by", "") == "ball arithmetic":
+        return "float64 screen, worst ratio in Arb (128 bits)"
+    return "float64 screen"
 
 
 #: Seconds the symbolic prover may take per entry in the report (at least the budget).

@@ -212,3 +212,9 @@ def test_witness_of_an_overridden_parameter_was_confirmed_with_the_file_value():
     assert res.status == "violated" and res.confirmation.confirmed
     assert res.witness["R"] == "1/2"
     assert certify(st, parameters={"R": 2}, budget_seconds=5).status == "certified"
+
+
+def test_violated_summary_prints_the_witness_without_python_reprs():
+    res = certify(get("E1-m-wide"), budget_seconds=10)
+    text = res.summary()
+    assert res.status == "violated" and "t = " in text and "{" not in text and "'" not in text
