@@ -493,14 +493,36 @@ def _point(
 
 
 def _real_value(e: sp.Expr, point: Mapping, digits: int = 15):
-    """The value of ``e`` at ``point`` if it is a finite real number, else None."""
+    """The value of ``e`` at ``point`` if it and every part of it is a finite real
+    number (``sqrt(t) * sqrt(t - 1/2)`` at ``t = -4`` is real only through complex
+    parts: no value), else None."""
     try:
         v = sp.N(e.xreplace(point), digits)
     except (ValueError, TypeError, ArithmeticError):
         return None
-    if v.is_Number and v.is_real and v.is_finite:
-        return v
-    return None
+    if not (v.is_Number and v.is_real and v.is_finite):
+        return None
+    return v if _parts_real(e, point, digits) else None
+
+
+def _parts_real(e: sp.Expr, point: Mapping, digits: int) -> bool:
+    """Every root and power with a non-integer exponent has a non-negative base (a
+    positive one for a negative exponent) and every log a positive argument at
+    ``point``: the expression is defined there as a real function."""
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, sp.Pow) and not node.exp.is_integer:
+            arg, need_positive = node.base, bool(node.exp.is_negative)
+        elif isinstance(node, sp.log):
+            arg, need_positive = node.args[0], True
+        else:
+            continue
+        try:
+            a = sp.N(arg.xreplace(point), digits)
+        except (ValueError, TypeError, ArithmeticError):
+            return False
+        if not (a.is_Number and a.is_real) or a < 0 or (need_positive and a == 0):
+            return False
+    return True
 
 
 _SCALES = ((0, 1), (1, 4), (2, 16))

@@ -517,6 +517,9 @@ def _explicit_sizes(result, spec: Spec) -> Sequence[tuple[int, int]]:
 # found by this fuzzer: exp(log(0)) folds to nan and the prover raises TypeError
 # ("Invalid NaN comparison") instead of answering
 @example(Spec(claim="0 == exp(log(0*t))", origin="found"))
+# found by this fuzzer (thorough profile): refuted at t = -4, where both roots on the left
+# are imaginary and only their product is real
+@example(Spec(claim="sqrt(t) * sqrt((t - 1/2)) == sqrt((t) * ((t - 1/2)))", origin="found"))
 def test_proved_identities_agree_wherever_defined(spec: Spec) -> None:
     stmt = _statement(spec)
     for level in ("symbolic", ("explicit", spec.n, spec.d)):
