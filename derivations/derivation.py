@@ -61,7 +61,7 @@ def tex_text(s: str) -> str:
         "{": r"\{",
         "}": r"\}",
         "~": r"\textasciitilde{}",
-        "^": r"\^{}",
+        "^": r"\textasciicircum{}",
         "<": r"\textless{}",
         ">": r"\textgreater{}",
         "|": r"\textbar{}",

@@ -49,27 +49,10 @@ def plural(k: int, word: str, many: str | None = None) -> str:
 
 
 def text(s: str) -> str:
-    """Plain text escaped for LaTeX."""
-    out = []
-    for ch in str(s):
-        out.append(
-            {
-                "\\": r"\textbackslash{}",
-                "&": r"\&",
-                "%": r"\%",
-                "$": r"\$",
-                "#": r"\#",
-                "_": r"\_",
-                "{": r"\{",
-                "}": r"\}",
-                "~": r"\textasciitilde{}",
-                "^": r"\textasciicircum{}",
-                "|": r"\textbar{}",
-                "<": r"\textless{}",
-                ">": r"\textgreater{}",
-            }.get(ch, ch)
-        )
-    return "".join(out)
+    """Plain text escaped for LaTeX (:func:`softproof.derivations.derivation.tex_text`)."""
+    from softproof.derivations.derivation import tex_text
+
+    return tex_text(str(s))
 
 
 def number(v: Any, digits: int = 3) -> str:
