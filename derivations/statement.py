@@ -101,6 +101,15 @@ class Statement:
     #: the claim and hypotheses as written (statement-file expression language)
     claim_text: str = ""
     hypotheses_text: tuple[str, ...] = ()
+    #: the file's own definitions as written, in order: ``(name, params, text)``
+    #: (``params`` empty for a named constant)
+    definitions: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+
+    @property
+    def shadowed(self) -> tuple[str, ...]:
+        """The built-in model functions (``u``, ``alpha``, ``f``, ...) this statement's
+        own definitions redefine."""
+        return tuple(name for name, _, _ in self.definitions if name in model.MODEL_FUNCTIONS)
 
     @property
     def variables(self) -> tuple[str, ...]:
