@@ -325,7 +325,6 @@ class _Walker:
         args = [self.expr(a, depth) for a in node.args]
         return FUNCTIONS[name](self, node, args)
 
-
     def instantiate(self, node: ast.AST, defn: Definition, args: list) -> sp.Basic:
         """``defn`` at ``args``: its text parsed with its parameters bound to the
         argument expressions (so shapes come from the call), as a named node."""

@@ -112,6 +112,16 @@ class Statement:
         return tuple(name for name, _, _ in self.definitions if name in model.MODEL_FUNCTIONS)
 
     @property
+    def shadow_note(self) -> str:
+        """``note: u, f are this file's definitions, not the built-ins`` (or ``""``)."""
+        names = self.shadowed
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f"note: {names[0]} is this file's definition, not the built-in"
+        return f"note: {', '.join(names)} are this file's definitions, not the built-ins"
+
+    @property
     def variables(self) -> tuple[str, ...]:
         """Names of the model variables that occur, in a fixed order."""
         syms = set(self.claim.free_symbols)
