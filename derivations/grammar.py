@@ -70,6 +70,9 @@ class Definition:
     text: str
     names: Mapping[str, sp.Basic]
     above: Mapping[str, Definition]
+    #: this and the later definitions of the file: unknown here, even where they
+    #: shadow a built-in (no recursion, no forward reference)
+    hidden: frozenset[str] = frozenset()
 
     def __hash__(self) -> int:
         return hash((self.name, self.params, self.text))
@@ -118,6 +121,7 @@ class _Walker:
         definitions: Mapping[str, Definition] | None = None,
         budget: list[int] | None = None,
         memo: dict | None = None,
+        hidden: frozenset[str] = frozenset(),
     ):
         self.lines = source.split("\n")
         self.names = names
@@ -125,6 +129,7 @@ class _Walker:
         #: instantiations left (shared with the walkers of nested definitions)
         self.budget = budget if budget is not None else [MAX_INSTANTIATIONS]
         self.memo = memo if memo is not None else {}
+        self.hidden = hidden
 
     # ---- positions ---------------------------------------------------------
     def error(self, node: ast.AST | None, problem: str) -> GrammarError:
@@ -198,6 +203,8 @@ class _Walker:
             if defn.params:
                 raise self.error(node, f"'{name}' is a function of this file: write {name}(...)")
             return self.instantiate(node, defn, [])
+        if name in self.hidden:
+            raise self.error(node, f"unknown name '{name}'")
         if name in FUNCTIONS:
             raise self.error(node, f"'{name}' is a function: write {name}(...)")
         raise self.error(node, _unknown(name, "name", list(self.names) + list(FUNCTIONS)))
@@ -317,6 +324,8 @@ class _Walker:
                     f"({', '.join(defn.params) or 'none'}), got {len(args)}",
                 )
             return self.instantiate(node, defn, args)
+        if name in self.hidden:
+            raise self.error(node, f"unknown function '{name}'")
         if name in self.names:
             raise self.error(node, f"'{name}' is not a function")
         if name not in FUNCTIONS:
@@ -336,7 +345,7 @@ class _Walker:
             raise self.error(node, f"more than {MAX_INSTANTIATIONS} uses of definitions")
         names = {**defn.names, **dict(zip(defn.params, args, strict=True))}
         source = "(\n" + defn.text + "\n)"
-        inner = _Walker(source, names, defn.above, self.budget, self.memo)
+        inner = _Walker(source, names, defn.above, self.budget, self.memo, defn.hidden)
         try:
             tree = ast.parse(source, mode="eval")
             body = inner.expr(tree)
@@ -637,6 +646,7 @@ def parse_definition(defn: Definition, args: tuple[sp.Basic, ...] = ()) -> sp.Ba
         raise GrammarError(f"{defn.name} takes {len(defn.params)} argument(s), got {len(args)}")
     walker, tree = _parse(defn.text, (), defn.above)
     walker.names = {**defn.names, **dict(zip(defn.params, args, strict=True))}
+    walker.hidden = defn.hidden
     try:
         return walker.expr(tree)
     except RecursionError:

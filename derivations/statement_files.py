@@ -351,7 +351,8 @@ class _Loader:
                     )
             if len(set(params)) != len(params):
                 raise self.fail(f"definition {name}: an argument is named twice", at)
-            defn = Definition(name, params, text, names, dict(defs))
+            hidden = frozenset(order[order.index(name) :])
+            defn = Definition(name, params, text, names, dict(defs), hidden)
             offset = self.string_offset(text, text_key, at)
             self.check_definition(defn, order, offset)
             defs[name] = defn

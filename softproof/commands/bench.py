@@ -144,6 +144,8 @@ def _rows(group: str) -> list[tuple[str, str]]:
         return [(f"{group}_s", " s")]
     if group == "certify":
         return [("certify_s1_n2_d2_s", " s"), ("certify_iv_over_arb", "")]
+    if group == "cosh_gradient":
+        return [("cosh_gradient_prove_s", " s")]
     return [(group, "")]
 
 
