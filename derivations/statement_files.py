@@ -475,7 +475,7 @@ def _trial_arguments(k: int) -> list[tuple[sp.Basic, ...]]:
 def _not_shape(exc: GrammarError) -> bool:
     """The problem does not depend on argument shapes (an unknown name, a syntax error)."""
     p = exc.problem
-    return p.startswith(("unknown ", "syntax error", "'")) or "not allowed" in p
+    return p.startswith(("unknown ", "syntax error")) or "not allowed" in p
 
 
 def _undefined_constant(rel) -> str | None:
