@@ -207,7 +207,8 @@ class _Walker:
             raise self.error(node, f"unknown name '{name}'")
         if name in FUNCTIONS:
             raise self.error(node, f"'{name}' is a function: write {name}(...)")
-        raise self.error(node, _unknown(name, "name", list(self.names) + list(FUNCTIONS)))
+        known = list(self.names) + list(FUNCTIONS) + list(self.definitions)
+        raise self.error(node, _unknown(name, "name", known))
 
     def visit_Attribute(self, node: ast.Attribute, depth: int) -> sp.Basic:
         if node.attr != "T":

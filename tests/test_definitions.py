@@ -256,6 +256,21 @@ def test_search_on_a_defined_lipschitz_bound(capsys, tmp_path):
     assert "searched:" in out and "no violation found" in out
 
 
+def test_hypotheses_may_use_defined_functions(capsys, tmp_path):
+    text = (
+        'id = "{id}"\nsizes = {{ n = 3, d = 2 }}\nparameters = {{ R = 1 }}\n'
+        'hypotheses = ["opnorm(A) <= R", "norm2(x) <= R", "g(x) <= 1.2"]\n'
+        'claim = "g(x) <= {K}"\n\n[definitions]\n'
+        'g = {{ of = ["v"], is = "dot(cosh(A @ v), ones(n)) / n" }}\n'
+    )
+    true = _write(tmp_path, "t.toml", text.format(id="hyp-true", K="1.5"))
+    assert main(["check", str(true), "--budget", "2", "--quiet"]) == 0
+    assert "no violation found" in capsys.readouterr().out
+    false = _write(tmp_path, "f.toml", text.format(id="hyp-false", K="1.05"))
+    assert main(["check", str(false), "--budget", "10", "--quiet"]) == 1
+    assert "all 3 hypotheses hold" in capsys.readouterr().out
+
+
 CERT = (
     'id = "cosh-bound"\nparameters = {{ T = 2 }}\nhypotheses = ["abs(t) <= T"]\nclaim = "{claim}"\n'
 )
