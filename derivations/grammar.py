@@ -57,6 +57,8 @@ _COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: 
 
 #: most instantiations of a file's definitions in one expression
 MAX_INSTANTIATIONS = 10_000
+#: largest expression tree (counted with repetitions) a use of a definition may build
+MAX_TREE_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -355,8 +357,22 @@ class _Walker:
         except GrammarError as exc:
             raise self.error(node, f"in the definition of {defn.name}: {exc.problem}") from None
         out = model.defined(defn.name, body, tuple(args))
+        if self.tree_size(out) > MAX_TREE_NODES:
+            raise self.error(
+                node,
+                f"{defn.name}(...) expands to more than {MAX_TREE_NODES} nodes "
+                "(definitions nested too deeply)",
+            )
         self.memo[key] = out
         return out
+
+    def tree_size(self, e: sp.Basic) -> int:
+        """Nodes of ``e`` counted with repetitions (what a traversal visits), shared
+        sub-trees counted once each time they occur, computed bottom-up with a memo."""
+        key = ("#size", e)
+        if key not in self.memo:
+            self.memo[key] = 1 + sum(self.tree_size(a) for a in e.args)
+        return self.memo[key]
 
 
 _BINOPS: dict[type, Callable] = {

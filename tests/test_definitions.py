@@ -381,3 +381,13 @@ def test_a_definition_may_not_clash_with_a_parameter(tmp_path):
     text = 'id = "bad"\nparameters = { R = 1 }\nclaim = "R <= 1"\n\n[definitions]\nR = "2"\n'
     with pytest.raises(StatementFileError, match="clashes with the parameter R"):
         parse_statement_text(text, "bad.toml")
+
+
+def test_definitions_that_double_at_every_level_are_refused_quickly():
+    lines = ['g0 = { of = ["v"], is = "cosh(A @ v)" }'] + [
+        f'g{k} = {{ of = ["v"], is = "g{k - 1}(v) * g{k - 1}(v)" }}' for k in range(1, 40)
+    ]
+    text = 'id = "deep"\nclaim = "norm2(g39(x)) <= 1"\n\n[definitions]\n' + "\n".join(lines)
+    with pytest.raises(StatementFileError, match="expands to more than") as err:
+        parse_statement_text(text, "deep.toml")
+    assert str(err.value).startswith("deep.toml:")
