@@ -4,7 +4,11 @@ The text is parsed with :func:`ast.parse` (``mode="eval"``) and the syntax tree
 is walked against a strict whitelist of node types; nothing is ever evaluated,
 executed or compiled to code.  Names resolve only to the model's variables
 (``A, At, x, y, b, t``), the sizes ``n, d``, declared parameters and the
-functions listed in :data:`FUNCTIONS`.
+functions listed in :data:`FUNCTIONS`, and a statement file's own
+:class:`Definition` objects (resolved first: a file may redefine ``u``, ``f``, ...).
+A call of a definition parses its text with the parameters bound to the argument
+expressions (macro style, so shapes come from the call) and wraps the result in a
+named node (:func:`model.defined`) that prints as ``name(args)``.
 
 Vector conventions: ``@`` is the matrix product, ``*`` between two vectors or
 matrices of the same shape is the entrywise product, ``*`` and ``/`` between a

@@ -10,6 +10,12 @@ The contract is ``statement-files.md``::
     hypotheses = ["opnorm(A) <= R"]     # optional
     claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"   # required
 
+Own definitions come in a ``[definitions]`` table, in order: ``name = { of = ["v"],
+is = "cosh(A @ v)" }`` (a function) or ``name = "expression"`` (a named constant).
+Each may use the variables, sizes, parameters, built-ins and the definitions above
+it, and may redefine a built-in model function (``u``, ``alpha``, ``f``, ...) for
+this file; the :class:`Statement` keeps their texts in ``definitions``.
+
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
 what the author believes) and ``notes`` (text).  Any other key is an error.
