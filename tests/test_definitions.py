@@ -74,7 +74,8 @@ def _f64(expr, inst):
 # ---------------------------------------------------------------- loading
 def test_the_contract_example_loads_with_its_definitions():
     st = load_statement(COSH)
-    assert [name for name, _, _ in st.definitions] == ["u", "alpha", "f", "c", "L"]
+    assert [name for name, _, _ in st.definitions] == ["u", "alpha", "f", "c", "L", "M"]
+    assert st.definitions[-1] == ("M", (), "n**1.5 * exp(10 * R**2)")
     assert st.definitions[0] == ("u", ("v",), "cosh(A @ v)")
     assert st.shadowed == ("u", "alpha", "f", "c", "L")
     assert st.shadow_note == (
