@@ -392,3 +392,17 @@ def test_definitions_that_double_at_every_level_are_refused_quickly():
     with pytest.raises(StatementFileError, match="expands to more than") as err:
         parse_statement_text(text, "deep.toml")
     assert str(err.value).startswith("deep.toml:")
+
+
+def test_the_hessian_of_a_defined_loss_is_derived_and_proved():
+    from softproof.derivations.calculus import differentiate
+
+    st = load_statement(COSH)
+    loss = st.claim.lhs.args[0]
+    hess = model.Hess(loss, model.x)
+    rewritten = differentiate(hess)
+    assert not rewritten.has(model.Hess, model.Grad, model.Jac)
+    assert prove_identity(rewritten, hess, "symbolic").proved
+    inst = _instance(seed=2)
+    value = _f64(hess, inst)
+    assert value.shape == (3, 3) and np.allclose(value, value.T)
