@@ -255,6 +255,8 @@ def test_search_on_a_defined_lipschitz_bound(capsys, tmp_path):
     assert main(["check", str(big), "--budget", "3", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "searched:" in out and "no violation found" in out
+    assert main(["search", str(big), "--budget", "1", "--quiet"]) == 0
+    assert "note: u, alpha, f are this file's definitions" in capsys.readouterr().out
 
 
 def test_hypotheses_may_use_defined_functions(capsys, tmp_path):
@@ -298,7 +300,8 @@ def test_certify_a_defined_scalar_function(capsys, tmp_path):
         + '\n[definitions]\ng = { of = ["s"], is = "cosh(s) - 1" }\n',
     )
     assert main(["certify", str(path), "--quiet"]) == 0
-    assert "certified" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "certified" in out and "note:" not in out  # g shadows no built-in
     neg = _write(
         tmp_path,
         "h.toml",
