@@ -409,3 +409,25 @@ def test_the_hessian_of_a_defined_loss_is_derived_and_proved():
     inst = _instance(seed=2)
     value = _f64(hess, inst)
     assert value.shape == (3, 3) and np.allclose(value, value.T)
+
+
+TANH_LIPSCHITZ = """
+id = "tanh-lipschitz"
+sizes = {{ n = 1, d = 1 }}
+hypotheses = ["opnorm(A) <= 1", "norm2(x) <= 1", "norm2(y) <= 1"]
+claim = "norm2(g(x) - g(y)) <= {K} * norm2(x - y)"
+
+[definitions]
+g = {{ of = ["v"], is = "tanh(A @ v)" }}
+"""
+
+
+def test_mean_value_certificate_of_a_defined_tanh_and_its_checker():
+    true = parse_statement_text(TANH_LIPSCHITZ.format(K="1"))
+    res = certify(true, budget_seconds=60)
+    assert res.status == "certified" and "mean-value" in res.rules
+    cert = json.loads(json.dumps(res.certificate))
+    assert check_certificate(true, cert)
+    # the checker's own tanh enclosures reject the certificate for a false constant
+    false = parse_statement_text(TANH_LIPSCHITZ.format(K="0.9"))
+    assert not check_certificate(false, cert)
