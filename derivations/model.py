@@ -490,7 +490,12 @@ class DefinedVector(_Defined, ModelVector):
 
 
 class DefinedScalar(_Defined, ModelScalar):
-    """A scalar valued definition of a statement file, printed ``name(args)``."""
+    """A scalar valued definition of a statement file, printed ``name(args)``.
+
+    Unlike the built-in scalars it is not assumed real (``sqrt(t)`` is not, for
+    ``t < 0``); its sign is its body's as far as SymPy can tell."""
+
+    is_real = None
 
     def _check(self) -> None:
         _Defined._check(self)
@@ -502,6 +507,9 @@ class DefinedScalar(_Defined, ModelScalar):
 
     def _eval_is_nonnegative(self):
         return self.args[1].is_nonnegative
+
+    def _eval_is_negative(self):
+        return self.args[1].is_negative
 
 
 def defined(name: str, body: sp.Basic, call_args: tuple[sp.Basic, ...] = ()) -> sp.Basic:

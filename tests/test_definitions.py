@@ -431,3 +431,10 @@ def test_mean_value_certificate_of_a_defined_tanh_and_its_checker():
     # the checker's own tanh enclosures reject the certificate for a false constant
     false = parse_statement_text(TANH_LIPSCHITZ.format(K="0.9"))
     assert not check_certificate(false, cert)
+
+
+def test_a_defined_scalar_is_not_assumed_real():
+    g = model.defined("g", sp.sqrt(model.t), (model.t,))
+    assert g.is_real is None and (g**2).is_nonnegative is None  # sqrt(t) for t < 0
+    h = model.defined("h", sp.cosh(model.t), (model.t,))
+    assert h.is_positive is True and sp.Abs(h) == h
