@@ -101,6 +101,8 @@ class Statement:
     #: the claim and hypotheses as written (statement-file expression language)
     claim_text: str = ""
     hypotheses_text: tuple[str, ...] = ()
+    #: a proof written in the statement file (:class:`proofs.FileProof`), or None
+    proof: object = None
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -47,6 +47,9 @@ ALLOWED_KEYS = (
     "claim",
     "expected",
     "notes",
+    "variables",
+    "proof",
+    "lemma",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -145,6 +148,7 @@ class _Loader:
             )
         sizes = self.sizes(data.get("sizes", {}))
         parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
+        symbols = {**symbols, **self.variables(data, symbols)}
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
         hypotheses = []
@@ -158,6 +162,7 @@ class _Loader:
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
+        proof = self.proof(data, sid, symbols, hypotheses)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -174,7 +179,54 @@ class _Loader:
             notes=self.text_value(data, "notes", ""),
             claim_text=claim_text,
             hypotheses_text=tuple(hypotheses_text),
+            proof=proof,
         )
+
+    # ---- proofs written in the file ----------------------------------------
+    def variables(self, data: dict, symbols: dict) -> dict:
+        """Declared auxiliary variables (``variables = { z = "vector d" }``)."""
+        from .proofs import ProofFormatError, parse_variables
+
+        if "variables" not in data:
+            return {}
+        try:
+            return parse_variables(data["variables"], taken=list(symbols))
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+
+    def proof(self, data: dict, sid: str, symbols: dict, hypotheses: list):
+        """The ``proof`` array (and ``[[lemma]]`` tables) as chains, or None."""
+        from .proofs import ProofFormatError, build_file_proof
+
+        if "proof" not in data:
+            if "lemma" in data:
+                raise self.fail("[[lemma]] tables need a 'proof' of the claim", self.lemma_offset())
+            return None
+        try:
+            return build_file_proof(data["proof"], data.get("lemma"), symbols, sid, hypotheses)
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+
+    def lemma_offset(self) -> int | None:
+        found = self.text.find("[[lemma]]")
+        return found if found >= 0 else None
+
+    def proof_error(self, exc) -> StatementFileError:
+        """A proof problem at the line of the string it names (else of its key)."""
+        if exc.section == "lemma":
+            start = self.lemma_offset()
+        else:
+            start = self.key_offset(exc.section)
+        if exc.text is None:
+            return self.fail(exc.problem, start)
+        offset = self.loc.string(exc.text, start or 0)
+        if offset is None:
+            offset = self.loc.string(exc.text, 0)
+        if offset is None:
+            return self.fail(exc.problem, start)
+        if exc.grammar is not None:
+            return self.expression_error(exc.grammar, exc.text, exc.problem.rsplit(" in ", 1)[-1], offset)
+        return self.fail(exc.problem, offset)
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
