@@ -218,7 +218,8 @@ class _Builder:
             for key in t:
                 if key not in _LEMMA_KEYS:
                     raise ProofFormatError(
-                        f"lemma {lid}: unknown key '{key}' (allowed: {', '.join(sorted(_LEMMA_KEYS))})",
+                        f"lemma {lid}: unknown key '{key}' "
+                        f"(allowed: {', '.join(sorted(_LEMMA_KEYS))})",
                         lid,
                         "lemma",
                     )
@@ -259,7 +260,8 @@ class _Builder:
             try:
                 names.update(parse_variables(t["variables"]))
             except ProofFormatError as exc:
-                raise ProofFormatError(f"lemma {lid}: {exc.problem}", exc.text or lid, "lemma")
+                problem = f"lemma {lid}: {exc.problem}"
+                raise ProofFormatError(problem, exc.text or lid, "lemma") from None
         hyps_text = t.get("hypotheses", [])
         if not isinstance(hyps_text, list):
             raise ProofFormatError(f"lemma {lid}: 'hypotheses' must be a list", lid, "lemma")
@@ -283,7 +285,7 @@ class _Builder:
         first = tables[0]
         if not isinstance(first, dict) or set(first) != {"start"}:
             raise ProofFormatError(
-                f"{what}: the proof starts with {{ start = \"...\" }} alone",
+                f'{what}: the proof starts with {{ start = "..." }} alone',
                 _some_text(first),
             )
         start = scope.expr(first["start"], f"{what}, start")
@@ -317,7 +319,8 @@ class _Builder:
                 f"{where}: a step has exactly one of eq, le, lt (got {got})", _some_text(t)
             )
         if "by" not in t:
-            raise ProofFormatError(f"{where}: missing 'by' (a rule, hypothesis, ...)", _some_text(t))
+            problem = f"{where}: missing 'by' (a rule, 'hypothesis', 'lemma ID', ...)"
+            raise ProofFormatError(problem, _some_text(t))
         by = t["by"]
         if not isinstance(by, str):
             raise ProofFormatError(f"{where}: 'by' must be a string", _some_text(t))
@@ -896,8 +899,7 @@ def _chain_exprs(c: Chain):
         yield s.expr
         if s.at is not None:
             yield s.at
-        for e in _why_exprs(s.why):
-            yield e
+        yield from _why_exprs(s.why)
 
 
 def _why_exprs(why: object):
@@ -1003,4 +1005,3 @@ def _file_id(sid: str) -> str:
 def declared_relation(key: str) -> str:
     """``eq`` -> ``==``, ``le`` -> ``<=``, ``lt`` -> ``<``."""
     return _RELATIONS[key]
-

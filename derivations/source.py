@@ -178,7 +178,7 @@ class _Printer:
         return f"{self.wrap(base, _ATOM)}**{self.wrap(ex, _ATOM)}", _POW
 
     def sum(self, e: sp.Basic) -> tuple[str, int]:
-        terms = list(e.args)
+        terms = sorted(e.args, key=lambda a: _negated(a) is not None)  # positive terms first
         parts: list[str] = []
         for k, term in enumerate(terms):
             neg = _negated(term)
@@ -198,7 +198,8 @@ class _Printer:
         den: list[sp.Basic] = []
         if coeff != 1:
             if coeff.is_Rational and coeff.q != 1:
-                num.append(sp.Integer(coeff.p))
+                if coeff.p != 1:
+                    num.append(sp.Integer(coeff.p))
                 den.append(sp.Integer(coeff.q))
             else:
                 num.append(coeff)
@@ -245,8 +246,10 @@ def _negated(term: sp.Basic) -> sp.Basic | None:
         if len(nums) == 1 and nums[0].is_negative:
             rest = [a for a in term.args if a is not nums[0]]
             c = -nums[0]
-            return MatMul(*rest) if c == 1 and len(rest) > 1 else (
-                rest[0] if c == 1 else MatMul(c, *rest)
+            return (
+                MatMul(*rest)
+                if c == 1 and len(rest) > 1
+                else (rest[0] if c == 1 else MatMul(c, *rest))
             )
     if isinstance(term, sp.Number) and term.is_negative:
         return -term

@@ -225,7 +225,8 @@ class _Loader:
         if offset is None:
             return self.fail(exc.problem, start)
         if exc.grammar is not None:
-            return self.expression_error(exc.grammar, exc.text, exc.problem.rsplit(" in ", 1)[-1], offset)
+            what = exc.problem.rsplit(" in ", 1)[-1]
+            return self.expression_error(exc.grammar, exc.text, what, offset)
         return self.fail(exc.problem, offset)
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
