@@ -362,22 +362,39 @@ class _Builder:
             new = scope.expr(t["new"], f"{where}, new")
         if "at" in t:
             at = scope.expr(t["at"], f"{where}, at", hole_like=old)
-        why = self.justification(t, by, op, scope, where, old, new)
+        try:
+            why = self.justification(t, by, op, scope, where, old, new)
+        except ProofFormatError:
+            raise
+        except (_Refusal, TypeError, ValueError) as exc:
+            return Step(expr, _Refused(by, _first_line(exc)))
         if old is not None and at is not None:
-            return Step(expr, why, at=at)
+            cand = Step(expr, why, at=at)
+            try:
+                ch._check_step(prev, cand)
+            except Exception as exc:  # noqa: BLE001 - any failure refuses the step
+                return Step(expr, _Refused(by, _first_line(exc)))
+            return cand
         candidates = self.candidates(why, by, t, prev, expr, op, scope, where, old, new, at)
-        first = None
+        first, errors = None, []
         for cand in candidates:
-            first = first or cand
             try:
                 r = ch._check_step(prev, cand)
-            except (TypeError, ValueError, AttributeError, KeyError):
+            except Exception as exc:  # noqa: BLE001 - a candidate that cannot be checked
+                errors.append(_first_line(exc))
                 continue
             if r.ok and _gives(r.op, op):
                 return cand
-        if first is None:
-            raise ProofFormatError(f"{where}: nothing to rewrite", _some_text(t))
-        return first
+            first = first or cand
+        if by == "hypothesis" and why is None:
+            hyps = "; ".join(map(relation_source, scope.hypotheses)) or "none"
+            return Step(
+                expr,
+                _Refused(by, f"no hypothesis turns the previous expression into this one ({hyps})"),
+            )
+        if first is not None:
+            return first
+        return Step(expr, _Refused(by, errors[0] if errors else "nothing to rewrite"))
 
     def candidates(self, why, by, t, prev, expr, op, scope, where, old, new, at) -> list[Step]:
         """Steps to try, in order (see the module docstring)."""
@@ -410,7 +427,7 @@ class _Builder:
         for o, nw, ctx in _pairs(prev, expr):
             args = _infer_args(by, given, o, nw, prev)
             if isinstance(args, str):
-                out.append(Step(expr, By(by, o, nw, why.args, why.lemma, why.discharge), at=ctx))
+                out.append(Step(expr, _Refused(by, args)))
                 continue
             if ctx is None:
                 b = By(by, None, None, args, why.lemma, why.discharge)
@@ -428,10 +445,7 @@ class _Builder:
         for name, value in table.items():
             if name not in list(params)[2:]:
                 allowed = ", ".join(list(params)[2:]) or "none"
-                raise ProofFormatError(
-                    f"{where}: rule {rule} takes no argument '{name}' (its arguments: {allowed})",
-                    name,
-                )
+                raise _Refusal(f"rule {rule} takes no argument '{name}' (its arguments: {allowed})")
             if isinstance(value, dict):
                 pairs = tuple(
                     (scope.expr(k, f"{where}, args.{name}"), _value(v, scope, where))
@@ -483,6 +497,30 @@ class _Builder:
                 new = scope.expr(t["new"], f"{w}, new")
             out.append(self.justification(t, by, op, scope, w, old, new))
         return tuple(out)
+
+
+class _Refusal(Exception):
+    """A step that cannot be what it says (a rule given arguments it does not take)."""
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """The justification of a step that does not follow as written: the step
+    checker reports it failed, with ``reason``."""
+
+    by: str
+    reason: str
+
+    def establish(self, old, new) -> ch.Established:
+        return ch.Established(None, (rl._fail(self.by, self.reason),))
+
+    def describe(self) -> str:
+        return self.by
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]
 
 
 def _value(v: object, scope: _Scope, where: str) -> sp.Basic:
@@ -539,50 +577,87 @@ def _chain_symbols(chain: Chain) -> dict[str, sp.Basic]:
 # --------------------------------------------------------------------------
 _UNORDERED = (sp.Add, sp.Mul, sp.MatAdd, sp.HadamardProduct)
 
+#: a position: argument indices from the root; its last element may be
+#: ``("group", (i, j, ...))``, the sub-sum or sub-product of those arguments
+Path = tuple
 
-def _positions(a: sp.Basic, b: sp.Basic, path: tuple = ()) -> list[tuple] | None:
-    """Paths (argument indices in ``a``) where ``a`` and ``b`` differ; None when
-    ``a`` and ``b`` are not expressions that can be rewritten (a kind, a name)."""
+
+def _unordered(e: sp.Basic) -> bool:
+    return isinstance(e, _UNORDERED) and not isinstance(e, sp.MatMul)
+
+
+def _walk(a: sp.Basic, b: sp.Basic, path: Path, partner: dict) -> list[tuple] | None:
+    """``(path, old, new)`` where ``a`` and ``b`` differ (a parallel walk; the
+    arguments of sums and products matched up to order); ``partner[path]`` is
+    the subterm of ``b`` at each visited position.  None when ``a``, ``b`` are no
+    expressions that can be rewritten (a norm's kind, a name)."""
+    partner[path] = b
     if a == b:
         return []
     if not isinstance(a, sp.Expr | sp.MatrixExpr) or not isinstance(b, sp.Expr | sp.MatrixExpr):
         return None
-    if type(a) is not type(b) or not a.args or len(a.args) != len(b.args):
-        return [path]
-    if isinstance(a, _UNORDERED) and not isinstance(a, sp.MatMul):
-        rest_a = list(a.args)
-        rest_b = list(b.args)
-        for arg in a.args:
-            if arg in rest_b:
-                rest_b.remove(arg)
-                rest_a.remove(arg)
-        if len(rest_a) != 1 or len(rest_b) != 1:
-            return [path]
-        i = a.args.index(rest_a[0])
-        sub = _positions(rest_a[0], rest_b[0], (*path, i))
-        return [path] if sub is None else sub
+    if type(a) is not type(b) or not a.args:
+        return [(path, a, b)]
+    if _unordered(a):
+        used = [False] * len(b.args)
+        rest_a: list[int] = []
+        for i, arg in enumerate(a.args):
+            j = next((j for j, o in enumerate(b.args) if not used[j] and o == arg), None)
+            if j is None:
+                rest_a.append(i)
+            else:
+                used[j] = True
+        rest_b = [o for j, o in enumerate(b.args) if not used[j]]
+        if not rest_a or not rest_b or len(rest_a) == len(a.args):
+            return [(path, a, b)]
+        new = rest_b[0] if len(rest_b) == 1 else b.func(*rest_b)
+        if len(rest_a) == 1:
+            i = rest_a[0]
+            if len(rest_b) == 1:
+                sub = _walk(a.args[i], new, (*path, i), partner)
+                return [(path, a, b)] if sub is None else sub
+            partner[(*path, i)] = new
+            return [((*path, i), a.args[i], new)]
+        group = (*path, ("group", tuple(rest_a)))
+        partner[group] = new
+        return [(group, a.func(*[a.args[i] for i in rest_a]), new)]
+    if len(a.args) != len(b.args):
+        return [(path, a, b)]
     out: list[tuple] = []
-    for i, (x, y) in enumerate(zip(a.args, b.args, strict=True)):
-        sub = _positions(x, y, (*path, i))
+    for i, (u, v) in enumerate(zip(a.args, b.args, strict=True)):
+        sub = _walk(u, v, (*path, i), partner)
         if sub is None:
-            return [path]
+            return [(path, a, b)]
         out.extend(sub)
     return out
 
 
-def _at(e: sp.Basic, path: tuple) -> sp.Basic:
+def _at(e: sp.Basic, path: Path) -> sp.Basic:
     for i in path:
-        e = e.args[i]
+        if isinstance(i, tuple):
+            e = e.func(*[e.args[j] for j in i[1]])
+        else:
+            e = e.args[i]
     return e
 
 
-def _replace(e: sp.Basic, paths: Sequence[tuple], hole: sp.Basic) -> sp.Basic:
+def _replace(e: sp.Basic, paths: Sequence[Path], hole: sp.Basic) -> sp.Basic:
     """``e`` with ``hole`` at every path."""
     if () in paths:
         return hole
-    heads = {p[0] for p in paths}
     args = list(e.args)
-    for i in heads:
+    groups = [p for p in paths if isinstance(p[0], tuple)]
+    if groups:  # a sub-sum / sub-product: the hole stands for those arguments together
+        idx = set(groups[0][0][1])
+        inner = [p for p in paths if not isinstance(p[0], tuple)]
+        kept = []
+        for i, a in enumerate(args):
+            if i in idx:
+                continue
+            here = [p[1:] for p in inner if p[0] == i]
+            kept.append(_replace(a, here, hole) if here else a)
+        return e.func(hole, *kept)
+    for i in {p[0] for p in paths}:
         args[i] = _replace(args[i], [p[1:] for p in paths if p[0] == i], hole)
     return e.func(*args)
 
@@ -591,64 +666,44 @@ def _pairs(prev: sp.Basic, nxt: sp.Basic) -> list[tuple[sp.Basic, sp.Basic, sp.B
     """``(old, new, context)`` from the smallest differing subterms to the whole
     expressions (context None); a context has ``HOLE`` at exactly the rewritten
     positions."""
-    paths = _positions(prev, nxt) or [()]
+    partner: dict = {}
+    found = _walk(prev, nxt, (), partner) or [((), prev, nxt)]
     out: list[tuple] = []
     seen: set = set()
 
-    def add(ps: list[tuple]) -> None:
-        key = tuple(sorted(ps))
+    def add(paths: list[Path], old: sp.Basic, new: sp.Basic) -> None:
+        key = tuple(map(repr, paths))
         if key in seen:
             return
         seen.add(key)
-        if ps == [()]:
+        if paths == [()]:
             out.append((prev, nxt, None))
             return
-        olds = {_at(prev, p) for p in ps}
-        news = {_at_new(nxt, prev, p) for p in ps}
-        if len(olds) != 1 or len(news) != 1 or None in news:
-            return
-        old, new = olds.pop(), news.pop()
         hole = MatrixSymbol("HOLE", *old.shape) if model.is_matrix(old) else HOLE
         try:
-            ctx = _replace(prev, ps, hole)
-        except (TypeError, ValueError, AttributeError):
+            ctx = _replace(prev, paths, hole)
+        except (TypeError, ValueError, AttributeError, IndexError):
             return
         out.append((old, new, ctx))
 
-    add(paths)
-    common = _common_prefix(paths)
+    olds = {o for _, o, _ in found}
+    news = {n for _, _, n in found}
+    if len(olds) == 1 and len(news) == 1:
+        add([p for p, _, _ in found], olds.pop(), news.pop())
+    common = _common_prefix([p for p, _, _ in found])
     for k in range(len(common), -1, -1):
-        add([common[:k]])
+        pre = common[:k]
+        if pre in partner:
+            add([pre], _at(prev, pre), partner[pre])
     return out
 
 
-def _at_new(nxt: sp.Basic, prev: sp.Basic, path: tuple) -> sp.Basic | None:
-    """The subterm of ``nxt`` matching position ``path`` of ``prev`` (unordered
-    arguments matched as in :func:`_positions`)."""
-    a, b = prev, nxt
-    for i in path:
-        if isinstance(a, _UNORDERED) and not isinstance(a, sp.MatMul):
-            rest_b = list(b.args)
-            for arg in a.args:
-                if arg in rest_b and arg != a.args[i]:
-                    rest_b.remove(arg)
-            others = [arg for arg in rest_b]
-            if len(others) != 1:
-                return None
-            a, b = a.args[i], others[0]
-        else:
-            if type(a) is not type(b) or len(a.args) != len(b.args):
-                return None
-            a, b = a.args[i], b.args[i]
-    return b
-
-
-def _common_prefix(paths: Sequence[tuple]) -> tuple:
+def _common_prefix(paths: Sequence[Path]) -> Path:
     if not paths:
         return ()
     first = paths[0]
     k = 0
-    while all(len(p) > k and p[k] == first[k] for p in paths) and k < len(first):
+    while k < len(first) and all(len(p) > k and p[k] == first[k] for p in paths):
         k += 1
     return first[:k]
 
@@ -740,7 +795,10 @@ def _rejection(
         by = by_text[k - 1] if k - 1 < len(by_text) else r.step.why.describe()
         if not r.ok:
             failing = [c for c in r.checks if not c.ok]
-            why = r.detail or (f"{failing[0].method}: {failing[0].detail}" if failing else "")
+            why = r.detail
+            if failing and (not why or why == "no relation established"):
+                c = failing[0]
+                why = c.detail if c.method == by else f"{c.method}: {c.detail}"
             return k, f"{what} rejected at step {k} ({by}): {why or 'does not follow'}"
         if k - 1 < len(declared) and not _gives(r.op, declared[k - 1]):
             word = _KEYS_OF_RELATION[declared[k - 1]]
