@@ -73,6 +73,7 @@ _LEMMA_KEYS = {"id", "title", "claim", "hypotheses", "variables", "proof"}
 #: rule arguments read off the expressions when not given
 _INFERRED = {"mean_value": {"g", "var", "p", "q"}, "segment_norm": {"p", "q"}}
 _INFERRED["simplex_identity"] = {"s_node"}
+_INFERRED["sup_monotone"] = {"bound"}
 
 
 class ProofFormatError(ValueError):
@@ -288,6 +289,8 @@ class _Builder:
                 f'{what}: the proof starts with {{ start = "..." }} alone',
                 _some_text(first),
             )
+        if len(tables) < 2:
+            raise ProofFormatError(f"{what}: the proof needs a step after its start", first["start"])
         start = scope.expr(first["start"], f"{what}, start")
         prev = start
         steps: list[Step] = []
@@ -404,36 +407,51 @@ class _Builder:
                 out.append(Step(expr, Hyp(h), at=at))
             for h in scope.hypotheses:
                 for o, nw, ctx in _pairs(prev, expr):
-                    if ctx is not None and _equal(o, h.lhs) and _equal(nw, h.rhs):
+                    if ctx is not None and _matches(o, nw, h):
                         out.append(Step(expr, Hyp(h), at=ctx))
+                for a, b in ((h.lhs, h.rhs), (h.rhs, h.lhs)):
+                    out += [Step(expr, Hyp(h), at=c) for c in _contexts(prev, expr, a, b)]
             return out
         if isinstance(why, Hyp | Cite | SubChain):
             out.append(Step(expr, why, at=at))
-            rel = why.relation if isinstance(why, Hyp) else None
+            rel = why.relation if isinstance(why, Hyp) else why.establish(None, None).relation
             for o, nw, ctx in _pairs(prev, expr):
                 if ctx is None:
                     continue
-                if rel is None or (_equal(o, rel.lhs) and _equal(nw, rel.rhs)):
+                if rel is None or _matches(o, nw, rel):
                     out.append(Step(expr, why, at=ctx))
+            if rel is not None:
+                for a, b in ((rel.lhs, rel.rhs), (rel.rhs, rel.lhs)):
+                    out += [Step(expr, why, at=c) for c in _contexts(prev, expr, a, b)]
             return out
         assert isinstance(why, By)
         if old is not None:  # old/new given, no context: every occurrence, then the diff
             out.append(Step(expr, why))
             for o, nw, ctx in _pairs(prev, expr):
-                if ctx is not None and o == old and nw == new:
+                if ctx is not None and {o, nw} == {old, new}:
                     out.append(Step(expr, why, at=ctx))
+            for a, b in ((old, new), (new, old)):
+                out += [Step(expr, why, at=c) for c in _contexts(prev, expr, a, b)]
             return out
         given = dict(why.args)
+        equality = by in rl.EQUALITY_RULES
         for o, nw, ctx in _pairs(prev, expr):
-            args = _infer_args(by, given, o, nw, prev)
-            if isinstance(args, str):
-                out.append(Step(expr, _Refused(by, args)))
-                continue
-            if ctx is None:
-                b = By(by, None, None, args, why.lemma, why.discharge)
-                out.append(Step(expr, b))
-            else:
-                out.append(Step(expr, By(by, o, nw, args, why.lemma, why.discharge), at=ctx))
+            # old -> new justified as old <= new (a nondecreasing context), or as
+            # new <= old in a nonincreasing one (an identity either way round)
+            for lo, hi in ((o, nw), (nw, o)):
+                args = _infer_args(by, given, lo, hi, prev)
+                if isinstance(args, str):
+                    out.append(Step(expr, _Refused(by, args)))
+                elif ctx is None and lo is o:
+                    out.append(Step(expr, By(by, None, None, args, why.lemma, why.discharge)))
+                elif ctx is None and equality:
+                    out.append(Step(expr, By(by, lo, hi, args, why.lemma, why.discharge)))
+                elif ctx is not None:
+                    b = By(by, lo, hi, args, why.lemma, why.discharge)
+                    out.append(Step(expr, b, at=ctx))
+                    for c in _contexts(prev, expr, o, nw):
+                        if c != ctx:
+                            out.append(Step(expr, b, at=c))
         return out
 
     # ---- keys ------------------------------------------------------------
@@ -561,6 +579,13 @@ def _equal(a: sp.Basic, b: sp.Basic) -> bool:
     return a == b or rl.exact(a) == rl.exact(b)
 
 
+def _matches(old: sp.Basic, new: sp.Basic, rel: Relation) -> bool:
+    """``old -> new`` rewrites one side of ``rel`` into the other."""
+    return (_equal(old, rel.lhs) and _equal(new, rel.rhs)) or (
+        _equal(old, rel.rhs) and _equal(new, rel.lhs)
+    )
+
+
 def _chain_symbols(chain: Chain) -> dict[str, sp.Basic]:
     """Name -> symbol of everything the chain's expressions use."""
     out: dict[str, sp.Basic] = {}
@@ -608,9 +633,20 @@ def _walk(a: sp.Basic, b: sp.Basic, path: Path, partner: dict) -> list[tuple] | 
             else:
                 used[j] = True
         rest_b = [o for j, o in enumerate(b.args) if not used[j]]
-        if not rest_a or not rest_b or len(rest_a) == len(a.args):
+        unit = {sp.Mul: sp.S.One, sp.Add: sp.S.Zero}.get(type(a))
+        if len(rest_a) == len(a.args) or (not rest_b and not rest_a):
             return [(path, a, b)]
-        new = rest_b[0] if len(rest_b) == 1 else b.func(*rest_b)
+        if not rest_a or not rest_b:  # a factor (term) appears or disappears
+            if unit is None:
+                return [(path, a, b)]
+            if not rest_a:
+                group = (*path, ("group", ()))
+                partner[group] = b.func(*rest_b)
+                return [(group, unit, partner[group])]
+        if not rest_b:
+            new = unit
+        else:
+            new = rest_b[0] if len(rest_b) == 1 else b.func(*rest_b)
         if len(rest_a) == 1:
             i = rest_a[0]
             if len(rest_b) == 1:
@@ -690,11 +726,67 @@ def _pairs(prev: sp.Basic, nxt: sp.Basic) -> list[tuple[sp.Basic, sp.Basic, sp.B
     news = {n for _, _, n in found}
     if len(olds) == 1 and len(news) == 1:
         add([p for p, _, _ in found], olds.pop(), news.pop())
+    if len(found) == 1:
+        for paths, old, new in _solved(prev, *found[0]):
+            add(paths, old, new)
     common = _common_prefix([p for p, _, _ in found])
     for k in range(len(common), -1, -1):
         pre = common[:k]
         if pre in partner:
             add([pre], _at(prev, pre), partner[pre])
+    return out
+
+
+def _solved(prev: sp.Basic, path: Path, old: sp.Basic, new: sp.Basic):
+    """Rewrites of one factor (term) of a differing product (sum) ``old`` that
+    turn it into ``new`` once SymPy merges the factors (``R * ||z|| -> R**2`` is
+    ``||z|| -> R``): ``(paths, old factor, its replacement)``."""
+    if model.is_matrix(old):
+        return
+    if path and isinstance(path[-1], tuple):
+        parent = _at(prev, path[:-1])
+        items = [((*path[:-1], r), parent.args[r]) for r in path[-1][1]]
+    elif isinstance(old, sp.Mul | sp.Add):
+        items = [((*path, i), a) for i, a in enumerate(old.args)]
+    elif isinstance(old, sp.Pow) and old.exp.is_Number:
+        items = [((*path, 0), old.base)]
+    else:
+        return
+    for apath, arg in items:
+        try:
+            if isinstance(old, sp.Pow):
+                repl = new ** (1 / old.exp)
+            elif isinstance(old, sp.Mul):
+                repl = new / (old / arg)
+            elif isinstance(old, sp.Add):
+                repl = new - (old - arg)
+            else:
+                continue
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        sub = _walk(arg, repl, apath, {})
+        if sub:
+            subs_old = {o for _, o, _ in sub}
+            subs_new = {n for _, _, n in sub}
+            if len(subs_old) == 1 and len(subs_new) == 1:
+                yield [p for p, _, _ in sub], subs_old.pop(), subs_new.pop()
+        yield [apath], arg, repl
+
+
+def _contexts(prev: sp.Basic, nxt: sp.Basic, old: sp.Basic, new: sp.Basic) -> list[sp.Basic]:
+    """Contexts ``C`` with ``C[old] = prev`` and ``C[new] = nxt``: ``HOLE`` at every
+    occurrence of ``old`` in ``prev``, or of ``new`` in ``nxt`` (``R**2 -> ||A|| R``
+    rewrites one factor ``R``, a position that only the next expression shows)."""
+    hole = MatrixSymbol("HOLE", *old.shape) if model.is_matrix(old) else HOLE
+    out = []
+    for e, term in ((prev, old), (nxt, new)):
+        try:
+            ctx = e.xreplace({term: hole})
+            if ctx.has(hole) and ctx.xreplace({hole: old}) == prev:
+                if ctx.xreplace({hole: new}) == nxt and ctx not in out:
+                    out.append(ctx)
+        except (TypeError, ValueError, AttributeError):
+            continue
     return out
 
 
@@ -716,6 +808,8 @@ def _infer_args(rule: str, given: dict, old, new, prev) -> tuple | str:
     required = [
         p for p, spec in list(params.items())[2:] if spec.default is inspect.Parameter.empty
     ]
+    if rule == "entrywise_lemma":  # the scalar lemma (key 'lemma') supplies claim and hyp
+        required = [p for p in required if p not in ("claim", "hyp")]
     missing = [p for p in required if p not in args]
     if not missing:
         return tuple(given.items())
@@ -743,6 +837,12 @@ def _infer_args(rule: str, given: dict, old, new, prev) -> tuple | str:
                 p, q = doms.pop()
                 args.setdefault("p", p)
                 args.setdefault("q", q)
+    elif rule == "sup_monotone":
+        if isinstance(old, Sup) and not model.is_matrix(old.var):
+            hits = _walk(old.body, new, (), {}) or []
+            bounds = {n for _, o, n in hits if o == old.var}
+            if hits and len(bounds) == 1 and all(o == old.var for _, o, _ in hits):
+                args.setdefault("bound", bounds.pop())
     elif rule == "simplex_identity":
         nodes = set()
         for e in (old, new):
@@ -862,8 +962,9 @@ def _key(k: str) -> str:
 
 
 class _Exporter:
-    def __init__(self, parameters: Mapping[str, sp.Basic]):
+    def __init__(self, parameters: Mapping[str, sp.Basic], minimal: bool = False):
         self.params = dict(parameters)
+        self.minimal = minimal
         self.ids: dict[Chain, str] = {}
         self.order: list[Chain] = []
 
@@ -887,24 +988,31 @@ class _Exporter:
 
     def step(self, step: Step, op: str) -> str:
         items = [(_KEYS_OF_RELATION[op], _q(to_source(step.expr)))]
-        items += self.why(step.why)
-        if step.at is not None:
+        items += self.why(step.why, top=True)
+        if step.at is not None and not self.minimal:
             items.append(("at", _q(to_source(step.at))))
         return _inline(items)
 
-    def why(self, why: object) -> list[tuple[str, str]]:
+    def why(self, why: object, top: bool = False) -> list[tuple[str, str]]:
+        """The keys of a justification; ``top`` (a step, not a discharge) in the
+        minimal form leaves out what the checker finds itself."""
+        short = top and self.minimal
         items: list[tuple[str, str]] = []
         if isinstance(why, Hyp):
             items.append(("by", _q("hypothesis")))
-            items += [("old", _q(to_source(why.relation.lhs)))]
-            items += [("new", _q(to_source(why.relation.rhs)))]
+            if not short:
+                items += [("old", _q(to_source(why.relation.lhs)))]
+                items += [("new", _q(to_source(why.relation.rhs)))]
         elif isinstance(why, By):
             items.append(("by", _q(why.rule)))
-            if why.old is not None:
+            if why.old is not None and not short:
                 items.append(("old", _q(to_source(why.old))))
                 items.append(("new", _q(to_source(why.new))))
-            if why.args:
-                items.append(("args", _inline([(k, self.value(v)) for k, v in why.args])))
+            args = why.args
+            if short:
+                args = tuple((k, v) for k, v in args if k not in _INFERRED.get(why.rule, ()))
+            if args:
+                items.append(("args", _inline([(k, self.value(v)) for k, v in args])))
             if why.lemma is not None:
                 items.append(("lemma", _q(self.lemma_id(why.lemma))))
             if why.discharge:
@@ -1000,13 +1108,16 @@ def _parameter_value(v: object) -> str:
     return _q(to_source(sp.sympify(v)))
 
 
-def export_statement(statement: Statement, chain: Chain, file_id: str | None = None) -> str:
+def export_statement(
+    statement: Statement, chain: Chain, file_id: str | None = None, minimal: bool = False
+) -> str:
     """``statement`` with ``chain`` as its ``proof`` (every cited lemma, sub-chain and
     discharge chain inlined as a ``[[lemma]]``): the TOML text of a statement file
-    that ``softproof check`` re-proves from the file alone."""
+    that ``softproof check`` re-proves from the file alone.  ``minimal`` leaves out
+    the rewritten subterms, contexts and the rule arguments the checker infers."""
     sid = file_id or _file_id(statement.id)
     params = statement.parameter_symbols
-    ex = _Exporter(params)
+    ex = _Exporter(params, minimal)
     lines = [f"id = {_q(sid)}"]
     if statement.title:
         lines.append(f"title = {_q(statement.title)}")
