@@ -290,7 +290,8 @@ class _Builder:
                 _some_text(first),
             )
         if len(tables) < 2:
-            raise ProofFormatError(f"{what}: the proof needs a step after its start", first["start"])
+            problem = f"{what}: the proof needs a step after its start"
+            raise ProofFormatError(problem, first["start"])
         start = scope.expr(first["start"], f"{what}, start")
         prev = start
         steps: list[Step] = []
