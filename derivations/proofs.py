@@ -355,9 +355,6 @@ class _Builder:
         return By(by, old, new, args, lemma, dis)
 
     def step(self, t: dict, prev, expr, op: str, by: str, scope: _Scope, where: str) -> Step:
-        for key in ("subs",):
-            if key in t and not by.startswith("lemma "):
-                raise ProofFormatError(f"{where}: 'subs' is for a cited lemma", _some_text(t))
         if ("old" in t) != ("new" in t):
             raise ProofFormatError(f"{where}: give both 'old' and 'new', or neither", _some_text(t))
         old = new = at = None
@@ -367,6 +364,7 @@ class _Builder:
         if "at" in t:
             at = scope.expr(t["at"], f"{where}, at", hole_like=old)
         try:
+            _misplaced(t, by)
             why = self.justification(t, by, op, scope, where, old, new)
         except ProofFormatError:
             raise
@@ -535,6 +533,18 @@ class _Refused:
 
     def describe(self) -> str:
         return self.by
+
+
+def _misplaced(t: dict, by: str) -> None:
+    """Keys the justification does not take: the step does not follow as written."""
+    if "subs" in t and not by.startswith("lemma "):
+        raise _Refusal("'subs' is for a cited lemma")
+    if by == "hypothesis":
+        extra = [k for k in ("args", "lemma", "discharge") if k in t]
+        if extra:
+            raise _Refusal(f"a hypothesis takes no '{extra[0]}'")
+    if by.startswith("lemma ") and ("args" in t or "lemma" in t):
+        raise _Refusal("a cited lemma takes 'subs' and 'discharge', no 'args' or 'lemma'")
 
 
 def _first_line(exc: BaseException) -> str:
