@@ -152,15 +152,38 @@ class Lemma:
 
 
 @dataclass(frozen=True)
-class FileProof:
-    """A file's proof: the chain (``statement_id`` the file's id), the relation
-    each step declares (``==``, ``<=``, ``<``), its ``by`` text, and the lemmas."""
+class _Resolved:
+    """The chains of a file's proof once every step's subterms are found."""
 
     chain: Chain
     declared: tuple[str, ...]
     by_text: tuple[str, ...]
-    lemmas: tuple[Lemma, ...] = ()
-    lemma_declared: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    lemmas: tuple[Lemma, ...]
+    lemma_declared: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+class FileProof:
+    """A file's proof, validated when the file is loaded (every table, name and
+    cited lemma); the changed subterms of each step are found on first use of
+    :attr:`chain` (the chain, ``statement_id`` the file's id), so loading stays fast."""
+
+    def __init__(self, proof, lemmas, names, statement_id: str, hypotheses) -> None:
+        self._args = (proof, lemmas, dict(names), statement_id, tuple(hypotheses))
+        self._resolved: _Resolved | None = None
+        self.declared, self.by_text = _build(*self._args, resolve=False).declared_of_main
+
+    def resolved(self) -> _Resolved:
+        if self._resolved is None:
+            self._resolved = _build(*self._args, resolve=True).result
+        return self._resolved
+
+    @property
+    def chain(self) -> Chain:
+        return self.resolved().chain
+
+    @property
+    def lemmas(self) -> tuple[Lemma, ...]:
+        return self.resolved().lemmas
 
 
 @dataclass(frozen=True)
@@ -207,7 +230,10 @@ class _Scope:
 class _Builder:
     """Turns the file's tables into chains (lemmas on first use, cycles refused)."""
 
-    def __init__(self, lemma_tables: Sequence[object], base_names: Mapping[str, sp.Basic]):
+    def __init__(
+        self, lemma_tables: Sequence[object], base_names: Mapping[str, sp.Basic], resolve: bool
+    ):
+        self.resolve = resolve
         self.base = dict(base_names)
         self.tables: dict[str, dict] = {}
         for t in lemma_tables:
@@ -370,6 +396,8 @@ class _Builder:
             raise
         except (_Refusal, TypeError, ValueError) as exc:
             return Step(expr, _Refused(by, _first_line(exc)))
+        if not self.resolve:  # validated only: the subterms are found when checked
+            return Step(expr, why if why is not None else _Refused(by, "not resolved"), at=at)
         if old is not None and at is not None:
             cand = Step(expr, why, at=at)
             try:
@@ -870,6 +898,25 @@ def _infer_args(rule: str, given: dict, old, new, prev) -> tuple | str:
 # --------------------------------------------------------------------------
 # Building and checking
 # --------------------------------------------------------------------------
+class _Built:
+    def __init__(self, result: _Resolved):
+        self.result = result
+        self.declared_of_main = (result.declared, result.by_text)
+
+
+def _build(proof, lemmas, names, statement_id, hypotheses, resolve: bool) -> _Built:
+    if lemmas is None:
+        lemmas = []
+    if not isinstance(lemmas, list):
+        raise ProofFormatError("'lemma' must be an array of tables ([[lemma]])", None, "lemma")
+    b = _Builder(lemmas, names, resolve)
+    scope = _Scope(names, hypotheses)
+    chain, declared, by_text = b.chain(proof, scope, statement_id, statement_id, "the proof")
+    for lid in b.tables:  # every lemma checked, cited or not
+        b.lemma_chain(lid, lid)
+    return _Built(_Resolved(chain, declared, by_text, tuple(b.done.values()), dict(b.declared)))
+
+
 def build_file_proof(
     proof: object,
     lemmas: object,
@@ -877,25 +924,10 @@ def build_file_proof(
     statement_id: str,
     hypotheses: Sequence[Relation],
 ) -> FileProof:
-    """The file's ``proof`` (and ``[[lemma]]`` tables) as chains; ``names`` are
-    the parameters and declared variables.  :class:`ProofFormatError` for a
-    malformed table."""
-    if lemmas is None:
-        lemmas = []
-    if not isinstance(lemmas, list):
-        raise ProofFormatError("'lemma' must be an array of tables ([[lemma]])", None, "lemma")
-    b = _Builder(lemmas, names)
-    scope = _Scope(names, hypotheses)
-    chain, declared, by_text = b.chain(proof, scope, statement_id, statement_id, "the proof")
-    for lid in b.tables:  # every lemma checked, cited or not
-        b.lemma_chain(lid, lid)
-    return FileProof(
-        chain,
-        declared,
-        by_text,
-        tuple(b.done.values()),
-        tuple((lid, d, t) for lid, (d, t) in b.declared.items()),
-    )
+    """The file's ``proof`` (and ``[[lemma]]`` tables); ``names`` are the parameters
+    and declared variables.  :class:`ProofFormatError` for a malformed table (the
+    subterms each step rewrites are found when the proof is checked)."""
+    return FileProof(proof, lemmas, names, statement_id, hypotheses)
 
 
 def _rejection(
@@ -924,11 +956,10 @@ def check_proof(statement: Statement, proof: FileProof | None = None) -> ProofOu
     """Check a file's proof against ``statement`` (its chain with the catalogue's
     step checker, the relation each step declares, its lemmas' claims)."""
     proof = proof if proof is not None else statement.proof
-    for lem in proof.lemmas:
+    resolved = proof.resolved()
+    for lem in resolved.lemmas:
         res = lem.chain.check(against_statement=False)
-        declared, by_text = dict((i, (d, t)) for i, d, t in proof.lemma_declared).get(
-            lem.id, ((), ())
-        )
+        declared, by_text = resolved.lemma_declared.get(lem.id, ((), ()))
         bad = _rejection(res, declared, by_text, f"lemma {lem.id}: proof")
         if bad is not None:
             return ProofOutcome(False, f"proof rejected: {bad[1]}", res, None, len(res.steps))
@@ -938,8 +969,8 @@ def check_proof(statement: Statement, proof: FileProof | None = None) -> ProofOu
                 return ProofOutcome(
                     False, f"proof rejected: lemma {lem.id}: {problems[0]}", res, None
                 )
-    res = proof.chain.check(statement=statement)
-    bad = _rejection(res, proof.declared, proof.by_text, "proof")
+    res = resolved.chain.check(statement=statement)
+    bad = _rejection(res, resolved.declared, resolved.by_text, "proof")
     if bad is not None:
         return ProofOutcome(False, bad[1], res, bad[0], len(res.steps), res.level)
     if not res.ok:
