@@ -974,6 +974,13 @@ def check_proof(statement: Statement, proof: FileProof | None = None) -> ProofOu
     if bad is not None:
         return ProofOutcome(False, bad[1], res, bad[0], len(res.steps), res.level)
     if not res.ok:
+        for problem in res.problems:  # an assumption: the step that makes it
+            for k, r in enumerate(res.steps, 1):
+                if any(f"the chain assumes {h}," in problem for h in r.assumes):
+                    by = resolved.by_text[k - 1]
+                    why = problem.replace("the chain assumes", "it assumes", 1)
+                    msg = f"proof rejected at step {k} ({by}): {why}"
+                    return ProofOutcome(False, msg, res, k, len(res.steps), res.level)
         return ProofOutcome(
             False, "proof rejected: " + "; ".join(res.problems), res, None, len(res.steps)
         )

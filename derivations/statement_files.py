@@ -159,6 +159,7 @@ class _Loader:
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
+        self.proof_only(data, [*hypotheses, claim], symbols)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
@@ -187,12 +188,31 @@ class _Loader:
         """Declared auxiliary variables (``variables = { z = "vector d" }``)."""
         from .proofs import ProofFormatError, parse_variables
 
+        self.declared: dict = {}
         if "variables" not in data:
             return {}
         try:
-            return parse_variables(data["variables"], taken=list(symbols))
+            self.declared = parse_variables(data["variables"], taken=list(symbols))
         except ProofFormatError as exc:
             raise self.proof_error(exc) from None
+        return self.declared
+
+    def proof_only(self, data: dict, relations: list, symbols: dict) -> None:
+        """Declared variables and ``sup`` are for proofs: the claim and hypotheses
+        are checked numerically, so they may use neither freely."""
+        from .rules import Sup, SupUnit
+
+        declared = set(self.declared.values())
+        for rel in relations:
+            for side in (rel.lhs, rel.rhs):
+                free = sorted(str(v) for v in side.free_symbols & declared)
+                if side.has(Sup, SupUnit) or free:
+                    what = f"the variable {free[0]}" if free else "sup(...)"
+                    raise self.fail(
+                        f"{what} may be used in a proof, not in the claim or a hypothesis "
+                        f"({rel.lhs} {rel.op} {rel.rhs})",
+                        self.key_offset("claim"),
+                    )
 
     def proof(self, data: dict, sid: str, symbols: dict, hypotheses: list):
         """The ``proof`` array (and ``[[lemma]]`` tables) as chains, or None."""

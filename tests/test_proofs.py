@@ -301,3 +301,29 @@ def test_rule_arguments_it_does_not_take_reject_the_step():
     out = _check(text)
     assert not out.ok and out.failed_step == 5
     assert "takes no argument 'p'" in out.message
+
+
+def test_a_hypothesis_the_statement_does_not_have_is_rejected_at_its_step():
+    text = S1_HAND.replace('  "opnorm(A) <= R",\n', "")
+    text = text.replace(
+        '{ le = "R / 2 * norm2(x - y)", by = "hypothesis" }',
+        '{ le = "R / 2 * norm2(x - y)", by = "hypothesis", old = "opnorm(A)", new = "R" }',
+    )
+    out = _check(text)
+    assert not out.ok and out.failed_step == 6
+    assert "is not a hypothesis" in out.message
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "sup(norm2(z), z, x, y) <= R",  # a supremum: for proofs only
+        "norm2(z) <= R",  # a declared variable, free
+    ],
+)
+def test_declared_variables_and_sups_stay_out_of_the_claim(claim):
+    text = S1_HAND.replace(
+        'claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"', f'claim = "{claim}"'
+    )
+    with pytest.raises(StatementFileError, match="may be used in a proof"):
+        parse_statement_text(text, "b.toml")
