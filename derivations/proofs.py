@@ -205,13 +205,17 @@ class _Scope:
         self.names = dict(names)
         self.hypotheses = tuple(hypotheses)
 
-    def expr(self, text: object, what: str, hole_like: sp.Basic | None = None) -> sp.Basic:
+    def expr(
+        self, text: object, what: str, hole: bool = False, hole_like: sp.Basic | None = None
+    ) -> sp.Basic:
+        """``text`` parsed; ``HOLE`` is a name only in a context (``hole``), shaped
+        like ``hole_like`` when that is a vector or matrix."""
         if not isinstance(text, str):
             raise ProofFormatError(f"{what} must be an expression string", None)
         names = dict(self.names)
-        if hole_like is not None and model.is_matrix(hole_like):
+        if hole and hole_like is not None and model.is_matrix(hole_like):
             names["HOLE"] = MatrixSymbol("HOLE", *hole_like.shape)
-        else:
+        elif hole:
             names["HOLE"] = HOLE
         try:
             return parse_expression(text, parameters=names)
@@ -388,7 +392,7 @@ class _Builder:
             old = scope.expr(t["old"], f"{where}, old")
             new = scope.expr(t["new"], f"{where}, new")
         if "at" in t:
-            at = scope.expr(t["at"], f"{where}, at", hole_like=old)
+            at = scope.expr(t["at"], f"{where}, at", hole=True, hole_like=old)
         try:
             _misplaced(t, by)
             why = self.justification(t, by, op, scope, where, old, new)

@@ -327,3 +327,9 @@ def test_declared_variables_and_sups_stay_out_of_the_claim(claim):
     )
     with pytest.raises(StatementFileError, match="may be used in a proof"):
         parse_statement_text(text, "b.toml")
+
+
+def test_hole_is_a_name_only_in_a_context():
+    text = S1_HAND.replace('{ eq = "opnorm(A) / 2 * norm2(x - y)"', '{ eq = "HOLE * norm2(x - y)"')
+    with pytest.raises(StatementFileError, match="unknown name 'HOLE'"):
+        parse_statement_text(text, "b.toml")
