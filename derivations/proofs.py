@@ -980,7 +980,7 @@ def check_proof(statement: Statement, proof: FileProof | None = None) -> ProofOu
     if not res.ok:
         for problem in res.problems:  # an assumption: the step that makes it
             for k, r in enumerate(res.steps, 1):
-                if any(f"the chain assumes {h}," in problem for h in r.assumes):
+                if any(f"the chain assumes {ch.relation_text(h)}," in problem for h in r.assumes):
                     by = resolved.by_text[k - 1]
                     why = problem.replace("the chain assumes", "it assumes", 1)
                     msg = f"proof rejected at step {k} ({by}): {why}"
