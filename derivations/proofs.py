@@ -170,11 +170,12 @@ class FileProof:
     def __init__(self, proof, lemmas, names, statement_id: str, hypotheses) -> None:
         self._args = (proof, lemmas, dict(names), statement_id, tuple(hypotheses))
         self._resolved: _Resolved | None = None
-        self.declared, self.by_text = _build(*self._args, resolve=False).declared_of_main
+        checked = _build(*self._args, resolve=False)  # every table validated now
+        self.declared, self.by_text = checked.declared, checked.by_text
 
     def resolved(self) -> _Resolved:
         if self._resolved is None:
-            self._resolved = _build(*self._args, resolve=True).result
+            self._resolved = _build(*self._args, resolve=True)
         return self._resolved
 
     @property
@@ -902,13 +903,9 @@ def _infer_args(rule: str, given: dict, old, new, prev) -> tuple | str:
 # --------------------------------------------------------------------------
 # Building and checking
 # --------------------------------------------------------------------------
-class _Built:
-    def __init__(self, result: _Resolved):
-        self.result = result
-        self.declared_of_main = (result.declared, result.by_text)
-
-
-def _build(proof, lemmas, names, statement_id, hypotheses, resolve: bool) -> _Built:
+def _build(proof, lemmas, names, statement_id, hypotheses, resolve: bool) -> _Resolved:
+    """The chains of a proof: with ``resolve``, each step's subterms found (the
+    step checker tries the candidates); else the tables only validated."""
     if lemmas is None:
         lemmas = []
     if not isinstance(lemmas, list):
@@ -918,7 +915,7 @@ def _build(proof, lemmas, names, statement_id, hypotheses, resolve: bool) -> _Bu
     chain, declared, by_text = b.chain(proof, scope, statement_id, statement_id, "the proof")
     for lid in b.tables:  # every lemma checked, cited or not
         b.lemma_chain(lid, lid)
-    return _Built(_Resolved(chain, declared, by_text, tuple(b.done.values()), dict(b.declared)))
+    return _Resolved(chain, declared, by_text, tuple(b.done.values()), dict(b.declared))
 
 
 def build_file_proof(
@@ -1222,8 +1219,3 @@ def export_statement(
 def _file_id(sid: str) -> str:
     out = "".join(ch_ if ch_.isalnum() else "-" for ch_ in sid.lower()).strip("-")
     return out or "statement"
-
-
-def declared_relation(key: str) -> str:
-    """``eq`` -> ``==``, ``le`` -> ``<=``, ``lt`` -> ``<``."""
-    return _RELATIONS[key]
