@@ -89,6 +89,9 @@ class ProofFormatError(ValueError):
         grammar: GrammarError | None = None,
     ):
         self.problem, self.text, self.section, self.grammar = problem, text, section, grammar
+        #: the ``[[lemma]]`` (its id) and the table of its proof (0: the start) at fault
+        self.lemma: str | None = None
+        self.table: int | None = None
         super().__init__(problem)
 
 
@@ -323,19 +326,26 @@ class _Builder:
         if len(tables) < 2:
             problem = f"{what}: the proof needs a step after its start"
             raise ProofFormatError(problem, first["start"])
-        start = scope.expr(first["start"], f"{what}, start")
-        prev = start
-        steps: list[Step] = []
-        declared: list[str] = []
-        by_text: list[str] = []
-        for k, t in enumerate(tables[1:], 1):
-            where = f"{what}, step {k}"
-            op, expr, by = self.step_head(t, scope, where)
-            step = self.step(t, prev, expr, op, by, scope, where)
-            steps.append(step)
-            declared.append(op)
-            by_text.append(by)
-            prev = expr
+        lemma = cid if sid is None else None
+        k = 0
+        try:
+            start = scope.expr(first["start"], f"{what}, start")
+            prev = start
+            steps: list[Step] = []
+            declared: list[str] = []
+            by_text: list[str] = []
+            for k, t in enumerate(tables[1:], 1):
+                where = f"{what}, step {k}"
+                op, expr, by = self.step_head(t, scope, where)
+                step = self.step(t, prev, expr, op, by, scope, where)
+                steps.append(step)
+                declared.append(op)
+                by_text.append(by)
+                prev = expr
+        except ProofFormatError as exc:
+            if exc.table is None and exc.lemma is None:
+                exc.table, exc.lemma = k, lemma
+            raise
         return Chain(cid, sid, start, tuple(steps)), tuple(declared), tuple(by_text)
 
     def step_head(self, t: object, scope: _Scope, where: str) -> tuple[str, sp.Basic, str]:

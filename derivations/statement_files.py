@@ -20,6 +20,7 @@ raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: probl
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -232,11 +233,19 @@ class _Loader:
         return found if found >= 0 else None
 
     def proof_error(self, exc) -> StatementFileError:
-        """A proof problem at the line of the string it names (else of its key)."""
-        if exc.section == "lemma":
+        """A proof problem at its table (step) and the string it names, else at the
+        ``[[lemma]]`` or key it belongs to."""
+        if exc.section == "lemma" or exc.lemma is not None:
             start = self.lemma_offset()
+            if exc.lemma is not None and start is not None:
+                found = self.text.find(f"id = {json.dumps(exc.lemma)}", start)
+                start = found if found >= 0 else start
         else:
             start = self.key_offset(exc.section)
+        if exc.table is not None and start is not None:
+            proof_at = self.key_offset("proof", start)
+            table = _table_offset(self.text, proof_at, exc.table) if proof_at is not None else None
+            start = table if table is not None else start
         if exc.text is None:
             return self.fail(exc.problem, start)
         offset = self.loc.string(exc.text, start or 0)
@@ -483,6 +492,39 @@ def _nesting_offset(text: str, limit: int) -> int | None:
                 return i
         elif ch in "]}":
             depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
+def _table_offset(text: str, start: int, k: int) -> int | None:
+    """Offset of the ``k``-th inline table (0-based) of the array that follows
+    ``start`` (``proof = [ {...}, {...} ]``), strings and comments skipped."""
+    i = text.find("[", start)
+    if i < 0:
+        return None
+    depth, count, end = 0, 0, len(text)
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        if ch in "\"'":
+            j = i + 1
+            while j < end and text[j] != ch and text[j] != "\n":
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "[{":
+            depth += 1
+            if ch == "{" and depth == 2:
+                if count == k:
+                    return i
+                count += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return None
         i += 1
     return None
 

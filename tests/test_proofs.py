@@ -333,3 +333,22 @@ def test_hole_is_a_name_only_in_a_context():
     text = S1_HAND.replace('{ eq = "opnorm(A) / 2 * norm2(x - y)"', '{ eq = "HOLE * norm2(x - y)"')
     with pytest.raises(StatementFileError, match="unknown name 'HOLE'"):
         parse_statement_text(text, "b.toml")
+
+
+def test_a_bad_step_is_located_at_its_own_table_even_when_its_text_repeats():
+    last = '{ le = "R / 2 * norm2(x - y)", by = "hypothesis" }'
+    text = S1_HAND.replace(last, last + ',\n  { lt = "R", by = "hypothesis", eq = "R" }')
+    assert text != S1_HAND
+    with pytest.raises(StatementFileError) as info:
+        parse_statement_text(text, "b.toml")
+    line = text.count("\n", 0, text.index('{ lt = "R"')) + 1
+    assert str(info.value).startswith(f"b.toml:{line}:"), str(info.value)
+
+
+def test_a_bad_lemma_step_is_located_in_its_lemma():
+    text = _export("S1").replace('by = "sup_certificate"', 'by = "sup_certifcate"')
+    with pytest.raises(StatementFileError) as info:
+        parse_statement_text(text, "b.toml")
+    line = text.count("\n", 0, text.index("sup_certifcate")) + 1
+    assert str(info.value).startswith(f"b.toml:{line}:")
+    assert "lemma E5-general, step 2" in str(info.value)
