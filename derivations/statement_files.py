@@ -12,7 +12,16 @@ The contract is ``statement-files.md``::
 
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
-what the author believes) and ``notes`` (text).  Any other key is an error.
+what the author believes) and ``notes`` (text).
+
+A proof written in the file (contract, "Proofs written in the file"; parsed by
+:mod:`proofs`): ``proof = [ { start = "..." }, { le = "...", by = "..." }, ... ]``,
+``variables = { z = "vector d", sigma = "scalar" }`` (auxiliary symbols of the
+proof, such as the bound variable of ``sup(body, z, lo, hi)``; never free in the
+claim or a hypothesis) and ``[[lemma]]`` tables (``id``, ``claim``,
+``hypotheses``, ``variables``, ``proof``) for the lemmas it cites.  The tables are
+validated on load (file, line and problem); the proof is checked by
+:func:`proofs.check_proof`.  Any other key is an error.
 
 Expressions go through :mod:`grammar` (parsed, never evaluated).  Every problem
 raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: problem``.
