@@ -421,7 +421,7 @@ class _Builder:
                 return Step(expr, _Refused(by, _first_line(exc)))
             return cand
         candidates = self.candidates(why, by, t, prev, expr, op, scope, where, old, new, at)
-        first, errors = None, []
+        first, weaker, errors = None, None, []
         for cand in candidates:
             try:
                 r = ch._check_step(prev, cand)
@@ -430,7 +430,11 @@ class _Builder:
                 continue
             if r.ok and _gives(r.op, op):
                 return cand
+            if r.ok:  # follows, but more weakly than written: reported as such
+                weaker = weaker or cand
             first = first or cand
+        if weaker is not None:
+            return weaker
         if by == "hypothesis" and why is None:
             hyps = "; ".join(map(relation_source, scope.hypotheses)) or "none"
             return Step(

@@ -352,3 +352,40 @@ def test_a_bad_lemma_step_is_located_in_its_lemma():
     line = text.count("\n", 0, text.index("sup_certifcate")) + 1
     assert str(info.value).startswith(f"b.toml:{line}:")
     assert "lemma E5-general, step 2" in str(info.value)
+
+
+DECREASING = """\
+id = "exp-decreasing"
+parameters = { R = 4 }
+hypotheses = ["opnorm(A) <= R"]
+claim = "exp(-opnorm(A)) <= exp(-R)"
+proof = [
+  { start = "exp(-opnorm(A))" },
+  { le = "exp(-R)", by = "hypothesis" },
+]
+"""
+
+
+def test_a_rewrite_in_a_decreasing_context_is_rejected():
+    """exp(-||A||) <= exp(-R) does not follow from ||A|| <= R (it is the other way round)."""
+    out = _check(DECREASING)
+    assert not out.ok and out.failed_step == 1
+    at = DECREASING.replace(
+        'by = "hypothesis" }',
+        'by = "hypothesis", old = "opnorm(A)", new = "R", at = "exp(-HOLE)" }',
+    )
+    out = _check(at)
+    assert not out.ok and out.failed_step == 1
+    assert "the context is not nondecreasing there" in out.message
+
+
+def test_the_true_direction_checks_and_a_strict_step_needs_a_strict_reason():
+    true = (
+        DECREASING.replace("exp(-opnorm(A)) <= exp(-R)", "exp(-R) <= exp(-opnorm(A))")
+        .replace('{ start = "exp(-opnorm(A))" }', '{ start = "exp(-R)" }')
+        .replace('{ le = "exp(-R)"', '{ le = "exp(-opnorm(A))"')
+    )
+    assert _check(true).ok
+    strict = true.replace('{ le = "exp(-opnorm(A))"', '{ lt = "exp(-opnorm(A))"')
+    out = _check(strict)
+    assert not out.ok and out.failed_step == 1 and "written 'lt'" in out.message
