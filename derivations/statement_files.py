@@ -431,7 +431,10 @@ class _Loader:
         where = header.start() if header else self.key_offset("definitions")
         if not isinstance(value, dict):
             raise self.fail("'definitions' must be a table (a [definitions] section)", where)
-        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **symbols}
+        # the catalogue's parameter names may appear in a definition before they
+        # have a value: a claim or hypothesis that reaches one without a value is an error
+        conventional = {k: v for k, v in CONVENTIONAL_PARAMETERS.items() if k not in symbols}
+        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **conventional, **symbols}
         defs: dict[str, Definition] = {}
         written: list[tuple[str, tuple[str, ...], str]] = []
         order = list(value)
@@ -538,7 +541,11 @@ class _Loader:
             rel = parse_relation(text, parameters=symbols, definitions=definitions)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
-        problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
+        problem = (
+            relation_size_problem(rel, sizes)
+            or _undefined_constant(rel)
+            or _unvalued_parameter(rel, symbols)
+        )
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -555,6 +562,23 @@ class _Loader:
         if exc.line > 1:
             return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+#: parameter names of the catalogue's notation (``R``, ``beta``, ``eta``) a definition
+#: may use before the file gives them a value
+CONVENTIONAL_PARAMETERS: dict[str, sp.Symbol] = {"R": model.R, "beta": model.beta, "eta": model.eta}
+
+
+def _unvalued_parameter(rel, symbols: dict) -> str | None:
+    """A conventional parameter reached through a definition without a value."""
+    free = rel.lhs.free_symbols | rel.rhs.free_symbols
+    for name, sym in CONVENTIONAL_PARAMETERS.items():
+        if name not in symbols and sym in free:
+            return (
+                f"the parameter {name} (used by a definition) has no value: give it in "
+                f"parameters, e.g. parameters = {{ {name} = 4 }}"
+            )
+    return None
 
 
 def _trial_arguments(k: int) -> list[tuple[sp.Basic, ...]]:
