@@ -12,7 +12,14 @@ The contract is ``statement-files.md``::
 
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
-what the author believes) and ``notes`` (text).  Any other key is an error.
+what the author believes) and ``notes`` (text); an id may use upper-case letters
+(the catalogue's ``S1-m099``).  The metadata of a pack's statements (see
+:mod:`packs`): ``kind`` (``"definition"`` for an ``==`` claim that defines an
+object; otherwise it must agree with the claim: ``identity`` for ``==``,
+``inequality`` for ``<=``/``<``), ``mutant-of`` and ``part-of`` (the id of the
+statement this one is a seeded false variant / a part of) and ``lemma`` (bool: a
+helper lemma of a proof, not a row of the pack's report).  Any other key is an
+error.
 
 Expressions go through :mod:`grammar` (parsed, never evaluated).  Every problem
 raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: problem``.
@@ -36,7 +43,7 @@ from .statement import Statement, parameter_symbol, relation_size_problem
 
 __all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
 
-ID_PATTERN = re.compile(r"[a-z0-9-]+\Z")
+ID_PATTERN = re.compile(r"[A-Za-z0-9-]+\Z")
 ALLOWED_KEYS = (
     "id",
     "title",
@@ -47,6 +54,10 @@ ALLOWED_KEYS = (
     "claim",
     "expected",
     "notes",
+    "kind",
+    "mutant-of",
+    "part-of",
+    "lemma",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -140,7 +151,7 @@ class _Loader:
         sid = self.text_value(data, "id")
         if not ID_PATTERN.match(sid):
             raise self.fail(
-                f"id {sid!r} must match [a-z0-9-]+ (lower-case letters, digits, '-')",
+                f"id {sid!r} must match [A-Za-z0-9-]+ (letters, digits, '-')",
                 self.key_offset("id"),
             )
         sizes = self.sizes(data.get("sizes", {}))
@@ -161,12 +172,13 @@ class _Loader:
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
+        meta = self.metadata(data, claim.op)
         return Statement(
             id=sid,
             title=self.text_value(data, "title", ""),
             claim=claim,
             hypotheses=tuple(hypotheses),
-            kind="identity" if claim.op == "==" else "inequality",
+            kind=meta.pop("kind"),
             source=self.text_value(data, "source", ""),
             sizes=sizes,
             parameters=parameters,
@@ -174,7 +186,32 @@ class _Loader:
             notes=self.text_value(data, "notes", ""),
             claim_text=claim_text,
             hypotheses_text=tuple(hypotheses_text),
+            **meta,
         )
+
+    def metadata(self, data: dict, op: str) -> dict:
+        """The pack metadata keys ``kind``, ``mutant-of``, ``part-of``, ``lemma`` as
+        :class:`Statement` fields (``kind`` defaults to what the claim's relation is)."""
+        natural = "identity" if op == "==" else "inequality"
+        kind = data.get("kind", natural)
+        allowed = ("definition", natural) if op == "==" else (natural,)
+        if kind not in allowed:
+            raise self.fail(
+                f"'kind' must be {' or '.join(map(repr, allowed))} for a claim with '{op}'",
+                self.key_offset("kind"),
+            )
+        meta: dict = {"kind": kind}
+        for key, field in (("mutant-of", "mutant_of"), ("part-of", "part_of")):
+            if key in data:
+                value = self.text_value(data, key)
+                if not ID_PATTERN.match(value):
+                    raise self.fail(f"'{key}' must be a statement id", self.key_offset(key))
+                meta[field] = value
+        lemma = data.get("lemma", False)
+        if not isinstance(lemma, bool):
+            raise self.fail("'lemma' must be true or false", self.key_offset("lemma"))
+        meta["lemma"] = lemma
+        return meta
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
