@@ -34,6 +34,7 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import sympy as sp
 
@@ -356,7 +357,9 @@ class _Loader:
             rel = parse_relation(text, parameters=symbols)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
-        problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
+        nodes = _distinct_subterms(rel)
+        has_col = any(isinstance(node, model.Col) for node in nodes)
+        problem = (has_col and relation_size_problem(rel, sizes)) or _undefined_constant(rel, nodes)
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -375,23 +378,44 @@ class _Loader:
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
 
 
-def _undefined_constant(rel) -> str | None:
+#: the constants with no real value (singletons: a set lookup by hash, no comparisons)
+_NOT_REAL = frozenset({sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I})
+
+
+def _distinct_subterms(rel) -> list:
+    """The subterms of both sides of ``rel`` in preorder, each distinct one once
+    (``f(x)`` recurs in many claims: every check visits it once)."""
+    seen: set = set()
+    out = []
+    for side in (rel.lhs, rel.rhs):
+        stack = [side]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append(node)
+            stack.extend(reversed(node.args))
+    return out
+
+
+def _undefined_constant(rel, nodes: list | None = None) -> str | None:
     """A constant part of ``rel`` with no real value (``log(0)`` is ``zoo``,
     ``sqrt(-1)`` is ``I``, ``exp(log(0*t))`` is ``nan``), or ``None``: such a claim
-    states nothing, so it is bad input rather than something to search."""
-    for side in (rel.lhs, rel.rhs):
-        for node in sp.preorder_traversal(side):
-            if node in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or (
-                isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
-            ):
-                return f"the expression has no real value (a part of it is {node})"
-            if (
-                isinstance(node, sp.Expr)
-                and not node.free_symbols
-                and not getattr(node, "is_Matrix", False)
-                and node.is_extended_real is False
-            ):  # (-8)**(1/3): SymPy's principal root is complex
-                return f"the expression has no real value ({node} is not real)"
+    states nothing, so it is bad input rather than something to search.  ``nodes``:
+    its :func:`_distinct_subterms`, if already known."""
+    for node in _distinct_subterms(rel) if nodes is None else nodes:
+        if node in _NOT_REAL or (
+            isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
+        ):
+            return f"the expression has no real value (a part of it is {node})"
+        if (
+            isinstance(node, sp.Expr)
+            and not getattr(node, "is_Matrix", False)
+            and not node.free_symbols
+            and node.is_extended_real is False
+        ):  # (-8)**(1/3): SymPy's principal root is complex
+            return f"the expression has no real value ({node} is not real)"
     return None
 
 
@@ -496,6 +520,7 @@ def _derived_order(derived: dict[str, sp.Expr], symbols: dict) -> list[str]:
     return order
 
 
+@lru_cache(maxsize=512)
 def _bounded_value(e: sp.Expr) -> sp.Float | None:
     """``e`` (no free symbols) evaluated in mpmath at 30 digits if that gives a finite
     real of magnitude at most :data:`MAX_PARAMETER`, else ``None`` (overflow, complex,

@@ -16,6 +16,9 @@ Measures (all by default, a subset with ``--only``):
   certify            seconds to certify S1 at n=d=2 on [-4, 4]^8 by branch
                      and bound (target < 60 s); mpmath.iv / Arb seconds per
                      box on the same expression (target >= 10)
+  catalogue_load     seconds to load the catalogue from its statement files
+                     / seconds to build the same statements from in-memory
+                     texts through the grammar                  (target <= 1.2)
 
 ``--json`` prints one JSON object (figures, ``targets``, ``met``, ``baselines``,
 ``machine``); otherwise a table.  Progress goes to stderr.  The exit code is 0
