@@ -16,9 +16,10 @@ and the certification runs are listed with their stated domains.
 
 Any statement pack (:mod:`softproof.derivations.packs`) can be reported: the
 verdict table, the claims in the paper's notation and the LaTeX of the proofs and
-identities are generic; the machine-checked chains, certification runs, constants
-table, gradient derivation and plots belong to the catalogue of arXiv:2304.13276
-and appear only in its report (the default pack).
+identities are generic (a proof chain of :mod:`chains` is used for a statement of
+the same id only when it checks against that statement); the certification runs,
+constants table, gradient derivation and plots belong to the catalogue of
+arXiv:2304.13276 and appear only in its report (the default pack).
 """
 
 from __future__ import annotations
@@ -405,9 +406,10 @@ def run_report(
     """Check every entry and write the report into ``out_dir``.
 
     ``pack`` (a :class:`softproof.derivations.packs.Pack`, default the catalogue)
-    is the pack the entries come from: outside the catalogue's pack no chain,
-    certification run, constants table, derivation or plot of the catalogue is used
-    (``certification_runs`` is then ignored).
+    is the pack the entries come from: outside the catalogue's pack no certification
+    run, constants table, derivation or plot of the catalogue is used
+    (``certification_runs`` is then ignored); a chain is used for a statement of its
+    id only when it checks against that statement.
 
     The report is built in a temporary folder beside ``out_dir`` and renamed into
     place; an existing ``out_dir`` is replaced only if it is empty or an earlier
@@ -458,8 +460,15 @@ def _build(
     else:
         settings["pack"] = info["name"]
     report = Report(settings=settings, pack=info)
-    # the catalogue's chains prove the catalogue's statements: no other pack's
-    chains = chain_mod.proved_entries() if info["default"] else {}
+    # a chain is checked against the statement it is used for (another pack's S1 is
+    # proved by the S1 chain only if the chain's conclusion gives that statement)
+    if info["default"]:
+        chains = chain_mod.proved_entries()
+    else:
+        have = set(chain_mod.ids())
+        chains = {
+            st.id: chain_mod.chain(st.id).check(statement=st) for st in entries if st.id in have
+        }
     steps = len(entries) + len(cert_runs) + (1 if plots else 0) + 1
     bar = ProgressBar(steps, enabled=progress)
     done = 0
