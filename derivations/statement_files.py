@@ -58,7 +58,13 @@ from .grammar import (
 )
 from .statement import VARIABLES, Statement, parameter_symbol, relation_size_problem
 
-__all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
+__all__ = [
+    "StatementFileError",
+    "load_statement",
+    "parse_statement_text",
+    "ALLOWED_KEYS",
+    "clear_parse_cache",
+]
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9-]+\Z")
 ALLOWED_KEYS = (
@@ -84,6 +90,16 @@ MAX_FILE_BYTES = 1 << 20
 MAX_NESTING = 32
 #: largest magnitude of a parameter's value
 MAX_PARAMETER = 1e300
+
+
+#: relations parsed from files without definitions, by (text, parameter symbols)
+_PARSED: dict[tuple, object] = {}
+_PARSED_MAX = 4096
+
+
+def clear_parse_cache() -> None:
+    """Forget the relations parsed so far (the next file parses every text anew)."""
+    _PARSED.clear()
 
 
 class StatementFileError(ValueError):
@@ -479,10 +495,19 @@ class _Loader:
         sizes: dict,
         definitions: dict[str, Definition] | None = None,
     ):
-        try:
-            rel = parse_relation(text, parameters=symbols, definitions=definitions)
-        except GrammarError as exc:
-            raise self.expression_error(exc, text, what, offset) from None
+        # a file without definitions: the same text with the same parameters parses to
+        # the same relation (a pack repeats its hypotheses file after file)
+        key = None if definitions else (text, tuple(sorted(symbols.items())))
+        rel = _PARSED.get(key) if key else None
+        if rel is None:
+            try:
+                rel = parse_relation(text, parameters=symbols, definitions=definitions)
+            except GrammarError as exc:
+                raise self.expression_error(exc, text, what, offset) from None
+            if key:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[key] = rel
         nodes = _distinct_subterms(rel)
         has_col = any(isinstance(node, model.Col) for node in nodes)
         problem = (has_col and relation_size_problem(rel, sizes)) or _undefined_constant(rel, nodes)
