@@ -23,8 +23,7 @@ from softproof.derivations.statement_files import StatementFileError, parse_stat
 from softproof.numeric.search import check
 
 NAIR = "2510.23012"
-#: packs whose files need the [definitions] table (loaded once it exists)
-NEEDS_DEFINITIONS = {"2305.00660"}
+GAO = "2305.00660"
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
@@ -34,7 +33,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", sorted(set(builtin_names()) - NEEDS_DEFINITIONS))
+@pytest.mark.parametrize("name", builtin_names())
 def test_every_builtin_pack_loads(name):
     pack = builtin_pack(name)
     assert pack.name == name and pack.title and pack.paper
@@ -49,7 +48,7 @@ def test_every_builtin_pack_loads(name):
 
 
 def test_builtin_names_and_the_default():
-    assert {DEFAULT_PACK, NAIR} <= set(builtin_names())
+    assert builtin_names() == sorted([DEFAULT_PACK, NAIR, GAO])
     assert builtin_pack().is_default and not builtin_pack(NAIR).is_default
     assert find_pack(NAIR) is builtin_pack(NAIR)
 
@@ -102,10 +101,6 @@ def test_report_pack_nair(tmp_path, capsys):
         assert "\\section{The statements}" in tex and "2304.13276" not in tex
 
 
-GAO = "2305.00660"
-
-
-@pytest.mark.skipif(GAO not in builtin_names(), reason="needs the [definitions] table")
 def test_report_pack_gao_song_yin(tmp_path, capsys):
     """Honest verdicts: every gradient identity proved for symbolic n, d, every seeded
     mutant violated with a confirmed witness, the Lipschitz bounds searched."""
