@@ -111,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for e in report.entries:
         counts[e.verdict] = counts.get(e.verdict, 0) + 1
+    width = max([14, *(len(e.id) for e in report.entries)])
     for e in report.entries:
-        print(f"{e.id:<14} {e.verdict:<10} {e.evidence}")
+        print(f"{e.id:<{width}} {e.verdict:<10} {e.evidence}")
     print()
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(
