@@ -222,9 +222,13 @@ def builtin_names() -> list[str]:
     return sorted(p.parent.name for p in BUILTIN_DIR.glob(f"*/{PACK_FILE}"))
 
 
-@cache
 def builtin_pack(name: str = DEFAULT_PACK) -> Pack:
     """The built-in pack ``name`` (one object per name, so statements parse once)."""
+    return _builtin_pack(name)
+
+
+@cache
+def _builtin_pack(name: str) -> Pack:
     if name not in builtin_names():
         raise PackError(_unknown(name))
     return open_pack(BUILTIN_DIR / name)

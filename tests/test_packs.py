@@ -50,6 +50,7 @@ def test_every_builtin_pack_loads(name):
 def test_builtin_names_and_the_default():
     assert builtin_names() == sorted([DEFAULT_PACK, NAIR, GAO])
     assert builtin_pack().is_default and not builtin_pack(NAIR).is_default
+    assert builtin_pack() is builtin_pack(DEFAULT_PACK) is find_pack(DEFAULT_PACK)
     assert find_pack(NAIR) is builtin_pack(NAIR)
 
 
