@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from softproof.derivations.statement import Statement
 
-from .float64 import IDENTITY_RTOL, ScreenResult
+from .float64 import IDENTITY_RTOL, ScreenResult, norm2_rows
 from .sampling import Sampler, SamplingError, instance_at, sampler_for
 
 __all__ = [
@@ -47,6 +47,11 @@ __all__ = [
     "single_threaded_blas",
     "Objective",
     "optimise",
+    "gradient_search",
+    "gradient_ready",
+    "GradientObjective",
+    "secant_form",
+    "secant_witnesses",
 ]
 
 
@@ -242,8 +247,15 @@ def optimise(
     maxiter: int = 300,
     confirm: Callable[[Statement, Mapping[str, Any]], Any] | None = confirm_instance,
     stop_at_violation: bool = True,
+    method: str = "auto",
 ) -> OptimiseResult:
-    """Multistart L-BFGS-B on the claim's score over the hypothesis set.
+    """The adversarial optimiser: maximise the claim's score over the hypothesis set.
+
+    ``method``: ``'gradient'`` (:func:`gradient_search`: exact gradients over the
+    plan, projection, the directional form of secant ratios), ``'lbfgs-fd'``
+    (multistart L-BFGS-B on the sampler's latents with central-difference
+    gradients), or ``'auto'``: the gradient search for inequalities whose plan
+    every op of has a VJP, else L-BFGS-B.
 
     ``starts``: latents to start from (else the best of ``pool`` screened
     samples, then random ones, until the budget runs out).  A local run stops
@@ -251,6 +263,21 @@ def optimise(
     and confirmed with ``confirm`` (``None``: no confirmation, for tests of
     the optimiser itself).  Returns the worst case and any confirmed violation.
     """
+    if method not in ("auto", "gradient", "lbfgs-fd"):
+        raise ValueError(f"unknown optimiser method {method!r}")
+    if method != "lbfgs-fd" and gradient_ready(statement, sizes):
+        return gradient_search(
+            statement,
+            budget_seconds,
+            rng,
+            sizes,
+            starts=starts,
+            floor=floor,
+            confirm=confirm,
+            stop_at_violation=stop_at_violation,
+        )
+    if method == "gradient":
+        raise ValueError(f"{statement.id}: no gradient search for this claim")
     t0 = time.perf_counter()
     rng = np.random.default_rng(rng)
     sampler = sampler_for(statement, sizes)
@@ -557,10 +584,11 @@ class GradientObjective:
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
-    flat = v.reshape(len(v), -1)
-    nv = np.sqrt((flat * flat).sum(axis=1))
+    flat = np.asarray(v, dtype=float).reshape(len(v), -1)
+    nv = norm2_rows(flat) if flat.shape[1] else np.zeros(len(flat))
     bad = ~(nv > 0) | ~np.isfinite(nv)
-    out = flat / np.where(bad, 1.0, nv)[:, None]
+    with np.errstate(all="ignore"):
+        out = flat / np.where(bad, 1.0, nv)[:, None]
     if bad.any():
         out[bad] = 0.0
         out[bad, 0] = 1.0
@@ -751,6 +779,43 @@ def gradient_search(
 
 
 GRADIENT_METHOD = "projected Adam with exact gradients"
+
+_READY: dict[tuple[int, tuple], tuple[Statement, bool]] = {}
+
+
+def gradient_ready(statement: Statement, sizes: Mapping[str, int] | None = None) -> bool:
+    """True when :func:`gradient_search` applies: an inequality claim with a
+    variable, whose plan (that of its directional form, for a secant ratio) has a
+    VJP for every op and gives a finite gradient on a sampled point."""
+    from .reverse import VJPS
+
+    if statement.claim.op == "==" or not statement.variables:
+        return False
+    try:
+        sam = sampler_for(statement, sizes)
+    except (SamplingError, ValueError):
+        return False
+    key = (id(statement), tuple(sorted(sam.sizes.items())))
+    hit = _READY.get(key)
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    ok = False
+    try:
+        form = secant_form(statement)
+        obj = GradientObjective(form if form is not None else statement)
+        kinds = {op.kind for op in obj.ge.ops}
+        leaves = {"var", "param", "size", "const", "ones", "zeros", "identity"}
+        if kinds <= set(VJPS) | leaves and sam.K > 0:
+            Z = sam.sample_latent(1, np.random.default_rng(0))
+            env = sam.decode(Z)
+            if form is not None:
+                env["y"] = _unit_rows(np.asarray(env["y"]) - np.asarray(env["x"]))
+            _, grads, _, _ = obj(env)
+            ok = all(np.isfinite(g).all() for g in grads.values())
+    except (NotImplementedError, KeyError, ValueError, TypeError, SamplingError):
+        ok = False
+    _READY[key] = (statement, ok)
+    return ok
 
 
 def _done(best, violation, evaluations, n_starts, t0, rejected) -> OptimiseResult:

@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .exprplan import Op, Plan, lower_many
-from .float64 import _Run, _shape_output, batch_size, statement_env
+from .float64 import _Run, _shape_output, batch_size, spectral_norm, statement_env
 
 __all__ = ["VJPS", "ENTRYWISE", "forward", "backward", "GradEvaluator"]
 
@@ -133,9 +133,11 @@ def _v_dot(g, out, v, w):
 
 
 def _top_pair(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Top left and right singular vectors of each matrix of a batch."""
-    U, _, Vt = np.linalg.svd(v, full_matrices=False)
-    return U[:, :, 0], Vt[:, 0, :]
+    """Top left and right singular vectors of each matrix of a batch (the screen's
+    own :func:`spectral_norm` pair: Gram eigenvectors or Lanczos, no batched SVD)."""
+    sigma, w = spectral_norm(v, vector=True)
+    u = np.einsum("bij,bj->bi", v, w)
+    return u / np.where(sigma > 0, sigma, 1.0)[:, None], w
 
 
 def _v_norm(g, out, v, kind):

@@ -235,9 +235,9 @@ def _project_ball(v: np.ndarray, r: np.ndarray | None, kind: str) -> np.ndarray:
         out = v.copy()
         rows = np.flatnonzero(nv > r)
         if len(rows):
-            U, s, Vt = np.linalg.svd(v[rows], full_matrices=False)
-            s = np.minimum(s, r[rows, None])
-            out[rows] = (U * s[:, None, :]) @ Vt
+            for i in rows:  # one matrix at a time (no batched SVD)
+                U, s, Vt = np.linalg.svd(v[i], full_matrices=False)
+                out[i] = (U * np.minimum(s, r[i])) @ Vt
             # the clipped matrix in float64 may exceed r by an ulp: scale it in
             nv2 = spectral_norm(out[rows])
             f = np.where(nv2 > r[rows], r[rows] / np.where(nv2 > 0, nv2, 1.0), 1.0)
