@@ -1,7 +1,25 @@
 """Adversarial optimisation: maximise a claim's ``lhs / rhs`` over its hypothesis set.
 
-The hypothesis set is parametrised smoothly by the latents of
-:class:`softproof.numeric.sampling.Sampler` (``A = R' s G / ||G||`` spectrally, balls by
+Two optimisers; :func:`optimise` picks one (``method='auto'``):
+
+* :func:`gradient_search` (inequalities whose plan has a VJP for every op): a
+  batched projected Adam in the variables themselves, on ``log lhs - log rhs``
+  with exact gradients from reverse mode over the evaluation plan
+  (:mod:`softproof.numeric.reverse`); after each step every variable is projected
+  onto the set its hypotheses describe (:meth:`Sampler.project`: spectral-norm
+  balls by clipping singular values, l2 balls radially, ``norm_inf(A (x - y)) < r``
+  by scaling the offset), other hypotheses carry a penalty.  A secant-ratio claim
+  ``norm(g(x) - g(y)) <= c norm(x - y)`` is optimised in its directional-derivative
+  form ``norm(J_g(x) h) / (c norm(h))`` (:func:`secant_form`, the limit ``y -> x``),
+  and each candidate becomes a real instance ``y = x + eps h``
+  (:func:`secant_witnesses`).  Restarts replace the chains whose ratio grew least
+  by perturbed copies of the best ones and by fresh samples (catalogue: S1, its
+  mutants ``S1-m099``, ``S1-m0999``; P1, S3).
+* multistart L-BFGS-B on the latents of
+  :class:`softproof.numeric.sampling.Sampler` (identities, and plans without VJPs).
+
+For L-BFGS-B the hypothesis set is parametrised smoothly by the sampler's
+latents (``A = R' s G / ||G||`` spectrally, balls by
 a radial map, ``y = x + delta`` with ``delta`` a free offset, ...); what the
 parametrisation does not cover is a quadratic penalty on the float64 screen's
 hypothesis margins, and every end point is repaired onto the set and
@@ -15,9 +33,9 @@ and ``max|lhs - rhs| / scale / IDENTITY_RTOL`` for an identity, so
 ``score > 1`` always means a candidate violation.  The offset
 ``delta = y - x`` keeps a floor ``||delta|| >= floor * scale`` (``scale``: the
 base's radius, else its norm) so float64 cancellation in ``f(x) - f(y)``
-cannot fake a ratio; every candidate is confirmed rigorously
-(:func:`confirm_instance`) before it counts.  BLAS runs single-threaded
-meanwhile (:func:`single_threaded_blas`).
+cannot fake a ratio; every candidate of either optimiser is an instance of the
+statement itself, confirmed rigorously (:func:`confirm_instance`) before it
+counts.  BLAS runs single-threaded meanwhile (:func:`single_threaded_blas`).
 """
 
 from __future__ import annotations
