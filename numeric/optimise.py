@@ -623,7 +623,9 @@ def secant_witnesses(
     """Instances ``y = x + s eps h`` of ``statement`` from row ``i`` of a
     directional-form env (``y`` holding the direction ``h``), for every ``eps`` of
     :data:`SECANT_STEPS` (relative to ``max(||x||, 1)``) and sign ``s``; returns
-    the batched env and its float64 screen."""
+    the batched env (projected onto the recognised hypothesis sets, so a ``y``
+    that left a ball ``x`` lies on the edge of is moved back in) and its float64
+    screen."""
     x = np.asarray(env["x"][i], dtype=float)
     h = _unit_rows(np.asarray(env["y"][i : i + 1], dtype=float))[0]
     ref = max(float(np.linalg.norm(x)), 1.0)
@@ -634,6 +636,8 @@ def secant_witnesses(
         a = np.asarray(v)
         out[k] = np.repeat(a[i : i + 1], B, axis=0) if a.ndim >= 1 else v
     out["y"] = x[None, :] + steps[:, None] * h[None, :]
+    # back onto the recognised sets (y = x + eps h leaves a ball x lies on the edge of)
+    out = sampler.project(out)
     return out, sampler.screen(out)
 
 
@@ -693,6 +697,7 @@ def gradient_search(
     rejected: list[Candidate] = []
     evaluations = 0
     tried: dict[int, float] = {}
+    seen: set[bytes] = set()
     n_starts = 0
 
     def fresh(k: int, latents: np.ndarray | None = None) -> dict[str, Any]:
@@ -744,10 +749,13 @@ def gradient_search(
         if confirm is None:
             violation = cand
             return True
-        if chain_score <= tried.get(i, -np.inf):
-            return False
-        tried[i] = chain_score * (1 + 1e-6)
-        cand.confirmation = confirm(statement, witness_instance(statement, cand.instance))
+        wit = witness_instance(statement, cand.instance)
+        key = b"".join(np.asarray(wit[k], dtype=float).tobytes() for k in sorted(wit))
+        if key in seen or chain_score < tried.get(i, -np.inf):
+            return False  # this instance, or a better one of this chain, was refused
+        seen.add(key)
+        tried[i] = chain_score
+        cand.confirmation = confirm(statement, wit)
         if cand.confirmed:
             violation = cand
             return True
@@ -758,7 +766,7 @@ def gradient_search(
         env = fresh(P, None if starts is None else np.atleast_2d(starts))
     except SamplingError:
         return OptimiseResult(None, None, 0, 0, time.perf_counter() - t0, method=GRADIENT_METHOD)
-    st = _new_chains(env, names, P, lr)
+    st = _new_chains(env, names, P, lr, rng)
     step = 0
     with single_threaded_blas():
         while time.perf_counter() < end:
@@ -776,11 +784,12 @@ def gradient_search(
             if step % round_steps == 0:
                 i = int(np.argmax(np.where(np.isfinite(st.best), st.best, -np.inf)))
                 if form is not None and np.isfinite(st.best[i]):
-                    try_row(st.env, i, -np.inf)  # the best chain as a real instance
+                    try_row(st.env, i, float(sc[i]))  # the best chain as a real instance
                 if violation is not None and stop_at_violation:
                     break
                 try:
                     _restart(st, fsam, fresh, rng, names, lr, form is not None, floor)
+                    tried.clear()  # chains were replaced
                 except SamplingError:
                     pass
                 continue
@@ -789,10 +798,10 @@ def gradient_search(
             fin = [np.isfinite(st.env[k]).reshape(P, -1).all(axis=1) for k in names]
             bad = ~np.all(fin, axis=0)
             if bad.any():
-                _reset(st, np.flatnonzero(bad), fresh(int(bad.sum())), names, lr)
+                _reset(st, np.flatnonzero(bad), fresh(int(bad.sum())), names, lr, rng)
         if violation is None:
             i = int(np.argmax(np.where(np.isfinite(st.best), st.best, -np.inf)))
-            try_row(st.env, i, -np.inf)
+            try_row(st.env, i, np.inf)
     return _done(best, violation, evaluations, n_starts, t0, rejected)
 
 
@@ -849,8 +858,11 @@ def _done(best, violation, evaluations, n_starts, t0, rejected) -> OptimiseResul
 
 
 def _default_chains(sampler: Sampler) -> int:
-    """Chains of one batch: 32, fewer for large rows (about 2e5 matrix entries)."""
+    """Chains of one batch: 64 for small rows (a step costs little more than its
+    Python overhead), else 32, fewer for large rows (about 2e5 matrix entries)."""
     n, d = sampler.sizes["n"], sampler.sizes["d"]
+    if n * d <= 200:
+        return 64
     return int(max(4, min(32, 200_000 // max(n * d, 1))))
 
 
@@ -868,10 +880,18 @@ def _scales(v: np.ndarray) -> np.ndarray:
     return np.maximum(np.where(np.isfinite(rms), rms, 1.0), 1e-3)
 
 
-def _new_chains(env: dict[str, Any], names: list[str], P: int, lr: float) -> _Chains:
+#: a chain's step size is ``lr`` times ``10**u``, ``u`` uniform in this range (restarts
+#: keep the sizes that make the ratio grow)
+LR_SPREAD = (-0.5, 1.0)
+
+
+def _new_chains(
+    env: dict[str, Any], names: list[str], P: int, lr: float, rng: np.random.Generator
+) -> _Chains:
     m = {k: np.zeros_like(np.asarray(env[k], dtype=float)) for k in names}
     v = {k: np.zeros_like(np.asarray(env[k], dtype=float)) for k in names}
-    rates = {k: lr * _scales(env[k]) for k in names}
+    u = rng.uniform(*LR_SPREAD, size=P)
+    rates = {k: lr * _scales(env[k]) * 10.0**u for k in names}
     return _Chains(env, m, v, rates, np.zeros(P), np.full(P, -np.inf), np.zeros(P))
 
 
@@ -893,7 +913,7 @@ def _adam_step(st: _Chains, grads: dict[str, np.ndarray], good: np.ndarray, name
         st.env[k] = np.asarray(st.env[k], dtype=float) + np.where(gm, stepk, 0.0)
 
 
-def _reset(st: _Chains, rows: np.ndarray, env: dict[str, Any], names, lr: float) -> None:
+def _reset(st: _Chains, rows: np.ndarray, env: dict[str, Any], names, lr: float, rng) -> None:
     """Chains ``rows`` restarted at the rows of ``env`` (moments cleared)."""
     for k, val in env.items():
         a = np.asarray(val)
@@ -901,10 +921,11 @@ def _reset(st: _Chains, rows: np.ndarray, env: dict[str, Any], names, lr: float)
             cur = np.array(st.env[k], dtype=float, copy=True)
             cur[rows] = a[: len(rows)]
             st.env[k] = cur
+    u = 10.0 ** rng.uniform(*LR_SPREAD, size=len(rows))
     for k in names:
         st.m[k][rows] = 0.0
         st.v[k][rows] = 0.0
-        st.lr[k][rows] = lr * _scales(np.asarray(st.env[k])[rows])
+        st.lr[k][rows] = lr * _scales(np.asarray(st.env[k])[rows]) * u
     st.t[rows] = 0
     st.best[rows] = -np.inf
     st.gain[rows] = 0.0
@@ -945,5 +966,5 @@ def _restart(st, sampler, fresh, rng, names, lr, directional, floor) -> None:
         st.best[clones] = st.best[src]
         st.env = _project(sampler, st.env, directional, floor)
     if news:
-        _reset(st, np.array(news), fresh(len(news)), names, lr)
+        _reset(st, np.array(news), fresh(len(news)), names, lr, rng)
     st.gain[:] = 0.0
