@@ -284,15 +284,18 @@ def optimise(
     if method not in ("auto", "gradient", "lbfgs-fd"):
         raise ValueError(f"unknown optimiser method {method!r}")
     if method != "lbfgs-fd" and gradient_ready(statement, sizes):
-        return gradient_search(
+        return _gradient_then_polish(
             statement,
             budget_seconds,
-            rng,
+            np.random.default_rng(rng),
             sizes,
-            starts=starts,
-            floor=floor,
-            confirm=confirm,
-            stop_at_violation=stop_at_violation,
+            starts,
+            pool,
+            floor,
+            maxiter,
+            confirm,
+            stop_at_violation,
+            polish=method == "auto",
         )
     if method == "gradient":
         raise ValueError(f"{statement.id}: no gradient search for this claim")
@@ -317,6 +320,59 @@ def optimise(
         return _multistart(
             statement, sampler, obj, queue, rng, t0, deadline, maxiter, confirm, stop_at_violation
         )
+
+
+#: latents up to which central differences are cheap enough for a final L-BFGS-B polish
+POLISH_MAX_LATENTS = 160
+#: share of the budget the gradient search gets before that polish
+GRADIENT_SHARE = 0.3
+
+
+def _gradient_then_polish(
+    statement, budget, rng, sizes, starts, pool, floor, maxiter, confirm, stop, polish
+) -> OptimiseResult:
+    """:func:`gradient_search`; with ``polish`` and few latents, it gets
+    :data:`GRADIENT_SHARE` of the budget and multistart L-BFGS-B (central
+    differences on the sampler's latents: cheap at this size, and precise near a
+    sharp constant) the rest, started from the gradient search's worst case."""
+    t0 = time.perf_counter()
+    sampler = sampler_for(statement, sizes)
+    small = polish and sampler.K <= POLISH_MAX_LATENTS
+    share = GRADIENT_SHARE * budget if small else budget
+    common = dict(floor=floor, confirm=confirm, stop_at_violation=stop)
+    gres = gradient_search(statement, share, rng, sizes, starts=starts, **common)
+    left = budget - (time.perf_counter() - t0)
+    if not small or left <= 0 or (gres.violation is not None and stop):
+        return gres
+    seeds = [] if starts is None else list(np.atleast_2d(starts))
+    if gres.best is not None:
+        inst = gres.best.instance
+        env = {k: np.asarray(v, dtype=float)[None, ...] for k, v in inst.items()}
+        seeds.insert(0, sampler.encode(env)[0])
+    fres = optimise(
+        statement,
+        left,
+        rng,
+        sizes,
+        starts=np.array(seeds) if seeds else None,
+        pool=pool,
+        maxiter=maxiter,
+        method="lbfgs-fd",
+        **common,
+    )
+    best = gres.best
+    if fres.best is not None and (best is None or fres.best.score > best.score):
+        best = fres.best
+    found = fres.violation if fres.violation is not None else gres.violation
+    return OptimiseResult(
+        best=best,
+        violation=found,
+        evaluations=gres.evaluations + fres.evaluations,
+        starts=gres.starts + fres.starts,
+        seconds=time.perf_counter() - t0,
+        rejected=gres.rejected + fres.rejected,
+        method=fres.method if fres.violation is not None else f"{GRADIENT_METHOD}, {fres.method}",
+    )
 
 
 def _multistart(

@@ -695,6 +695,57 @@ class Sampler:
             out = out * _bshape(f, nd)
         return out
 
+    # -- variables -> latents --------------------------------------------------
+    def encode(self, env: Mapping[str, Any]) -> np.ndarray:
+        """Latents ``Z`` with ``decode(Z)`` equal (up to rounding) to the variables of
+        ``env`` where they lie in the recognised sets: the inverse of the plan
+        elements' maps (a ball's ``s`` is the norm over the radius and its direction
+        the value itself, an offset's ``s`` the size of ``delta``, ...)."""
+        B = len(np.asarray(env[self.elements[0].var])) if self.elements else 1
+        Z = np.zeros((B, self.K))
+        for i, name in enumerate(self.param_ranges):
+            Z[:, i] = np.broadcast_to(np.asarray(env[name], dtype=float), (B,))
+        penv = self.params_env(Z)
+        penv[BATCH_KEY] = np.zeros(B)
+        with np.errstate(all="ignore"):
+            for el in self.elements:
+                i, sl = self.slices(el)
+                v = np.asarray(env[el.var], dtype=float)
+                Z[:, i], direction = self._encode_element(el, v, penv, B)
+                if el.k:
+                    Z[:, sl] = direction.reshape(B, -1)
+                penv[el.var] = self._build(el, Z, penv)
+        return np.where(np.isfinite(Z), Z, 0.0)
+
+    def _encode_element(
+        self, el: Element, v: np.ndarray, env: dict[str, Any], B: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if el.var == "t":
+            if el.kind != "interval" or not (el.lo or el.hi):
+                return v.copy(), np.zeros((B, 0))
+            lo, hi = el.interval(env, B)
+            lo_f = np.where(np.isfinite(lo), lo, hi - 1.0)
+            hi_f = np.where(np.isfinite(hi), hi, lo + 1.0)
+            both = np.isfinite(lo) & np.isfinite(hi)
+            centre = np.where(both & (lo <= 0) & (hi >= 0), 0.0, (lo_f + hi_f) / 2)
+            up = np.where(np.isfinite(hi), hi - centre, 10.0)
+            dn = np.where(np.isfinite(lo), centre - lo, 10.0)
+            up = np.where(np.isfinite(up) & (up > 0), up, 10.0)
+            dn = np.where(np.isfinite(dn) & (dn > 0), dn, 10.0)
+            s = np.where(v >= centre, (v - centre) / up, (v - centre) / dn)
+            return np.clip(s, -1.0, 1.0), np.zeros((B, 0))
+        if el.kind in ("spectral", "ball"):
+            r = el.rad(env, B)
+            return _norm(v, el.norm_kind) / np.where(r > 0, r, 1.0), v
+        if el.kind == "centred":
+            c = el.centre(env).reshape(v.shape)
+            r = el.rad(env, B)
+            return _norm(v - c, el.norm_kind) / np.where(r > 0, r, 1.0), v - c
+        if el.kind == "offset":
+            delta = v - np.asarray(env[el.base], dtype=float)
+            return _norm(delta, "fro" if el.is_matrix else "2"), delta
+        return _norm(v, "op" if el.is_matrix else "2"), v
+
     # -- projection onto the recognised sets ----------------------------------
     def project(
         self, env: Mapping[str, Any], floor: float = 0.0, skip: tuple[str, ...] = ()

@@ -213,3 +213,29 @@ def test_optimise_method_switch():
     # identities have no gradient search: 'auto' falls back to L-BFGS-B
     res = optimise(get("G5-m-sign"), budget_seconds=1.0, rng=0, confirm=None)
     assert res.method == "multistart L-BFGS-B"
+
+
+def test_encode_inverts_decode_on_the_recognised_sets():
+    for st in (s1_balls(), get("P1-m099"), get("S1"), get("E1-m-wide")):
+        sam = Sampler(st)
+        env = sam.decode(sam.sample_latent(5, np.random.default_rng(0)))
+        back = sam.decode(sam.encode(env))
+        for v in st.variables:
+            np.testing.assert_allclose(back[v], env[v], rtol=1e-12, atol=1e-12)
+
+
+def test_auto_polishes_small_problems_with_lbfgs_after_the_gradient_search(monkeypatch):
+    import softproof.numeric.optimise as opt
+
+    calls = []
+    real = opt.gradient_search
+
+    def spy(*a, **k):
+        calls.append(a[1])
+        return real(*a, **k)
+
+    monkeypatch.setattr(opt, "gradient_search", spy)
+    res = opt.optimise(s1_balls(), budget_seconds=2.0, rng=0, confirm=None, stop_at_violation=False)
+    assert calls == [pytest.approx(2.0 * opt.GRADIENT_SHARE)]
+    assert res.method.endswith("multistart L-BFGS-B") and res.violation is None
+    assert 0.99 < res.best.score <= 1.0
