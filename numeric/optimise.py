@@ -758,9 +758,16 @@ def gradient_search(
 
     def fresh(k: int, latents: np.ndarray | None = None) -> dict[str, Any]:
         nonlocal n_starts
-        Z = latents if latents is not None else base.sample_latent(k, rng, deadline=end)
+        Z = latents[:k] if latents is not None else base.sample_latent(k, rng, deadline=end)
+        if len(Z) < k:  # too few given starts: fill with fresh samples
+            try:
+                more = base.sample_latent(k - len(Z), rng, deadline=end)
+                Z = np.concatenate([Z, more]) if len(Z) else more
+            except SamplingError:
+                if not len(Z):
+                    raise
         if len(Z) < k:
-            Z = Z[rng.integers(0, len(Z), size=k)]
+            Z = Z[np.resize(np.arange(len(Z)), k)]
         n_starts += k
         env = base.decode(Z[:k])
         if form is not None:
