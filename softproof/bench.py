@@ -552,7 +552,7 @@ def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
                 notes=t.get("notes", ""),
                 mutant_of=t.get("mutant-of"),
                 part_of=t.get("part-of"),
-                lemma=t.get("lemma", False),
+                helper=t.get("helper", False),
                 claim_text=t["claim"],
                 hypotheses_text=tuple(t.get("hypotheses", ())),
             )
