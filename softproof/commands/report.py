@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-plots", action="store_true", help="skip the plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    from softproof.parallel import add_options
+
+    add_options(p)
     p.set_defaults(run=run)
 
 
@@ -76,17 +79,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         entries, certs = all_entries(), list(CERTIFICATION_RUNS)
     out = Path(args.out)
+    from softproof.parallel import from_args
+
     try:
-        report = run_report(
-            entries,
-            out,
-            budget=args.budget,
-            seed=args.seed,
-            certify_budget=args.certify_budget,
-            plots=not args.no_plots,
-            progress=not args.no_progress and sys.stderr.isatty(),
-            certification_runs=certs,
-        )
+        with from_args(args) as ex:
+            report = run_report(
+                entries,
+                out,
+                budget=args.budget,
+                seed=args.seed,
+                certify_budget=args.certify_budget,
+                plots=not args.no_plots,
+                progress=not args.no_progress and sys.stderr.isatty(),
+                certification_runs=certs,
+                executor=ex,
+            )
     except OutputDirError as exc:
         raise BadInput(str(exc)) from None
     except OSError as exc:
