@@ -170,13 +170,14 @@ def workers_of(ex: Executor) -> int:
 def executor(
     jobs: int | None = None,
     scheduler: str | None = None,
-    timeout: float = SCHEDULER_TIMEOUT,
+    timeout: float | None = None,
 ) -> Iterator[Executor]:
     """An executor for ``--jobs`` / ``--scheduler`` (:class:`ExecutorError` when the
     options are bad or the scheduler cannot be used; nothing has run then).
 
     ``scheduler`` (``tcp://HOST:PORT``) takes precedence over the cores: the tasks go
-    to the cluster's workers; giving ``jobs`` too is refused.  ``jobs=None`` is the
+    to the cluster's workers (reached within ``timeout`` seconds, default
+    :data:`SCHEDULER_TIMEOUT`); giving ``jobs`` too is refused.  ``jobs=None`` is the
     cores available, ``1`` the in-process :class:`InlineExecutor`.
     """
     jobs = check_jobs(jobs)
@@ -185,7 +186,7 @@ def executor(
             raise ExecutorError(
                 "give --jobs or --scheduler, not both (the cluster's workers run the tasks)"
             )
-        with _dask_executor(scheduler, timeout) as ex:
+        with _dask_executor(scheduler, SCHEDULER_TIMEOUT if timeout is None else timeout) as ex:
             yield ex
         return
     n = available_cores() if jobs is None else jobs
@@ -235,6 +236,7 @@ def _dask_executor(address: str, timeout: float) -> Iterator[Executor]:
         _check_worker_versions(client, address)
         ex = client.get_executor(pure=False)
         ex.workers = max(1, sum(client.nthreads().values()))  # type: ignore[attr-defined]
+        ex.scheduler_address = address  # type: ignore[attr-defined]
         yield ex
     finally:
         with contextlib.suppress(Exception):
