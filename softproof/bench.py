@@ -18,7 +18,13 @@
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
-  expression (target >= 10), from :mod:`softproof.bench_certify`.
+  expression (target >= 10), from :mod:`softproof.bench_certify`;
+* ``report_jobs2_speedup`` (``report_jobs``): wall time of ``softproof report`` on
+  the subset :attr:`Sizes.report_ids` (their certification runs included, no
+  plots) with ``--jobs 1`` divided by the same with ``--jobs 2``, one after the
+  other in the same run (target >= 1.7 on 2 cores); the load average before and
+  after is in the details.  Each entry's search is time-boxed (it takes its budget
+  whatever the CPU), so the details also give the instances each run searched.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -56,6 +62,7 @@ __all__ = [
     "bench_mutant",
     "bench_s1_mutants",
     "bench_certify",
+    "bench_report_jobs",
     "machine_info",
     "met",
     "measure",
@@ -82,6 +89,7 @@ MEASURES = (
     "mutant_0999",
     "mutant_099999",
     "certify",
+    "report_jobs",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -95,6 +103,7 @@ TARGETS: dict[str, dict[str, Any]] = {
     # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
+    "report_jobs2_speedup": {"min": 1.7},
 }
 
 
@@ -120,6 +129,10 @@ class Sizes:
     certify_boxes: int
     #: also certify E5 at n = 3, d = 1 (a second, slower certification)
     certify_e5: bool
+    #: the report subset timed with --jobs 1 and --jobs 2, its search and certify budgets
+    report_ids: tuple[str, ...] = ()
+    report_budget: float = 2.0
+    report_certify_budget: float = 15.0
 
 
 FULL = Sizes(
@@ -137,6 +150,9 @@ FULL = Sizes(
     certify_budget=120.0,
     certify_boxes=200,
     certify_e5=True,
+    report_ids=("G5", "E1", "E5", "P3", "P4", "S1", "S1-m099", "E5-m-quarter"),
+    report_budget=2.0,
+    report_certify_budget=5.0,
 )
 
 #: a smoke run: smaller batches, short baselines; the mutant searches keep
@@ -156,6 +172,9 @@ QUICK = Sizes(
     certify_budget=120.0,
     certify_boxes=50,
     certify_e5=False,
+    report_ids=("G5", "E1", "S1", "S1-m099"),
+    report_budget=1.0,
+    report_certify_budget=2.0,
 )
 
 
@@ -443,6 +462,70 @@ def _certify_figures(
     return figures, baseline, details
 
 
+def bench_report_jobs(
+    ids: Iterable[str], budget: float, certify_budget: float, seed: int = 0
+) -> dict[str, Any]:
+    """Wall seconds of the report on the entries ``ids`` (and their certification runs,
+    no plots) with one worker and with two, one after the other; ``ratio`` is their
+    quotient, ``None`` when the two runs disagree on a verdict."""
+    import tempfile
+    from pathlib import Path
+
+    from softproof.derivations.catalogue import get
+
+    from .parallel import executor
+    from .report import CERTIFICATION_RUNS, run_report
+
+    entries = [get(i) for i in ids]
+    wanted = {e.id for e in entries}
+    certs = [c for c in CERTIFICATION_RUNS if c[0] in wanted]
+    runs: dict[int, dict[str, Any]] = {}
+    load = [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="softproof-bench-") as tmp:
+            t0 = time.perf_counter()
+            with executor(jobs) as ex:
+                rep = run_report(
+                    entries,
+                    Path(tmp) / "report",
+                    budget=budget,
+                    seed=seed,
+                    certify_budget=certify_budget,
+                    plots=False,
+                    progress=False,
+                    certification_runs=certs,
+                    log=lambda _msg: None,
+                    executor=ex,
+                )
+            runs[jobs] = {
+                "seconds": time.perf_counter() - t0,
+                "verdicts": {e.id: e.verdict for e in rep.entries},
+                "certifications": [c.outcome for c in rep.certifications],
+                "instances": sum(int(e.instances) for e in rep.entries),
+            }
+        if load:
+            load.append(os.getloadavg()[0])
+    same = runs[1]["verdicts"] == runs[2]["verdicts"]
+    return {
+        "ratio": runs[1]["seconds"] / runs[2]["seconds"] if same else None,
+        "jobs1_s": runs[1]["seconds"],
+        "jobs2_s": runs[2]["seconds"],
+        "same_verdicts": same,
+        "same_certifications": runs[1]["certifications"] == runs[2]["certifications"],
+        "instances_jobs1": runs[1]["instances"],
+        "instances_jobs2": runs[2]["instances"],
+        # below 1: the two-worker run searched less in its (time-boxed) entries, so
+        # part of its wall-time gain is the CPU it could not get (a loaded machine)
+        "work_ratio": runs[2]["instances"] / max(1, runs[1]["instances"]),
+        "entries": sorted(wanted),
+        "certification_runs": len(certs),
+        "budget_per_entry_s": budget,
+        "certify_budget_s": certify_budget,
+        "load_average_1min": load,
+        "verdicts": runs[2]["verdicts"],
+    }
+
+
 def machine_info() -> dict[str, Any]:
     """Cores, load, Python and library versions, BLAS libraries and their threads."""
     from importlib.metadata import PackageNotFoundError, version
@@ -497,6 +580,8 @@ def _announce(key: str, sizes: Sizes) -> str:
         )
     if key == "certify":
         return f"{key}: certifying S1 (n=d=2){' and E5' if sizes.certify_e5 else ''}"
+    if key == "report_jobs":
+        return f"{key}: the report on {', '.join(sizes.report_ids)} with --jobs 1, then 2"
     return f"{key}: measuring"
 
 
@@ -526,6 +611,12 @@ def measure(
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
         )
+    elif key == "report_jobs":
+        r = bench_report_jobs(
+            sizes.report_ids, sizes.report_budget, sizes.report_certify_budget, seed
+        )
+        ratio, jobs1 = r.pop("ratio"), r.pop("jobs1_s")
+        return {"report_jobs2_speedup": ratio}, {"method": "--jobs 1", "seconds": jobs1}, r
     else:
         raise ValueError(f"unknown benchmark {key!r}; choose from {', '.join(MEASURES)}")
     return {key: r.pop("ratio")}, r, None
