@@ -50,20 +50,26 @@ def _assert_same_report(a: Path, b: Path) -> None:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
-def test_report_jobs_2_equals_jobs_1(tmp_path):
-    _report(tmp_path / "one", "--jobs", "1")
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory) -> Path:
+    """The report with --jobs 1 (in this process), shared by the comparisons."""
+    out = tmp_path_factory.mktemp("jobs1") / "report"
+    _report(out, "--jobs", "1")
+    return out
+
+
+def test_report_jobs_2_equals_jobs_1(tmp_path, one_process):
     _report(tmp_path / "two", "--jobs", "2")
-    _assert_same_report(tmp_path / "one", tmp_path / "two")
+    _assert_same_report(one_process, tmp_path / "two")
 
 
-def test_report_on_a_dask_cluster_equals_the_local_run(tmp_path):
+def test_report_on_a_dask_cluster_equals_the_local_run(tmp_path, one_process):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         _report(tmp_path / "cluster", "--scheduler", cluster.scheduler_address)
-    _report(tmp_path / "local", "--jobs", "1")
-    _assert_same_report(tmp_path / "local", tmp_path / "cluster")
+    _assert_same_report(one_process, tmp_path / "cluster")
 
 
 @pytest.mark.parametrize(
