@@ -52,6 +52,7 @@ __all__ = [
     "add_options",
     "check_restart_count",
     "from_args",
+    "validate_options",
 ]
 
 #: largest ``--jobs`` accepted
@@ -497,6 +498,17 @@ def check_restart_count(restarts: Any) -> int | None:
             f"--restarts must be an integer between 1 and {MAX_RESTARTS}, got {restarts}"
         )
     return restarts
+
+
+def validate_options(args: Any) -> None:
+    """Check ``--jobs`` and ``--restarts`` without starting anything (``BadInput``)."""
+    from softproof.cli import BadInput
+
+    try:
+        check_jobs(getattr(args, "jobs", None))
+        check_restart_count(getattr(args, "restarts", None))
+    except ExecutorError as exc:
+        raise BadInput(str(exc)) from None
 
 
 @contextlib.contextmanager

@@ -104,6 +104,9 @@ def _validate_budget(budget: float, seed: int = 0) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from softproof.parallel import validate_options
+
+    validate_options(args)
     if args.replay:
         return replay(args)
     _validate_budget(args.budget, args.seed)
