@@ -25,6 +25,14 @@
   other in the same run (target >= 1.7 on 2 cores); the load average before and
   after is in the details.  Each entry's search is time-boxed (it takes its budget
   whatever the CPU), so the details also give the instances each run searched.
+* ``catalogue_load_ratio``: seconds to load the lemma catalogue from its
+  statement files (open the pack, read and check every file through
+  :func:`softproof.derivations.statement_files.load_statement`) divided by seconds
+  to build the same statements from in-memory texts through the grammar (the
+  former Python catalogue's path; the texts read beforehand) (target <= 1.2);
+* ``cosh_gradient_prove_s`` (``cosh_gradient``): seconds to load the statement file
+  of the cosh-normalised loss (own definitions) and prove its gradient identity for
+  symbolic ``n, d`` (target < 2 s); the baseline is the built-in model's G5.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -63,6 +71,7 @@ __all__ = [
     "bench_s1_mutants",
     "bench_certify",
     "bench_report_jobs",
+    "measure_catalogue_load",
     "machine_info",
     "met",
     "measure",
@@ -90,6 +99,8 @@ MEASURES = (
     "mutant_099999",
     "certify",
     "report_jobs",
+    "catalogue_load_ratio",
+    "cosh_gradient",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -104,6 +115,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
     "report_jobs2_speedup": {"min": 1.7},
+    "catalogue_load_ratio": {"max": 1.2},
+    # a statement file with its own definitions (cosh), proved for symbolic n, d
+    "cosh_gradient_prove_s": {"max": 2.0},
 }
 
 
@@ -526,6 +540,114 @@ def bench_report_jobs(
     }
 
 
+def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
+    """The former Python catalogue's path: each entry's parameters, hypotheses and
+    claim parsed by the grammar from texts already in memory, then the Statement."""
+    from softproof.derivations.grammar import parse_expression, parse_relation
+    from softproof.derivations.statement import parameter_symbol
+
+    out = []
+    for t in texts:
+        params, symbols = dict(t.get("parameters", {})), {}
+        for name, value in params.items():
+            if isinstance(value, str):
+                params[name] = value = parse_expression(value, parameters=symbols)
+            elif isinstance(value, list):
+                params[name] = value = tuple(value)
+            symbols[name] = parameter_symbol(name, value)
+        claim = parse_relation(t["claim"], parameters=symbols)
+        hyps = tuple(parse_relation(h, parameters=symbols) for h in t.get("hypotheses", ()))
+        out.append(
+            Statement(
+                id=t["id"],
+                title=t.get("title", ""),
+                claim=claim,
+                hypotheses=hyps,
+                kind=t.get("kind", "identity" if claim.op == "==" else "inequality"),
+                source=t.get("source", ""),
+                sizes={"n": 7, "d": 4} | t.get("sizes", {}),
+                parameters=params,
+                expected=t.get("expected"),
+                notes=t.get("notes", ""),
+                mutant_of=t.get("mutant-of"),
+                part_of=t.get("part-of"),
+                lemma=t.get("lemma", False),
+                claim_text=t["claim"],
+                hypotheses_text=tuple(t.get("hypotheses", ())),
+            )
+        )
+    return out
+
+
+def measure_catalogue_load(repeat: int = 5) -> dict[str, Any]:
+    """``catalogue_load_ratio``: seconds to load the catalogue pack from its files (a
+    fresh :func:`softproof.derivations.packs.open_pack`, every statement parsed) over
+    seconds to build the same statements from the pre-read texts, the median over
+    interleaved pairs of runs
+    (:func:`_statements_from_texts`); both warmed up once and checked equal, the
+    loader's parse cache emptied before each load (as in a fresh process)."""
+    import tomllib
+
+    from softproof.derivations.packs import BUILTIN_DIR, DEFAULT_PACK, open_pack
+    from softproof.derivations.statement_files import clear_parse_cache
+
+    folder = BUILTIN_DIR / DEFAULT_PACK
+    pack = open_pack(folder)
+    texts = [tomllib.loads(pack.path(sid).read_text(encoding="utf-8")) for sid in pack.ids]
+    from_files = open_pack(folder).statements()
+    if _statements_from_texts(texts) != from_files:
+        raise RuntimeError("the two catalogue paths give different statements")
+    pairs = []
+    for _ in range(max(repeat, 9)):  # interleaved pairs: both see the same machine load
+        clear_parse_cache()  # a process's first load: nothing parsed yet
+        t0 = time.perf_counter()
+        open_pack(folder).statements()
+        t1 = time.perf_counter()
+        _statements_from_texts(texts)
+        pairs.append((t1 - t0, time.perf_counter() - t1))
+    ratios = sorted(f / t for f, t in pairs)
+    return {
+        "ratio": ratios[len(ratios) // 2],  # the median pair: robust to a busy machine
+        "files_s": min(f for f, _ in pairs),
+        "texts_s": min(t for _, t in pairs),
+        "statements": len(from_files),
+    }
+
+
+#: the contract's example of own definitions (statement-files.md, "Own definitions")
+COSH_GRADIENT_TOML = """
+id = "cosh-gradient"
+claim = "grad(L(x), x) == A.T @ (diag(sinh(A @ x)) - outer(sinh(A @ x), f(x))) @ c(x) / alpha(x)"
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+c     = { of = ["v"], is = "f(v) - b" }
+L     = { of = ["v"], is = "dot(c(v), c(v)) / 2" }
+"""
+
+
+def bench_cosh_gradient() -> dict[str, Any]:
+    """Seconds to load the cosh-gradient statement file and prove its claim for
+    symbolic n, d (first run in this process; target < 2 s)."""
+    from softproof.derivations.identities import identity, prove_identity
+    from softproof.derivations.statement_files import parse_statement_text
+
+    t0 = time.perf_counter()
+    st = parse_statement_text(COSH_GRADIENT_TOML, "<cosh-gradient>")
+    res = prove_identity(st.claim.lhs, st.claim.rhs, "symbolic")
+    seconds = time.perf_counter() - t0
+    g5 = identity("G5")
+    t0 = time.perf_counter()
+    ref = prove_identity(g5.lhs, g5.rhs, "symbolic")
+    baseline = {"g5_prove_s": time.perf_counter() - t0, "g5_status": ref.status}
+    return {
+        "cosh_gradient_prove_s": seconds if res.proved else None,
+        "status": res.status,
+        "baseline": baseline,
+    }
+
+
 def machine_info() -> dict[str, Any]:
     """Cores, load, Python and library versions, BLAS libraries and their threads."""
     from importlib.metadata import PackageNotFoundError, version
@@ -582,6 +704,8 @@ def _announce(key: str, sizes: Sizes) -> str:
         return f"{key}: certifying S1 (n=d=2){' and E5' if sizes.certify_e5 else ''}"
     if key == "report_jobs":
         return f"{key}: the report on {', '.join(sizes.report_ids)} with --jobs 1, then 2"
+    if key == "catalogue_load_ratio":
+        return f"{key}: loading the catalogue from its files vs from in-memory texts"
     return f"{key}: measuring"
 
 
@@ -607,6 +731,9 @@ def measure(
         )
         figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
         return figures, r.pop("baseline", None), r
+    elif key == "cosh_gradient":
+        r = bench_cosh_gradient()
+        return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
@@ -617,6 +744,8 @@ def measure(
         )
         ratio, jobs1 = r.pop("ratio"), r.pop("jobs1_s")
         return {"report_jobs2_speedup": ratio}, {"method": "--jobs 1", "seconds": jobs1}, r
+    elif key == "catalogue_load_ratio":
+        r = measure_catalogue_load(sizes.repeat)
     else:
         raise ValueError(f"unknown benchmark {key!r}; choose from {', '.join(MEASURES)}")
     return {key: r.pop("ratio")}, r, None
