@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import Executor
+from typing import Any
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 from softproof.commands._common import (
@@ -82,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _certify(ex, **kwargs):
+def _certify(ex: Executor, **kwargs: Any) -> Any:
     """:func:`softproof.numeric.certify.certify` with its boxes as tasks on ``ex`` where
     it takes an executor; else the same certification, in this process or (with
     ``--scheduler``) as one task on the cluster."""
