@@ -338,8 +338,23 @@ def test_a_tree_that_does_not_tile_is_rejected(wide):
     assert not check_certificate(stmt, bad)
 
 
-def test_an_inner_tree_that_does_not_tile_is_rejected(s1):
-    stmt, cert = s1
+@pytest.fixture(scope="module")
+def s1_minors():
+    """S1 at n = 2 certified without Gershgorin's form: principal minors in one
+    reduced variable, bisected (an inner tree)."""
+    from softproof.numeric import boxes
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(boxes, "_gershgorin", lambda problem, red: None)
+        stmt = get("S1")
+        res = certify(stmt, sizes={"n": 2, "d": 1}, default_radius=4, budget_seconds=60)
+    assert res.status == "certified"
+    return stmt, json.loads(json.dumps(res.certificate))
+
+
+def test_an_inner_tree_that_does_not_tile_is_rejected(s1_minors):
+    stmt, cert = s1_minors
+    assert check_certificate(stmt, cert)
     leaf = next(_leaves(cert["tree"]))[1]
     inner = leaf["decision"]["inner"]
     assert "split" in inner
