@@ -18,7 +18,10 @@
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
-  expression (target >= 10), from :mod:`softproof.bench_certify`.
+  expression (target >= 10), from :mod:`softproof.bench_certify`;
+* ``cosh_gradient_prove_s`` (``cosh_gradient``): seconds to load the statement file
+  of the cosh-normalised loss (own definitions) and prove its gradient identity for
+  symbolic ``n, d`` (target < 2 s); the baseline is the built-in model's G5.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -82,6 +85,7 @@ MEASURES = (
     "mutant_0999",
     "mutant_099999",
     "certify",
+    "cosh_gradient",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -95,6 +99,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
+    # a statement file with its own definitions (cosh), proved for symbolic n, d
+    "cosh_gradient_prove_s": {"max": 2.0},
 }
 
 
@@ -443,6 +449,40 @@ def _certify_figures(
     return figures, baseline, details
 
 
+#: the contract's example of own definitions (statement-files.md, "Own definitions")
+COSH_GRADIENT_TOML = """
+id = "cosh-gradient"
+claim = "grad(L(x), x) == A.T @ (diag(sinh(A @ x)) - outer(sinh(A @ x), f(x))) @ c(x) / alpha(x)"
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+c     = { of = ["v"], is = "f(v) - b" }
+L     = { of = ["v"], is = "dot(c(v), c(v)) / 2" }
+"""
+
+
+def bench_cosh_gradient() -> dict[str, Any]:
+    """Seconds to load the cosh-gradient statement file and prove its claim for
+    symbolic n, d (first run in this process; target < 2 s)."""
+    from softproof.derivations.identities import identity, prove_identity
+    from softproof.derivations.statement_files import parse_statement_text
+
+    t0 = time.perf_counter()
+    st = parse_statement_text(COSH_GRADIENT_TOML, "<cosh-gradient>")
+    res = prove_identity(st.claim.lhs, st.claim.rhs, "symbolic")
+    seconds = time.perf_counter() - t0
+    g5 = identity("G5")
+    t0 = time.perf_counter()
+    ref = prove_identity(g5.lhs, g5.rhs, "symbolic")
+    baseline = {"g5_prove_s": time.perf_counter() - t0, "g5_status": ref.status}
+    return {
+        "cosh_gradient_prove_s": seconds if res.proved else None,
+        "status": res.status,
+        "baseline": baseline,
+    }
+
+
 def machine_info() -> dict[str, Any]:
     """Cores, load, Python and library versions, BLAS libraries and their threads."""
     from importlib.metadata import PackageNotFoundError, version
@@ -522,6 +562,9 @@ def measure(
         )
         figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
         return figures, r.pop("baseline", None), r
+    elif key == "cosh_gradient":
+        r = bench_cosh_gradient()
+        return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
