@@ -200,7 +200,18 @@ class Iv:
 
     def __add__(self, o: Any) -> Iv:
         o = Iv.of(o)
-        return Iv((self.lo + o.lo).lower(), (self.hi + o.hi).upper())
+        lo, hi = (self.lo + o.lo).lower(), (self.hi + o.hi).upper()
+        # adding a nonnegative (nonpositive) interval never lowers (raises) the other's
+        # exact end: 1 + exp(-300) stays >= 1 although the rounded sum reaches below
+        if o.lo >= 0:
+            lo = lo.max(self.lo)
+        if self.lo >= 0:
+            lo = lo.max(o.lo)
+        if o.hi <= 0:
+            hi = hi.min(self.hi)
+        if self.hi <= 0:
+            hi = hi.min(o.hi)
+        return Iv(lo, hi)
 
     __radd__ = __add__
 

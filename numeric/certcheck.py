@@ -85,7 +85,17 @@ class Ivl:
         return bool(self.lo.is_finite() and self.hi.is_finite())
 
     def __add__(self, o: Ivl) -> Ivl:
-        return Ivl((self.lo + o.lo).lower(), (self.hi + o.hi).upper())
+        lo, hi = (self.lo + o.lo).lower(), (self.hi + o.hi).upper()
+        # x + y >= x when y >= 0 (and <= x when y <= 0): exact ends survive rounding
+        if o.lo >= 0 and self.lo > lo:
+            lo = self.lo
+        if self.lo >= 0 and o.lo > lo:
+            lo = o.lo
+        if o.hi <= 0 and self.hi < hi:
+            hi = self.hi
+        if self.hi <= 0 and o.hi < hi:
+            hi = o.hi
+        return Ivl(lo, hi)
 
     def __neg__(self) -> Ivl:
         return Ivl(-self.hi, -self.lo)

@@ -848,3 +848,16 @@ def test_checker_entry_verifies_the_identity_itself():
     assert g1.free_symbols <= {d1, d2}
     with pytest.raises(Reject):
         cc._entry(None, cc.Red("r", [], [u1 * u2], [d1, d2]))
+
+
+def test_checker_sum_with_a_nonnegative_term_keeps_the_exact_end():
+    from flint import arb
+
+    from softproof.numeric.certcheck import Ivl
+
+    tiny = Ivl(arb(-300).exp().lower(), arb(-290).exp().upper())
+    one = Ivl(arb(1), arb(1))
+    assert (one + tiny).lo == 1 and (one + tiny).recip().hi == 1
+    assert (one - tiny).hi == 1 and (one - tiny).lo < 1
+    mixed = Ivl(arb(-1), arb(2)) + Ivl(arb(-3), arb(5))
+    assert mixed.lo == -4 and mixed.hi == 7

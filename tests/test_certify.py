@@ -342,3 +342,29 @@ def test_an_executor_finds_the_same_violation():
         par = certify(get("E5-m-quarter"), sizes={"n": 3, "d": 1}, default_radius=1, executor=ex)
     assert alone.status == par.status == "violated"
     assert alone.witness == par.witness
+
+
+def test_a_sum_with_a_nonnegative_term_keeps_the_exact_lower_end():
+    """1 + exp(-300) >= 1 exactly (the rounded sum reaches below 1); the ends are
+    still outward: they contain the exact sums of the endpoints."""
+    from flint import arb
+
+    from softproof.numeric.boxes import Iv
+
+    tiny = Iv(arb(-300).exp().lower(), arb(-290).exp().upper())
+    one_plus = Iv.of(1) + tiny
+    assert one_plus.lo == 1 and one_plus.recip().hi == 1
+    minus = Iv.of(1) + (-tiny)
+    assert minus.hi == 1 and minus.lo < 1
+    both = Iv(arb(-1), arb(2)) + Iv(arb(-3), arb(5))  # mixed signs: the plain sum
+    assert both.lo == -4 and both.hi == 7
+
+
+@pytest.mark.slow
+def test_s1_certified_at_n7_d4():
+    """36 scalar variables: one box, Gershgorin's rows in the 7 softmax entries."""
+    from softproof.numeric.certificate import check_certificate
+
+    res = certify(get("S1"), sizes={"n": 7, "d": 4}, default_radius=4, budget_seconds=120)
+    assert res.status == "certified", res.summary()
+    assert check_certificate(get("S1"), json.loads(json.dumps(res.certificate)))
