@@ -18,8 +18,12 @@ Everything here is deterministic and rigorous (python-flint Arb balls):
   mean-value form for Lipschitz claims ``||G(U) - G(W)|| <= K ||U - W||``
   (``G(U) - G(W) = J (U - W)`` with ``J`` in the interval hull of the Jacobian),
   the chain rule through a linear map ``z = M u`` with ``||J_z M|| <= ||J_z|| ||M||``,
-  the principal-minor form of ``||P|| <= c`` for symmetric ``P``, and the
-  reduction by an exact shift invariance ``z -> z + tau 1`` (softmax, G7).
+  the principal-minor form of ``||P|| <= c`` for symmetric ``P``, the
+  reduction by an exact shift invariance ``z -> z + tau 1`` (softmax, G7),
+  Gershgorin's row (and column) sums of ``||P|| <= c`` with the sign of every
+  entry a margin (E5), and margins that are functions of one softmax entry
+  ``u`` alone (G7: the entries sum to 1) taken in a new variable ``t`` ranging
+  over the enclosure of ``u`` (checked by exact rational algebra in ``exp``).
 * :func:`run_test` decides one margin ``g >= 0`` on a box of reduced variables
   by plain interval evaluation, the centred (mean-value) form, monotonicity with
   exact corner evaluation, or a second-order test at an exact critical point.

@@ -7,15 +7,18 @@ each bisected along its widest (relative) variable, until every leaf is decided:
 * *hypothesis false*: some hypothesis fails rigorously on the whole box;
 * *claim*: one :class:`softproof.numeric.boxes.Reduction` (a sufficient condition derived
   symbolically from the statement: direct margin, mean-value form, chain rule,
-  principal minors, shift invariance) holds on the box; its reduced variables
+  principal minors, shift invariance, Gershgorin's row sums in the softmax
+  entries) holds on the box; its reduced variables
   may be bisected once more inside the box (an inner tree), each inner leaf
   closed by a recorded test (interval, centred form, monotonicity, second order).
 
 At every box centre the hypotheses and the claim are also evaluated at the exact
 point; a rigorous violation there is confirmed by :func:`softproof.numeric.confirm.confirm`
 (Arb plus mpmath) and ends the run with ``violated``.  When the time budget runs
-out the open boxes are reported (``undecided``).  The certificate is plain JSON
-with exact rationals, re-verified by :func:`softproof.numeric.certificate.check_certificate`.
+out the open boxes are reported (``undecided``).  Boxes may be decided by a
+:class:`concurrent.futures.Executor` (``executor=``) in batches; the tree is the
+same.  The certificate is plain JSON with exact rationals, re-verified by
+:func:`softproof.numeric.certificate.check_certificate`.
 """
 
 from __future__ import annotations
