@@ -98,12 +98,16 @@ class Statement:
     #: for one part of a multi-part catalogue entry (E3's upper bound, G7's parts):
     #: the entry it belongs to
     part_of: str | None = None
+    #: a helper lemma of a proof in a pack (not a row of the pack's report)
+    helper: bool = False
     #: the claim and hypotheses as written (statement-file expression language)
     claim_text: str = ""
     hypotheses_text: tuple[str, ...] = ()
     #: the file's own definitions as written, in order: ``(name, params, text)``
     #: (``params`` empty for a named constant)
     definitions: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    #: a proof written in the statement file (:class:`proofs.FileProof`), or None
+    proof: object = None
 
     @property
     def shadowed(self) -> tuple[str, ...]:

@@ -18,7 +18,23 @@ this file; the :class:`Statement` keeps their texts in ``definitions``.
 
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
-what the author believes) and ``notes`` (text).  Any other key is an error.
+what the author believes) and ``notes`` (text); an id may use upper-case letters
+(the catalogue's ``S1-m099``).  The metadata of a pack's statements (see
+:mod:`packs`): ``kind`` (``"definition"`` for an ``==`` claim that defines an
+object; otherwise it must agree with the claim: ``identity`` for ``==``,
+``inequality`` for ``<=``/``<``), ``mutant-of`` and ``part-of`` (the id of the
+statement this one is a seeded false variant / a part of) and ``helper`` (bool: a
+helper lemma of a proof, not a row of the pack's report).
+
+
+A proof written in the file (contract, "Proofs written in the file"; parsed by
+:mod:`proofs`): ``proof = [ { start = "..." }, { le = "...", by = "..." }, ... ]``,
+``variables = { z = "vector d", sigma = "scalar" }`` (auxiliary symbols of the
+proof, such as the bound variable of ``sup(body, z, lo, hi)``; never free in the
+claim or a hypothesis) and ``[[lemma]]`` tables (``id``, ``claim``,
+``hypotheses``, ``variables``, ``proof``) for the lemmas it cites.  The tables are
+validated on load (file, line and problem); the proof is checked by
+:func:`proofs.check_proof`.  Any other key is an error.
 
 Expressions go through :mod:`grammar` (parsed, never evaluated).  Every problem
 raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: problem``.
@@ -26,6 +42,7 @@ raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: probl
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -33,6 +50,7 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import sympy as sp
 
@@ -50,9 +68,15 @@ from .grammar import (
 )
 from .statement import VARIABLES, Statement, parameter_symbol, relation_size_problem
 
-__all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
+__all__ = [
+    "StatementFileError",
+    "load_statement",
+    "parse_statement_text",
+    "ALLOWED_KEYS",
+    "clear_parse_cache",
+]
 
-ID_PATTERN = re.compile(r"[a-z0-9-]+\Z")
+ID_PATTERN = re.compile(r"[A-Za-z0-9-]+\Z")
 ALLOWED_KEYS = (
     "id",
     "title",
@@ -64,6 +88,13 @@ ALLOWED_KEYS = (
     "expected",
     "notes",
     "definitions",
+    "variables",
+    "proof",
+    "kind",
+    "mutant-of",
+    "part-of",
+    "helper",
+    "lemma",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -72,6 +103,16 @@ MAX_FILE_BYTES = 1 << 20
 MAX_NESTING = 32
 #: largest magnitude of a parameter's value
 MAX_PARAMETER = 1e300
+
+
+#: relations parsed from files without definitions, by (text, parameter symbols)
+_PARSED: dict[tuple, object] = {}
+_PARSED_MAX = 4096
+
+
+def clear_parse_cache() -> None:
+    """Forget the relations parsed so far (the next file parses every text anew)."""
+    _PARSED.clear()
 
 
 class StatementFileError(ValueError):
@@ -157,11 +198,12 @@ class _Loader:
         sid = self.text_value(data, "id")
         if not ID_PATTERN.match(sid):
             raise self.fail(
-                f"id {sid!r} must match [a-z0-9-]+ (lower-case letters, digits, '-')",
+                f"id {sid!r} must match [A-Za-z0-9-]+ (letters, digits, '-')",
                 self.key_offset("id"),
             )
         sizes = self.sizes(data.get("sizes", {}))
         parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
+        symbols = {**symbols, **self.variables(data, symbols)}
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
         definitions, written = self.definitions(data.get("definitions", {}), symbols)
@@ -175,18 +217,21 @@ class _Loader:
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes, definitions)
+        self.proof_only(data, [*hypotheses, claim], symbols)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
+        proof = self.proof(data, sid, symbols, hypotheses, definitions)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
+        meta = self.metadata(data, claim.op)
         return Statement(
             id=sid,
             title=self.text_value(data, "title", ""),
             claim=claim,
             hypotheses=tuple(hypotheses),
-            kind="identity" if claim.op == "==" else "inequality",
+            kind=meta.pop("kind"),
             source=self.text_value(data, "source", ""),
             sizes=sizes,
             parameters=parameters,
@@ -195,7 +240,109 @@ class _Loader:
             claim_text=claim_text,
             hypotheses_text=tuple(hypotheses_text),
             definitions=written,
+            proof=proof,
+            **meta,
         )
+
+    # ---- proofs written in the file ----------------------------------------
+    def variables(self, data: dict, symbols: dict) -> dict:
+        """Declared auxiliary variables (``variables = { z = "vector d" }``)."""
+        from .proofs import ProofFormatError, parse_variables
+
+        self.declared: dict = {}
+        if "variables" not in data:
+            return {}
+        try:
+            self.declared = parse_variables(data["variables"], taken=list(symbols))
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+        return self.declared
+
+    def proof_only(self, data: dict, relations: list, symbols: dict) -> None:
+        """Declared variables and ``sup`` are for proofs: the claim and hypotheses
+        are checked numerically, so they may use neither freely."""
+        from .rules import Sup, SupUnit
+
+        declared = set(self.declared.values())
+        for rel in relations:
+            for side in (rel.lhs, rel.rhs):
+                free = sorted(str(v) for v in side.free_symbols & declared)
+                if side.has(Sup, SupUnit) or free:
+                    what = f"the variable {free[0]}" if free else "sup(...)"
+                    raise self.fail(
+                        f"{what} may be used in a proof, not in the claim or a hypothesis "
+                        f"({rel.lhs} {rel.op} {rel.rhs})",
+                        self.key_offset("claim"),
+                    )
+
+    def proof(self, data: dict, sid: str, symbols: dict, hypotheses: list, definitions=None):
+        """The ``proof`` array (and ``[[lemma]]`` tables) as chains, or None."""
+        from .proofs import ProofFormatError, build_file_proof
+
+        if "proof" not in data:
+            if "lemma" in data:
+                raise self.fail("[[lemma]] tables need a 'proof' of the claim", self.lemma_offset())
+            return None
+        try:
+            return build_file_proof(
+                data["proof"], data.get("lemma"), symbols, sid, hypotheses, definitions
+            )
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+
+    def lemma_offset(self) -> int | None:
+        found = self.text.find("[[lemma]]")
+        return found if found >= 0 else None
+
+    def proof_error(self, exc) -> StatementFileError:
+        """A proof problem at its table (step) and the string it names, else at the
+        ``[[lemma]]`` or key it belongs to."""
+        if exc.section == "lemma" or exc.lemma is not None:
+            start = self.lemma_offset()
+            if exc.lemma is not None and start is not None:
+                found = self.text.find(f"id = {json.dumps(exc.lemma)}", start)
+                start = found if found >= 0 else start
+        else:
+            start = self.key_offset(exc.section)
+        if exc.table is not None and start is not None:
+            proof_at = self.key_offset("proof", start)
+            table = _table_offset(self.text, proof_at, exc.table) if proof_at is not None else None
+            start = table if table is not None else start
+        if exc.text is None:
+            return self.fail(exc.problem, start)
+        offset = self.loc.string(exc.text, start or 0)
+        if offset is None:
+            offset = self.loc.string(exc.text, 0)
+        if offset is None:
+            return self.fail(exc.problem, start)
+        if exc.grammar is not None:
+            what = exc.problem.rsplit(" in ", 1)[-1]
+            return self.expression_error(exc.grammar, exc.text, what, offset)
+        return self.fail(exc.problem, offset)
+
+    def metadata(self, data: dict, op: str) -> dict:
+        """The pack metadata keys ``kind``, ``mutant-of``, ``part-of``, ``helper`` as
+        :class:`Statement` fields (``kind`` defaults to what the claim's relation is)."""
+        natural = "identity" if op == "==" else "inequality"
+        kind = data.get("kind", natural)
+        allowed = ("definition", natural) if op == "==" else (natural,)
+        if kind not in allowed:
+            raise self.fail(
+                f"'kind' must be {' or '.join(map(repr, allowed))} for a claim with '{op}'",
+                self.key_offset("kind"),
+            )
+        meta: dict = {"kind": kind}
+        for key, field in (("mutant-of", "mutant_of"), ("part-of", "part_of")):
+            if key in data:
+                value = self.text_value(data, key)
+                if not ID_PATTERN.match(value):
+                    raise self.fail(f"'{key}' must be a statement id", self.key_offset(key))
+                meta[field] = value
+        helper = data.get("helper", False)
+        if not isinstance(helper, bool):
+            raise self.fail("'helper' must be true or false", self.key_offset("helper"))
+        meta["helper"] = helper
+        return meta
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
@@ -338,7 +485,10 @@ class _Loader:
         where = header.start() if header else self.key_offset("definitions")
         if not isinstance(value, dict):
             raise self.fail("'definitions' must be a table (a [definitions] section)", where)
-        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **symbols}
+        # the catalogue's parameter names may appear in a definition before they
+        # have a value: a claim or hypothesis that reaches one without a value is an error
+        conventional = {k: v for k, v in CONVENTIONAL_PARAMETERS.items() if k not in symbols}
+        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **conventional, **symbols}
         defs: dict[str, Definition] = {}
         written: list[tuple[str, tuple[str, ...], str]] = []
         order = list(value)
@@ -441,11 +591,26 @@ class _Loader:
         sizes: dict,
         definitions: dict[str, Definition] | None = None,
     ):
-        try:
-            rel = parse_relation(text, parameters=symbols, definitions=definitions)
-        except GrammarError as exc:
-            raise self.expression_error(exc, text, what, offset) from None
-        problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
+        # a file without definitions: the same text with the same parameters parses to
+        # the same relation (a pack repeats its hypotheses file after file)
+        key = None if definitions else (text, tuple(sorted(symbols.items())))
+        rel = _PARSED.get(key) if key else None
+        if rel is None:
+            try:
+                rel = parse_relation(text, parameters=symbols, definitions=definitions)
+            except GrammarError as exc:
+                raise self.expression_error(exc, text, what, offset) from None
+            if key:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[key] = rel
+        nodes = _distinct_subterms(rel)
+        has_col = any(isinstance(node, model.Col) for node in nodes)
+        problem = (
+            (has_col and relation_size_problem(rel, sizes))
+            or _undefined_constant(rel, nodes)
+            or _unvalued_parameter(rel, symbols)
+        )
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -462,6 +627,23 @@ class _Loader:
         if exc.line > 1:
             return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+#: parameter names of the catalogue's notation (``R``, ``beta``, ``eta``) a definition
+#: may use before the file gives them a value
+CONVENTIONAL_PARAMETERS: dict[str, sp.Symbol] = {"R": model.R, "beta": model.beta, "eta": model.eta}
+
+
+def _unvalued_parameter(rel, symbols: dict) -> str | None:
+    """A conventional parameter reached through a definition without a value."""
+    free = rel.lhs.free_symbols | rel.rhs.free_symbols
+    for name, sym in CONVENTIONAL_PARAMETERS.items():
+        if name not in symbols and sym in free:
+            return (
+                f"the parameter {name} (used by a definition) has no value: give it in "
+                f"parameters, e.g. parameters = {{ {name} = 4 }}"
+            )
+    return None
 
 
 def _trial_arguments(k: int) -> list[tuple[sp.Basic, ...]]:
@@ -484,23 +666,44 @@ def _not_shape(exc: GrammarError) -> bool:
     return p.startswith(("unknown ", "syntax error")) or "not allowed" in p
 
 
-def _undefined_constant(rel) -> str | None:
+#: the constants with no real value (singletons: a set lookup by hash, no comparisons)
+_NOT_REAL = frozenset({sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I})
+
+
+def _distinct_subterms(rel) -> list:
+    """The subterms of both sides of ``rel`` in preorder, each distinct one once
+    (``f(x)`` recurs in many claims: every check visits it once)."""
+    seen: set = set()
+    out = []
+    for side in (rel.lhs, rel.rhs):
+        stack = [side]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append(node)
+            stack.extend(reversed(node.args))
+    return out
+
+
+def _undefined_constant(rel, nodes: list | None = None) -> str | None:
     """A constant part of ``rel`` with no real value (``log(0)`` is ``zoo``,
     ``sqrt(-1)`` is ``I``, ``exp(log(0*t))`` is ``nan``), or ``None``: such a claim
-    states nothing, so it is bad input rather than something to search."""
-    for side in (rel.lhs, rel.rhs):
-        for node in sp.preorder_traversal(side):
-            if node in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or (
-                isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
-            ):
-                return f"the expression has no real value (a part of it is {node})"
-            if (
-                isinstance(node, sp.Expr)
-                and not node.free_symbols
-                and not getattr(node, "is_Matrix", False)
-                and node.is_extended_real is False
-            ):  # (-8)**(1/3): SymPy's principal root is complex
-                return f"the expression has no real value ({node} is not real)"
+    states nothing, so it is bad input rather than something to search.  ``nodes``:
+    its :func:`_distinct_subterms`, if already known."""
+    for node in _distinct_subterms(rel) if nodes is None else nodes:
+        if node in _NOT_REAL or (
+            isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
+        ):
+            return f"the expression has no real value (a part of it is {node})"
+        if (
+            isinstance(node, sp.Expr)
+            and not getattr(node, "is_Matrix", False)
+            and not node.free_symbols
+            and node.is_extended_real is False
+        ):  # (-8)**(1/3): SymPy's principal root is complex
+            return f"the expression has no real value ({node} is not real)"
     return None
 
 
@@ -560,6 +763,39 @@ def _nesting_offset(text: str, limit: int) -> int | None:
     return None
 
 
+def _table_offset(text: str, start: int, k: int) -> int | None:
+    """Offset of the ``k``-th inline table (0-based) of the array that follows
+    ``start`` (``proof = [ {...}, {...} ]``), strings and comments skipped."""
+    i = text.find("[", start)
+    if i < 0:
+        return None
+    depth, count, end = 0, 0, len(text)
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        if ch in "\"'":
+            j = i + 1
+            while j < end and text[j] != ch and text[j] != "\n":
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "[{":
+            depth += 1
+            if ch == "{" and depth == 2:
+                if count == k:
+                    return i
+                count += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return None
+        i += 1
+    return None
+
+
 def _toml_decimal(text: str) -> float | sp.Rational | str:
     """A TOML float literal as the number written: the double when its shortest
     decimal is the literal's value (``0.1``, ``2.5``: every checker reads a float by
@@ -605,6 +841,7 @@ def _derived_order(derived: dict[str, sp.Expr], symbols: dict) -> list[str]:
     return order
 
 
+@lru_cache(maxsize=512)
 def _bounded_value(e: sp.Expr) -> sp.Float | None:
     """``e`` (no free symbols) evaluated in mpmath at 30 digits if that gives a finite
     real of magnitude at most :data:`MAX_PARAMETER`, else ``None`` (overflow, complex,
