@@ -15,6 +15,11 @@
   ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
   ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
   random screening alone (:func:`softproof.numeric.search.screen_search`);
+* ``mutant_099_n50_s``, ``mutant_099_n200_s``, ``mutant_0999_n50_s``: seconds of
+  ``check`` to a confirmed violation of the catalogue mutants ``S1-m099`` /
+  ``S1-m0999`` (no side conditions) at ``n = 50`` or ``200``, ``d = 20`` (targets
+  10 s, 60 s, 60 s); the baseline is the same check with the optimiser on
+  finite-difference gradients (:data:`LARGE_MUTANTS`);
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
@@ -22,6 +27,12 @@
   ``certify_e5_n4_s`` (E5 at ``n = 4, d = 1`` on ``[-1, 1]^5``) and
   ``certify_s1_n3_d2_s`` (S1 at ``n = 3, d = 2`` on ``[-4, 4]^10``), each target
   <= 120 s, counted only when the independent checker accepts the certificate;
+* ``report_jobs2_speedup`` (``report_jobs``): wall time of ``softproof report`` on
+  the subset :attr:`Sizes.report_ids` (their certification runs included, no
+  plots) with ``--jobs 1`` divided by the same with ``--jobs 2``, one after the
+  other in the same run (target >= 1.7 on 2 cores); the load average before and
+  after is in the details.  Each entry's search is time-boxed (it takes its budget
+  whatever the CPU), so the details also give the instances each run searched.
 * ``catalogue_load_ratio``: seconds to load the lemma catalogue from its
   statement files (open the pack, read and check every file through
   :func:`softproof.derivations.statement_files.load_statement`) divided by seconds
@@ -66,7 +77,10 @@ __all__ = [
     "s1_mutant",
     "bench_mutant",
     "bench_s1_mutants",
+    "bench_large_mutant",
+    "LARGE_MUTANTS",
     "bench_certify",
+    "bench_report_jobs",
     "measure_catalogue_load",
     "machine_info",
     "met",
@@ -93,10 +107,24 @@ MEASURES = (
     "mutant_099",
     "mutant_0999",
     "mutant_099999",
+    "mutant_099_n50",
+    "mutant_099_n200",
+    "mutant_0999_n50",
     "certify",
+    "report_jobs",
     "catalogue_load_ratio",
     "cosh_gradient",
 )
+
+#: catalogue mutants searched at the paper's sizes: group -> (id, n, d, budget seconds)
+LARGE_MUTANTS: dict[str, tuple[str, int, int, float]] = {
+    "mutant_099_n50": ("S1-m099", 50, 20, 10.0),
+    "mutant_099_n200": ("S1-m099", 200, 20, 60.0),
+    "mutant_0999_n50": ("S1-m0999", 50, 20, 60.0),
+}
+#: the same-run baseline (the optimiser with finite-difference gradients) gets at most
+#: this budget in a quick run (the full run gives it the target's budget)
+QUICK_LARGE_BASELINE_S = 5.0
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
 TARGETS: dict[str, dict[str, Any]] = {
@@ -106,11 +134,15 @@ TARGETS: dict[str, dict[str, Any]] = {
     "mutant_099_s": {"max": 1.0},
     "mutant_0999_s": {"max": 5.0},
     "mutant_099999_s": {"max": 60.0, "stretch": True},
+    "mutant_099_n50_s": {"max": 10.0},
+    "mutant_099_n200_s": {"max": 60.0},
+    "mutant_0999_n50_s": {"max": 60.0},
     # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
     "certify_e5_n4_s": {"max": 120.0},
     "certify_s1_n3_d2_s": {"max": 120.0},
+    "report_jobs2_speedup": {"min": 1.7},
     "catalogue_load_ratio": {"max": 1.2},
     # a statement file with its own definitions (cosh), proved for symbolic n, d
     "cosh_gradient_prove_s": {"max": 2.0},
@@ -139,6 +171,10 @@ class Sizes:
     certify_boxes: int
     #: also certify E5 at n = 3, d = 1 (a second, slower certification)
     certify_e5: bool
+    #: the report subset timed with --jobs 1 and --jobs 2, its search and certify budgets
+    report_ids: tuple[str, ...] = ()
+    report_budget: float = 2.0
+    report_certify_budget: float = 15.0
 
 
 FULL = Sizes(
@@ -156,6 +192,9 @@ FULL = Sizes(
     certify_budget=120.0,
     certify_boxes=200,
     certify_e5=True,
+    report_ids=("G5", "E1", "E5", "P3", "P4", "S1", "S1-m099", "E5-m-quarter"),
+    report_budget=2.0,
+    report_certify_budget=5.0,
 )
 
 #: a smoke run: smaller batches, short baselines; the mutant searches keep
@@ -175,6 +214,9 @@ QUICK = Sizes(
     certify_budget=120.0,
     certify_boxes=50,
     certify_e5=False,
+    report_ids=("G5", "E1", "S1", "S1-m099"),
+    report_budget=1.0,
+    report_certify_budget=2.0,
 )
 
 
@@ -418,6 +460,47 @@ def bench_mutant(
     return out
 
 
+def bench_large_mutant(
+    group: str, seed: int = 0, baseline_budget: float | None = None, progress: bool | None = None
+) -> dict[str, Any]:
+    """Seconds of :func:`softproof.numeric.search.check` (as ``softproof check ID --n N
+    --d D``) to a confirmed violation of a catalogue mutant of :data:`LARGE_MUTANTS`
+    (``None`` if none within the budget); with ``baseline_budget``, the same check
+    with the optimiser on finite-difference gradients (``lbfgs-fd``), same run."""
+    from softproof.derivations.catalogue import get
+    from softproof.numeric.search import check
+
+    sid, nn, dd, budget = LARGE_MUTANTS[group]
+    st = get(sid)
+
+    def run(optimiser: str, seconds: float) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        res = check(st, seconds, seed, {"n": nn, "d": dd}, progress=progress, optimiser=optimiser)
+        took = time.perf_counter() - t0
+        found = res.verdict == "violated"
+        return {
+            "seconds": took if found else None,
+            "elapsed": took,
+            "evals": int(res.instances),
+            "found": found,
+            "budget_s": seconds,
+            "method": res.method,
+            "worst_ratio": _finite(res.worst_ratio),
+        }
+
+    out = {"id": sid, "n": nn, "d": dd, **run("auto", budget)}
+    if baseline_budget is not None:
+        base = run("lbfgs-fd", baseline_budget)
+        base["method"] = "check with the finite-difference optimiser"
+        base["seconds"] = base.pop("elapsed")
+        found = out["seconds"] is not None
+        base["speedup"] = base["seconds"] / out["seconds"] if found else None
+        base["speedup_is_lower_bound"] = found and not base["found"]
+        out["baseline"] = base
+    out.pop("elapsed")
+    return out
+
+
 def bench_s1_mutants(
     seed: int = 0, with_baseline: bool = True, sizes: Sizes = FULL, log: Log | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -472,6 +555,70 @@ def _certify_figures(
     return figures, baseline, details
 
 
+def bench_report_jobs(
+    ids: Iterable[str], budget: float, certify_budget: float, seed: int = 0
+) -> dict[str, Any]:
+    """Wall seconds of the report on the entries ``ids`` (and their certification runs,
+    no plots) with one worker and with two, one after the other; ``ratio`` is their
+    quotient, ``None`` when the two runs disagree on a verdict."""
+    import tempfile
+    from pathlib import Path
+
+    from softproof.derivations.catalogue import get
+
+    from .parallel import executor
+    from .report import CERTIFICATION_RUNS, run_report
+
+    entries = [get(i) for i in ids]
+    wanted = {e.id for e in entries}
+    certs = [c for c in CERTIFICATION_RUNS if c[0] in wanted]
+    runs: dict[int, dict[str, Any]] = {}
+    load = [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="softproof-bench-") as tmp:
+            t0 = time.perf_counter()
+            with executor(jobs) as ex:
+                rep = run_report(
+                    entries,
+                    Path(tmp) / "report",
+                    budget=budget,
+                    seed=seed,
+                    certify_budget=certify_budget,
+                    plots=False,
+                    progress=False,
+                    certification_runs=certs,
+                    log=lambda _msg: None,
+                    executor=ex,
+                )
+            runs[jobs] = {
+                "seconds": time.perf_counter() - t0,
+                "verdicts": {e.id: e.verdict for e in rep.entries},
+                "certifications": [c.outcome for c in rep.certifications],
+                "instances": sum(int(e.instances) for e in rep.entries),
+            }
+        if load:
+            load.append(os.getloadavg()[0])
+    same = runs[1]["verdicts"] == runs[2]["verdicts"]
+    return {
+        "ratio": runs[1]["seconds"] / runs[2]["seconds"] if same else None,
+        "jobs1_s": runs[1]["seconds"],
+        "jobs2_s": runs[2]["seconds"],
+        "same_verdicts": same,
+        "same_certifications": runs[1]["certifications"] == runs[2]["certifications"],
+        "instances_jobs1": runs[1]["instances"],
+        "instances_jobs2": runs[2]["instances"],
+        # below 1: the two-worker run searched less in its (time-boxed) entries, so
+        # part of its wall-time gain is the CPU it could not get (a loaded machine)
+        "work_ratio": runs[2]["instances"] / max(1, runs[1]["instances"]),
+        "entries": sorted(wanted),
+        "certification_runs": len(certs),
+        "budget_per_entry_s": budget,
+        "certify_budget_s": certify_budget,
+        "load_average_1min": load,
+        "verdicts": runs[2]["verdicts"],
+    }
+
+
 def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
     """The former Python catalogue's path: each entry's parameters, hypotheses and
     claim parsed by the grammar from texts already in memory, then the Statement."""
@@ -503,7 +650,7 @@ def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
                 notes=t.get("notes", ""),
                 mutant_of=t.get("mutant-of"),
                 part_of=t.get("part-of"),
-                lemma=t.get("lemma", False),
+                helper=t.get("helper", False),
                 claim_text=t["claim"],
                 hypotheses_text=tuple(t.get("hypotheses", ())),
             )
@@ -626,6 +773,9 @@ def log_stderr(msg: str) -> None:
 
 
 def _announce(key: str, sizes: Sizes) -> str:
+    if key in LARGE_MUTANTS:
+        sid, nn, dd, budget = LARGE_MUTANTS[key]
+        return f"{key}: searching {sid} at n={nn}, d={dd} (budget {budget:g} s), then the baseline"
     if key.startswith("mutant_"):
         c = key.removeprefix("mutant_")
         return (
@@ -637,6 +787,8 @@ def _announce(key: str, sizes: Sizes) -> str:
             f"{key}: certifying S1 (n=d=2, n=3 d=2), E5 (n=4)"
             f"{' and E5 (n=3)' if sizes.certify_e5 else ''}"
         )
+    if key == "report_jobs":
+        return f"{key}: the report on {', '.join(sizes.report_ids)} with --jobs 1, then 2"
     if key == "catalogue_load_ratio":
         return f"{key}: loading the catalogue from its files vs from in-memory texts"
     return f"{key}: measuring"
@@ -667,10 +819,22 @@ def measure(
     elif key == "cosh_gradient":
         r = bench_cosh_gradient()
         return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r
+    elif key in LARGE_MUTANTS:
+        budget = LARGE_MUTANTS[key][3]
+        base_s = min(budget, QUICK_LARGE_BASELINE_S) if sizes is QUICK else budget
+        r = bench_large_mutant(key, seed, base_s, progress=progress)
+        figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
+        return figures, r.pop("baseline", None), r
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
         )
+    elif key == "report_jobs":
+        r = bench_report_jobs(
+            sizes.report_ids, sizes.report_budget, sizes.report_certify_budget, seed
+        )
+        ratio, jobs1 = r.pop("ratio"), r.pop("jobs1_s")
+        return {"report_jobs2_speedup": ratio}, {"method": "--jobs 1", "seconds": jobs1}, r
     elif key == "catalogue_load_ratio":
         r = measure_catalogue_load(sizes.repeat)
     else:
