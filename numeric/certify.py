@@ -351,11 +351,23 @@ def _decide_nodes(
 ) -> list[tuple[dict[str, Any] | None, list[Fraction] | None]]:
     """Outcomes of ``nodes`` in their order: in this process, or one task per box on
     ``executor``."""
-    if executor is None:
+    if executor is None or len(nodes) == 1:  # a lone box (the root) stays here
         return [_decide_box(problem, node.box, deadline) for node in nodes]
     seconds = max(0.0, deadline - time.monotonic())
     futures = [executor.submit(decide_boxes_task, spec, [node.box], seconds) for node in nodes]
     return [f.result()[0] for f in futures]
+
+
+def _workers(executor: Executor | None) -> int:
+    """How many tasks ``executor`` runs at once: its ``workers`` attribute (the
+    project's executors), a pool's ``_max_workers``, else 2; 0 for none."""
+    if executor is None:
+        return 0
+    for attr in ("workers", "_max_workers"):
+        v = getattr(executor, attr, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    return 2
 
 
 def _confirm(statement: Statement, problem: Problem, point: Sequence[Fraction]):
@@ -394,11 +406,13 @@ def certify(
     Raises :class:`DomainError` (a ``ValueError``) when the domain is not bounded
     and :class:`TooManyVariables` beyond :data:`MAX_VARIABLES`.
 
-    ``executor`` (a :class:`concurrent.futures.Executor`, e.g. a process pool) decides
-    the open boxes in batches of ``batch_size`` (default: 4 per worker, or 8); each
-    worker lowers the statement once.  Batches are taken in queue order and their
-    outcomes applied in that order, so the tree (and the certificate) is the one the
-    default in-process loop builds, unless the budget ends first.
+    ``executor`` (a :class:`concurrent.futures.Executor`, e.g. a process pool or
+    :func:`softproof.parallel.executor`) decides the open boxes in batches of
+    ``batch_size`` (default: 4 per worker), one task per box; each worker lowers the
+    statement once.  Batches are taken in queue order and their outcomes applied in
+    that order, so the tree (and the certificate) is the one the default in-process
+    loop builds, unless the budget ends first.  An executor of one worker, and a
+    batch of one box, are decided in this process.
     """
     t0 = time.monotonic()
     deadline = t0 + budget_seconds
@@ -424,8 +438,11 @@ def certify(
         root_box = list(problem.domain.bounds)
         root = _Node(root_box)
         queue: deque[_Node] = deque([root])
-        if executor is not None and batch_size is None:
-            batch_size = 4 * int(getattr(executor, "_max_workers", 2) or 2)
+        workers = _workers(executor)
+        if workers <= 1:
+            executor = None  # one task at a time: nothing to gain from shipping boxes
+        elif batch_size is None:
+            batch_size = 4 * workers
         leaves: list[_Node] = []
         boxes = 0
         last = t0

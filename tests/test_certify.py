@@ -334,6 +334,26 @@ def test_an_executor_gives_the_same_certificate():
         assert other.boxes == alone.boxes and other.rules == alone.rules
 
 
+def test_an_executor_of_one_worker_or_one_box_decides_here():
+    """One-worker executors and lone boxes never ship work: nothing is submitted."""
+    from concurrent.futures import Executor
+
+    class Refusing(Executor):
+        def __init__(self, workers):
+            self.workers = workers
+
+        def submit(self, fn, /, *args, **kwargs):
+            raise AssertionError("no box should be submitted")
+
+    stmt = parse_statement_text(WIDE_E1)
+    alone = certify(stmt, budget_seconds=60)
+    assert certify(stmt, budget_seconds=60, executor=Refusing(1)).certificate == alone.certificate
+    one_box = certify(get("E5"), sizes={"n": 3, "d": 1}, default_radius=1, executor=Refusing(2))
+    assert one_box.status == "certified" and one_box.boxes == 1
+    with pytest.raises(AssertionError, match="no box should be submitted"):
+        certify(stmt, budget_seconds=60, executor=Refusing(2))
+
+
 def test_an_executor_finds_the_same_violation():
     from concurrent.futures import ThreadPoolExecutor
 
