@@ -18,8 +18,12 @@ Everything here is deterministic and rigorous (python-flint Arb balls):
   mean-value form for Lipschitz claims ``||G(U) - G(W)|| <= K ||U - W||``
   (``G(U) - G(W) = J (U - W)`` with ``J`` in the interval hull of the Jacobian),
   the chain rule through a linear map ``z = M u`` with ``||J_z M|| <= ||J_z|| ||M||``,
-  the principal-minor form of ``||P|| <= c`` for symmetric ``P``, and the
-  reduction by an exact shift invariance ``z -> z + tau 1`` (softmax, G7).
+  the principal-minor form of ``||P|| <= c`` for symmetric ``P``, the
+  reduction by an exact shift invariance ``z -> z + tau 1`` (softmax, G7),
+  Gershgorin's row (and column) sums of ``||P|| <= c`` with the sign of every
+  entry a margin (E5), and margins that are functions of one softmax entry
+  ``u`` alone (G7: the entries sum to 1) taken in a new variable ``t`` ranging
+  over the enclosure of ``u`` (checked by exact rational algebra in ``exp``).
 * :func:`run_test` decides one margin ``g >= 0`` on a box of reduced variables
   by plain interval evaluation, the centred (mean-value) form, monotonicity with
   exact corner evaluation, or a second-order test at an exact critical point.
@@ -129,6 +133,12 @@ MAX_DIFF_OPS = 2000
 MAX_HESSIAN_OPS = 300
 #: exact constants with more operations than this are not simplified by SymPy
 MAX_SIMPLIFY_OPS = 300
+#: Gershgorin's row sums are formed for matrices with at most this many entries
+MAX_GERSHGORIN_ENTRIES = 64
+#: with Gershgorin's form available, principal minors only up to this size
+MAX_MINORS_WITH_GERSHGORIN = 3
+#: margins (as rational functions of exp) larger than this get no entry substitution
+MAX_ENTRY_OPS = 4000
 
 
 class Iv:
@@ -194,7 +204,18 @@ class Iv:
 
     def __add__(self, o: Any) -> Iv:
         o = Iv.of(o)
-        return Iv((self.lo + o.lo).lower(), (self.hi + o.hi).upper())
+        lo, hi = (self.lo + o.lo).lower(), (self.hi + o.hi).upper()
+        # adding a nonnegative (nonpositive) interval never lowers (raises) the other's
+        # exact end: 1 + exp(-300) stays >= 1 although the rounded sum reaches below
+        if o.lo >= 0:
+            lo = lo.max(self.lo)
+        if self.lo >= 0:
+            lo = lo.max(o.lo)
+        if o.hi <= 0:
+            hi = hi.min(self.hi)
+        if self.hi <= 0:
+            hi = hi.min(o.hi)
+        return Iv(lo, hi)
 
     __radd__ = __add__
 
@@ -1011,17 +1032,29 @@ def _expired(problem: Problem) -> bool:
 
 
 def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
-    """``red`` followed by as many of minors / linear atoms / shift invariance as apply."""
+    """``red`` refined by linear atoms / shift invariance, then by Gershgorin's row sums
+    with the softmax entries as variables (tried first) and by principal minors; the
+    most refined first."""
     out = [red]
     cur = red
-    for step in (_atoms, _shift, _minors):
+    for step in (_atoms, _shift):
         if _expired(problem):
             break
         nxt = step(problem, cur)
         if nxt is not None:
             cur = nxt
             out.append(cur)
-    return out[::-1]
+    first: list[Reduction] = []
+    gersh = None if _expired(problem) else _gershgorin(problem, cur)
+    if gersh is not None:
+        ent = None if _expired(problem) else _entry(problem, gersh)
+        first.append(ent if ent is not None else gersh)
+    rows = next(iter(cur.norms.values())).rows if len(cur.norms) == 1 else 0
+    if not _expired(problem) and (gersh is None or rows <= MAX_MINORS_WITH_GERSHGORIN):
+        mn = _minors(problem, cur)
+        if mn is not None:
+            first.append(mn)
+    return first + out[::-1]
 
 
 def _real(name: str) -> sp.Symbol:
@@ -1288,6 +1321,191 @@ def _minors(problem: Problem, red: Reduction) -> Reduction | None:
         inner=red.inner,
         strict=red.strict,
         alternates=tuple(alternates),
+    )
+
+
+def _sample_sign(e: sp.Expr) -> int:
+    """The sign of ``e`` with every free symbol at 0 (Arb), ``1`` when unknown: only a
+    guess, since the reduction proves ``sign * e >= 0`` on every box it is used on."""
+    try:
+        v = Evaluator(None, {s: Iv.of(0) for s in e.free_symbols}, clamp=False)(e)
+    except (KeyError, NotImplementedError, ZeroDivisionError, ValueError, TypeError):
+        return 1
+    return -1 if v < 0 else 1
+
+
+def _is_symmetric(P: sp.Matrix) -> bool:
+    if not P.is_square:
+        return False
+    return all(
+        P[i, j] == P[j, i] or sp.simplify(P[i, j] - P[j, i]) == 0
+        for i in range(P.rows)
+        for j in range(i + 1, P.rows)
+    )
+
+
+def _gershgorin(problem: Problem, red: Reduction) -> Reduction | None:
+    """``c - ||P|| >= 0`` from row (and column) sums: with ``sigma_ij P_ij >= 0`` on the
+    box (``sigma_ij`` a sign, proved as a margin) ``|P_ij| = sigma_ij P_ij``, and
+    ``||P||_2 <= sqrt(||P||_1 ||P||_inf)``; for symmetric ``P`` (checked) the rows
+    suffice (E5's argument)."""
+    if len(red.margins) != 1 or len(red.norms) != 1 or red.strict:
+        return None
+    ((ph, P),) = red.norms.items()
+    c = red.margins[0] + ph
+    if c.free_symbols or P.rows * P.cols > MAX_GERSHGORIN_ENTRIES:
+        return None
+    sym = _is_symmetric(P)
+    sigma = [
+        [0 if P[i, j] == 0 else _sample_sign(P[i, j]) for j in range(P.cols)] for i in range(P.rows)
+    ]
+    margins = [c - sp.Add(*[sigma[i][j] * P[i, j] for j in range(P.cols)]) for i in range(P.rows)]
+    if not sym:
+        margins += [
+            c - sp.Add(*[sigma[i][j] * P[i, j] for i in range(P.rows)]) for j in range(P.cols)
+        ]
+    margins += [sigma[i][j] * P[i, j] for i in range(P.rows) for j in range(P.cols) if sigma[i][j]]
+    tight = [tight_softmax(g) for g in margins]
+    return Reduction(
+        name=red.name + "+gershgorin",
+        steps=red.steps
+        + (
+            f"||P|| <= sqrt(||P||_1 ||P||_inf) <= {c} by Gershgorin's "
+            + ("rows (P symmetric, checked)" if sym else "rows and columns")
+            + "; the sign of every entry is a margin",
+        ),
+        stages=red.stages,
+        margins=tuple(margins),
+        inner=red.inner,
+        strict=False,
+        alternates=tuple((t,) if t != g else () for g, t in zip(margins, tight, strict=True)),
+    )
+
+
+def _exp_monomials(inner: Sequence[sp.Symbol], ys: Sequence[sp.Symbol]):
+    """``exp(c_0 + sum c_i v_i)`` (integer ``c_i``, constant ``c_0``) as
+    ``exp(c_0) prod Y_i^c_i``; a function returning ``None`` for other arguments."""
+
+    def one(e: sp.Expr) -> sp.Expr | None:
+        arg = sp.expand(e.args[0])
+        coeffs = [arg.coeff(v) for v in inner]
+        if any(not c.is_Integer for c in coeffs):
+            return None
+        c0 = sp.expand(arg - sum(c * v for c, v in zip(coeffs, inner, strict=True)))
+        if c0.free_symbols:
+            return None
+        return sp.exp(c0) * sp.Mul(*[y ** int(c) for y, c in zip(ys, coeffs, strict=True)])
+
+    return one
+
+
+def _entry_candidates(margins: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """The softmax-like entries ``1 / sum_j exp(b_j)`` occurring (to a negative power)
+    in the margins, in a fixed order."""
+    out: set[sp.Expr] = set()
+    for g in margins:
+        for a in sp.preorder_traversal(g):
+            if a.is_Pow and a.exp.is_Integer and a.exp < 0 and _exp_sum(a.base) is not None:
+                out.add(1 / a.base)
+    return sorted(out, key=sp.default_sort_key)
+
+
+def _solve_entry(U: sp.Expr, ys: Sequence[sp.Symbol], t: sp.Symbol):
+    """For ``U = 1 / sum_j m_j(Y)`` (monomials), a ``Y_m`` occurring in one monomial
+    only, with exponent +-1, and ``Y_m`` in terms of ``t = U`` and the other ``Y``."""
+    base = sp.expand(1 / U)
+    terms = sp.Add.make_args(base)
+    for y in ys:
+        having = [m for m in terms if y in m.free_symbols]
+        if len(having) != 1:
+            continue
+        m = having[0]
+        e = m.as_powers_dict().get(y)
+        if e not in (1, -1):
+            continue
+        rest = sp.expand(base - m)
+        coef = sp.cancel(m / y**e)
+        if y in coef.free_symbols:
+            continue
+        return y, ((1 / t - rest) / coef) ** e
+    return None
+
+
+def _entry(problem: Problem, red: Reduction) -> Reduction | None:
+    """Margins that are functions of one softmax entry ``u`` alone (G7: the entries sum
+    to 1) become functions of a new variable ``t`` with range the enclosure of ``u``:
+    ``g = h(u)`` is established by exact rational algebra in ``Y_i = exp(v_i)``
+    (solving ``u = t`` for one ``Y_m``, cancelling, and substituting ``u`` back)."""
+    inner = list(red.inner)
+    if red.norms or not inner or red.strict:
+        return None
+    ys = [sp.Symbol(f"Yent{i + 1}", positive=True) for i in range(len(inner))]
+    mono = _exp_monomials(inner, ys)
+    memo: dict[sp.Expr, sp.Expr | None] = {}
+
+    def to_y(e: sp.Expr) -> sp.Expr | None:
+        rep = {}
+        for a in e.atoms(sp.exp):
+            if a not in memo:
+                memo[a] = mono(a)
+            if memo[a] is None:
+                return None
+            rep[a] = memo[a]
+        h = e.xreplace(rep)
+        return None if h.free_symbols & set(inner) else h
+
+    tight = [tight_softmax(g) for g in red.margins]
+    cands = _entry_candidates(tight)
+    ts = [_real(f"t{i + 1}") for i in range(len(cands))]
+    solved = []
+    for u, t in zip(cands, ts, strict=True):
+        U = to_y(u)
+        solved.append(None if U is None else (U, _solve_entry(U, ys, t)))
+    new, alts, used = [], [], []
+    for g, gt in zip(red.margins, tight, strict=True):
+        if _expired(problem):
+            return None
+        G = to_y(g)
+        h = None
+        if G is not None and sp.count_ops(G) <= MAX_ENTRY_OPS:
+            for ci, sv in enumerate(solved):
+                if sv is None or sv[1] is None:
+                    continue
+                U, (y, sol) = sv
+                H = sp.cancel(sp.together(G.xreplace({y: sol})))
+                if not H.free_symbols <= {ts[ci]}:
+                    continue
+                if sp.cancel(sp.together(H.xreplace({ts[ci]: U}) - G)) != 0:
+                    continue
+                h = (ci, H)
+                break
+        if h is None:  # the tight form first, the original as its alternate
+            new.append(gt)
+            alts.append((g,) if gt != g else ())
+        else:
+            ci, H = h
+            if ci not in used:
+                used.append(ci)
+            fac = sp.factor(H)
+            new.append(H)
+            alts.append((fac,) if fac != H else ())
+    if not used:
+        return None
+    used.sort()
+    stages = red.stages + tuple(Stage(ts[ci], "expr", (cands[ci],)) for ci in used)
+    return Reduction(
+        name=red.name + "+entry",
+        steps=red.steps
+        + (
+            "margins that are functions of one softmax entry u alone (checked by exact "
+            "rational algebra in exp of the variables) are taken in t = u, t in the "
+            "enclosure of u",
+        ),
+        stages=stages,
+        margins=tuple(new),
+        inner=red.inner + tuple(ts[ci] for ci in used),
+        strict=False,
+        alternates=tuple(alts),
     )
 
 

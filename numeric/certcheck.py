@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: reduction steps the checker re-derives (anything else is rejected)
-REDUCTION_STEPS = ("chain", "atoms", "shift", "minors")
+REDUCTION_STEPS = ("chain", "atoms", "shift", "minors", "gershgorin", "entry")
 #: tests the checker re-runs
 TESTS = ("interval", "monotone", "centred", "second-order")
 #: expressions larger than this are not differentiated or simplified here
@@ -85,7 +85,17 @@ class Ivl:
         return bool(self.lo.is_finite() and self.hi.is_finite())
 
     def __add__(self, o: Ivl) -> Ivl:
-        return Ivl((self.lo + o.lo).lower(), (self.hi + o.hi).upper())
+        lo, hi = (self.lo + o.lo).lower(), (self.hi + o.hi).upper()
+        # x + y >= x when y >= 0 (and <= x when y <= 0): exact ends survive rounding
+        if o.lo >= 0 and self.lo > lo:
+            lo = self.lo
+        if self.lo >= 0 and o.lo > lo:
+            lo = o.lo
+        if o.hi <= 0 and self.hi < hi:
+            hi = self.hi
+        if self.hi <= 0 and o.hi < hi:
+            hi = o.hi
+        return Ivl(lo, hi)
 
     def __neg__(self) -> Ivl:
         return Ivl(-self.hi, -self.lo)
@@ -412,9 +422,14 @@ def derive(problem: Any, name: str) -> Red:
     if base == "direct" and steps:
         raise Reject(f"unknown reduction {name!r}")
     for step in steps:
-        red = {"chain": _chain, "atoms": _atoms, "shift": _shift, "minors": _minors}[step](
-            problem, red
-        )
+        red = {
+            "chain": _chain,
+            "atoms": _atoms,
+            "shift": _shift,
+            "minors": _minors,
+            "gershgorin": _gershgorin,
+            "entry": _entry,
+        }[step](problem, red)
     red.name = name
     red.outer_norms = dict(problem.placeholders)
     return red
@@ -679,19 +694,25 @@ def _shift(problem: Any, red: Red) -> Red:
 
 
 def _exp_ratio_zero(a: sp.Expr) -> bool:
-    """``a == 0`` exactly: every ``exp(sum c_i v_i + c_0)`` (integer ``c_i``) becomes
-    ``exp(c_0) prod Y_i^c_i`` and the rational function in ``Y`` is cancelled; other
+    """``a == 0`` exactly: every ``exp(sum c_i v_i + c_0)`` (rational ``c_i`` with a
+    common denominator ``L``) becomes ``exp(c_0) prod Y_i^(L c_i)`` with
+    ``Y_i = exp(v_i / L)`` and the rational function in ``Y`` is cancelled; other
     forms fall back to SymPy's ``simplify``."""
     args = [e.args[0] for e in a.atoms(sp.exp)]
     syms = sorted(set().union(*[x.free_symbols for x in args]), key=sp.default_sort_key)
     ys = {v: sp.Symbol(f"cY_{v.name}", positive=True) for v in syms}
     rep = {}
+    all_coeffs = {}
     for e in a.atoms(sp.exp):
         arg = sp.expand(e.args[0])
         coeffs = [arg.coeff(v) for v in syms]
-        if any(not c.is_Integer for c in coeffs):
+        if any(not c.is_Rational for c in coeffs):
             return is_zero(a)
-        const = sp.expand(arg - sum(c * v for c, v in zip(coeffs, syms, strict=True)))
+        all_coeffs[e] = (arg, coeffs)
+    den = sp.ilcm(1, *[c.q for _, cs in all_coeffs.values() for c in cs])
+    for e, (arg, coeffs) in all_coeffs.items():
+        coeffs = [c * den for c in coeffs]
+        const = sp.expand(arg - sum(c * v / den for c, v in zip(coeffs, syms, strict=True)))
         if const.free_symbols:
             return is_zero(a)
         rep[e] = sp.exp(const) * sp.Mul(
@@ -794,6 +815,138 @@ def _minors(problem: Any, red: Red) -> Red:
                     margins.append(raw)
                     forms.append([small] if small != raw else [])
     return Red("minors", list(red.stages), margins, list(red.inner), {}, forms=forms)
+
+
+def _guess_sign(e: sp.Expr) -> int:
+    """The sign of ``e`` at 0 in every variable (``1`` when unknown); the reduction
+    proves ``sign * e >= 0`` as a margin, so the guess needs no trust."""
+    try:
+        v = Enclose({s: Ivl(arb(0), arb(0)) for s in e.free_symbols})(e)
+    except (Reject, KeyError, NotImplementedError, ZeroDivisionError, ValueError, TypeError):
+        return 1
+    return -1 if v.hi < 0 else 1
+
+
+def _gershgorin(problem: Any, red: Red) -> Red:
+    """``||P||_2 <= sqrt(||P||_1 ||P||_inf)``: with ``sigma_ij P_ij >= 0`` (margins)
+    the row (and, unless ``P`` is symmetric, column) sums of ``sigma P`` bound
+    ``||P||``; every margin is one of these sums or signs."""
+    if len(red.margins) != 1 or len(red.norms) != 1 or red.strict:
+        raise Reject("gershgorin needs one margin c - ||P||")
+    ((ph, P),) = red.norms.items()
+    c = red.margins[0] + ph
+    if c.free_symbols:
+        raise Reject("gershgorin needs a constant bound")
+    symmetric = P.is_square and all(
+        P[i, j] == P[j, i] or is_zero(P[i, j] - P[j, i])
+        for i in range(P.rows)
+        for j in range(i + 1, P.cols)
+    )
+    sign = [
+        [0 if P[i, j] == 0 else _guess_sign(P[i, j]) for j in range(P.cols)] for i in range(P.rows)
+    ]
+    rows = [c - sp.Add(*[sign[i][j] * P[i, j] for j in range(P.cols)]) for i in range(P.rows)]
+    cols = (
+        []
+        if symmetric
+        else [c - sp.Add(*[sign[i][j] * P[i, j] for i in range(P.rows)]) for j in range(P.cols)]
+    )
+    signs = [sign[i][j] * P[i, j] for i in range(P.rows) for j in range(P.cols) if sign[i][j]]
+    margins = rows + cols + signs
+    forms = []
+    for g in margins:
+        t = _tight_entry(g)
+        forms.append([t] if t != g else [])
+    return Red("gershgorin", list(red.stages), margins, list(red.inner), {}, forms=forms)
+
+
+def _exp_sum_base(b: sp.Expr) -> bool:
+    """``b = sum_j c_j exp(a_j)`` with positive integer ``c_j`` (an integer term is
+    ``c exp(0)``) and at least two terms counted with multiplicity."""
+    count = 0
+    for t in sp.Add.make_args(b):
+        c, rest = t.as_coeff_Mul()
+        if not (c.is_Integer and c > 0) or not (rest == 1 or isinstance(rest, sp.exp)):
+            return False
+        count += int(c)
+    return count > 1
+
+
+def _entry(problem: Any, red: Red) -> Red:
+    """Margins equal to ``h(u)`` for a softmax entry ``u`` (checked: ``h(U(Y)) - G(Y)``
+    cancels to 0 as a rational function of ``Y_i = exp(v_i)``) taken in ``t = u``."""
+    inner = list(red.inner)
+    if red.norms or not inner or red.strict:
+        raise Reject("entry needs margins in reduced variables")
+    ys = [sp.Symbol(f"cYe{i + 1}", positive=True) for i in range(len(inner))]
+
+    def in_y(e: sp.Expr) -> sp.Expr | None:
+        rep = {}
+        for a in e.atoms(sp.exp):
+            arg = sp.expand(a.args[0])
+            cs = [arg.coeff(v) for v in inner]
+            if not all(c.is_Integer for c in cs):
+                return None
+            c0 = sp.expand(arg - sum(c * v for c, v in zip(cs, inner, strict=True)))
+            if c0.free_symbols:
+                return None
+            rep[a] = sp.exp(c0) * sp.Mul(*[y ** int(c) for y, c in zip(ys, cs, strict=True)])
+        h = e.xreplace(rep)
+        return None if h.free_symbols & set(inner) else h
+
+    tight = [_tight_entry(g) for g in red.margins]
+    found: set[sp.Expr] = set()
+    for g in tight:
+        for a in sp.preorder_traversal(g):
+            if a.is_Pow and a.exp.is_Integer and a.exp < 0 and _exp_sum_base(a.base):
+                found.add(1 / a.base)
+    cands = sorted(found, key=sp.default_sort_key)
+    ts = [_real(f"ct{i + 1}") for i in range(len(cands))]
+    solutions = []
+    for u, t in zip(cands, ts, strict=True):
+        U = in_y(u)
+        sol = None
+        if U is not None:
+            denom = sp.expand(1 / U)
+            for y in ys:
+                terms = [m for m in sp.Add.make_args(denom) if y in m.free_symbols]
+                if len(terms) != 1:
+                    continue
+                e = terms[0].as_powers_dict().get(y)
+                coef = sp.cancel(terms[0] / y**e) if e in (1, -1) else None
+                if coef is None or y in coef.free_symbols:
+                    continue
+                sol = (y, ((1 / t - sp.expand(denom - terms[0])) / coef) ** e)
+                break
+        solutions.append((U, sol))
+    margins, forms, used = [], [], set()
+    for g, gt in zip(red.margins, tight, strict=True):
+        G = in_y(g)
+        done = False
+        if G is not None and sp.count_ops(G) <= 4 * MAX_OPS:
+            for i, (U, sol) in enumerate(solutions):
+                if sol is None:
+                    continue
+                H = sp.cancel(sp.together(G.xreplace({sol[0]: sol[1]})))
+                if not H.free_symbols <= {ts[i]}:
+                    continue
+                # the identity g = h(u), by exact rational-function algebra
+                if sp.cancel(sp.together(H.xreplace({ts[i]: U}) - G)) != 0:
+                    continue
+                f = sp.factor(H)
+                margins.append(H)
+                forms.append([f] if f != H else [])
+                used.add(i)
+                done = True
+                break
+        if not done:
+            margins.append(gt)
+            forms.append([g] if gt != g else [])
+    if not used:
+        raise Reject("no margin is a function of one softmax entry")
+    order = sorted(used)
+    stages = list(red.stages) + [(ts[i], "expr", (cands[i],)) for i in order]
+    return Red("entry", stages, margins, inner + [ts[i] for i in order], {}, forms=forms)
 
 
 # --------------------------------------------------------------------------

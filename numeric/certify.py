@@ -7,24 +7,29 @@ each bisected along its widest (relative) variable, until every leaf is decided:
 * *hypothesis false*: some hypothesis fails rigorously on the whole box;
 * *claim*: one :class:`softproof.numeric.boxes.Reduction` (a sufficient condition derived
   symbolically from the statement: direct margin, mean-value form, chain rule,
-  principal minors, shift invariance) holds on the box; its reduced variables
+  principal minors, shift invariance, Gershgorin's row sums in the softmax
+  entries) holds on the box; its reduced variables
   may be bisected once more inside the box (an inner tree), each inner leaf
   closed by a recorded test (interval, centred form, monotonicity, second order).
 
 At every box centre the hypotheses and the claim are also evaluated at the exact
 point; a rigorous violation there is confirmed by :func:`softproof.numeric.confirm.confirm`
 (Arb plus mpmath) and ends the run with ``violated``.  When the time budget runs
-out the open boxes are reported (``undecided``).  The certificate is plain JSON
-with exact rationals, re-verified by :func:`softproof.numeric.certificate.check_certificate`.
+out the open boxes are reported (``undecided``).  Boxes may be decided by a
+:class:`concurrent.futures.Executor` (``executor=``) in batches; the tree is the
+same.  The certificate is plain JSON with exact rationals, re-verified by
+:func:`softproof.numeric.certificate.check_certificate`.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 import sys
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -263,6 +268,108 @@ def _violation_at_centre(problem: Problem, box: Sequence[Interval]) -> list[Frac
     return None
 
 
+def _decide_box(
+    problem: Problem, box: list[Interval], deadline: float
+) -> tuple[dict[str, Any] | None, list[Fraction] | None]:
+    """One box: its decision (hypothesis false, or the claim by a reduction) or
+    ``None``, and the box centre when the claim fails there rigorously (to be
+    confirmed by the caller)."""
+    env = problem.env(box)
+    decision = _hypothesis_false(problem, env)
+    point = None
+    if decision is None:
+        point = _violation_at_centre(problem, box)
+        decision = _decide_claim(problem, env, deadline)
+    return decision, point
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a worker needs to lower the statement itself (picklable)."""
+
+    statement: Statement
+    sizes: dict[str, int]
+    parameters: dict[str, Any]
+    domain: dict[str, tuple[Any, Any]]
+    default_radius: Any
+    prec: int
+
+    def key(self) -> bytes:
+        return pickle.dumps(
+            (
+                self.statement.id,
+                str(self.statement.claim),
+                [str(h) for h in self.statement.hypotheses],
+                sorted(self.sizes.items()),
+                sorted((k, str(v)) for k, v in self.parameters.items()),
+                sorted((k, str(v)) for k, v in self.domain.items()),
+                str(self.default_radius),
+                self.prec,
+            )
+        )
+
+
+#: problems lowered in this (worker) process, by their spec's key
+_WORKER_PROBLEMS: dict[bytes, Problem] = {}
+
+
+def _worker_problem(spec: _Spec, seconds: float) -> Problem:
+    key = spec.key()
+    if key not in _WORKER_PROBLEMS:
+        problem = Problem(
+            spec.statement,
+            spec.sizes["n"],
+            spec.sizes["d"],
+            parameters=spec.parameters or None,
+            domain=spec.domain or None,
+            default_radius=spec.default_radius,
+        )
+        problem.deadline = time.monotonic() + seconds
+        _ = problem.reductions
+        _WORKER_PROBLEMS.clear()  # one statement at a time per worker
+        _WORKER_PROBLEMS[key] = problem
+    return _WORKER_PROBLEMS[key]
+
+
+def decide_boxes_task(
+    spec: _Spec, boxes: list[list[Interval]], seconds: float
+) -> list[tuple[dict[str, Any] | None, list[Fraction] | None]]:
+    """Worker entry point: decide ``boxes`` of ``spec``'s problem within ``seconds``
+    (a duration: clocks of different machines do not agree)."""
+    deadline = time.monotonic() + seconds
+    with ctx.workprec(spec.prec):
+        problem = _worker_problem(spec, seconds)
+        return [_decide_box(problem, box, deadline) for box in boxes]
+
+
+def _decide_nodes(
+    problem: Problem,
+    spec: _Spec,
+    nodes: list[_Node],
+    deadline: float,
+    executor: Executor | None,
+) -> list[tuple[dict[str, Any] | None, list[Fraction] | None]]:
+    """Outcomes of ``nodes`` in their order: in this process, or one task per box on
+    ``executor``."""
+    if executor is None or len(nodes) == 1:  # a lone box (the root) stays here
+        return [_decide_box(problem, node.box, deadline) for node in nodes]
+    seconds = max(0.0, deadline - time.monotonic())
+    futures = [executor.submit(decide_boxes_task, spec, [node.box], seconds) for node in nodes]
+    return [f.result()[0] for f in futures]
+
+
+def _workers(executor: Executor | None) -> int:
+    """How many tasks ``executor`` runs at once: its ``workers`` attribute (the
+    project's executors), a pool's ``_max_workers``, else 2; 0 for none."""
+    if executor is None:
+        return 0
+    for attr in ("workers", "_max_workers"):
+        v = getattr(executor, attr, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    return 2
+
+
 def _confirm(statement: Statement, problem: Problem, point: Sequence[Fraction]):
     from .confirm import confirm
 
@@ -285,6 +392,8 @@ def certify(
     prec: int = 128,
     max_boxes: int = 200_000,
     progress: bool = False,
+    executor: Executor | None = None,
+    batch_size: int | None = None,
 ) -> CertResult:
     """Certify ``statement`` on a bounded box domain, or find a rigorous violation.
 
@@ -296,6 +405,14 @@ def certify(
     ``default_radius`` bounds what is still unbounded by ``[-r, r]``.
     Raises :class:`DomainError` (a ``ValueError``) when the domain is not bounded
     and :class:`TooManyVariables` beyond :data:`MAX_VARIABLES`.
+
+    ``executor`` (a :class:`concurrent.futures.Executor`, e.g. a process pool or
+    :func:`softproof.parallel.executor`) decides the open boxes in batches of
+    ``batch_size`` (default: 4 per worker), one task per box; each worker lowers the
+    statement once.  Batches are taken in queue order and their outcomes applied in
+    that order, so the tree (and the certificate) is the one the default in-process
+    loop builds, unless the budget ends first.  An executor of one worker, and a
+    batch of one box, are decided in this process.
     """
     t0 = time.monotonic()
     deadline = t0 + budget_seconds
@@ -321,10 +438,19 @@ def certify(
         root_box = list(problem.domain.bounds)
         root = _Node(root_box)
         queue: deque[_Node] = deque([root])
+        workers = _workers(executor)
+        if workers <= 1:
+            executor = None  # one task at a time: nothing to gain from shipping boxes
+        elif batch_size is None:
+            batch_size = 4 * workers
         leaves: list[_Node] = []
         boxes = 0
         last = t0
         rules: dict[str, int] = {}
+        spec = _Spec(
+            statement, dict(sz), dict(parameters or {}), dict(domain or {}), default_radius, prec
+        )
+        batch = 1 if executor is None else max(1, int(batch_size or 1))
         while queue:
             now = time.monotonic()
             if now > deadline or boxes >= max_boxes:
@@ -337,12 +463,11 @@ def certify(
                     f"{100 * done:.2f}% decided, {now - t0:.1f} s",
                     file=sys.stderr,
                 )
-            node = queue.popleft()
-            boxes += 1
-            env = problem.env(node.box)
-            decision = _hypothesis_false(problem, env)
-            if decision is None:
-                point = _violation_at_centre(problem, node.box)
+            nodes = [queue.popleft() for _ in range(min(batch, len(queue), max_boxes - boxes))]
+            outcomes = _decide_nodes(problem, spec, nodes, deadline, executor)
+            stop = False
+            for j, (node, (decision, point)) in enumerate(zip(nodes, outcomes, strict=True)):
+                boxes += 1
                 if point is not None:
                     inst, conf = _confirm(statement, problem, point)
                     if conf.confirmed:
@@ -355,29 +480,28 @@ def certify(
                             witness=_jsonable(inst),
                             confirmation=conf,
                         )
-                decision = _decide_claim(problem, env, deadline)
-            if decision is not None:
-                node.decision = decision
-                key = decision.get("reduction", decision["kind"])
-                rules[key] = rules.get(key, 0) + 1
-                leaves.append(node)
-                continue
-            if time.monotonic() > deadline:
-                queue.appendleft(node)
+                if decision is not None:
+                    node.decision = decision
+                    key = decision.get("reduction", decision["kind"])
+                    rules[key] = rules.get(key, 0) + 1
+                    leaves.append(node)
+                    continue
+                i = _split_index(node.box, root_box)
+                lo, hi = node.box[i]
+                if time.monotonic() > deadline or not lo < hi:
+                    queue.extendleft(reversed(nodes[j:]))  # open again, with the rest
+                    stop = True
+                    break
+                at = _midpoint(lo, hi)
+                node.split = (i, at)
+                for part in ((lo, at), (at, hi)):
+                    child = list(node.box)
+                    child[i] = part
+                    kid = _Node(child)
+                    node.children.append(kid)
+                    queue.append(kid)
+            if stop:
                 break
-            i = _split_index(node.box, root_box)
-            lo, hi = node.box[i]
-            if not lo < hi:
-                queue.appendleft(node)
-                break
-            at = _midpoint(lo, hi)
-            node.split = (i, at)
-            for part in ((lo, at), (at, hi)):
-                child = list(node.box)
-                child[i] = part
-                kid = _Node(child)
-                node.children.append(kid)
-                queue.append(kid)
         seconds = time.monotonic() - t0
         leaf_info = [{"box": lf.box, "decision": lf.decision} for lf in leaves]
         if not queue:

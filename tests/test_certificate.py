@@ -338,8 +338,23 @@ def test_a_tree_that_does_not_tile_is_rejected(wide):
     assert not check_certificate(stmt, bad)
 
 
-def test_an_inner_tree_that_does_not_tile_is_rejected(s1):
-    stmt, cert = s1
+@pytest.fixture(scope="module")
+def s1_minors():
+    """S1 at n = 2 certified without Gershgorin's form: principal minors in one
+    reduced variable, bisected (an inner tree)."""
+    from softproof.numeric import boxes
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(boxes, "_gershgorin", lambda problem, red: None)
+        stmt = get("S1")
+        res = certify(stmt, sizes={"n": 2, "d": 1}, default_radius=4, budget_seconds=60)
+    assert res.status == "certified"
+    return stmt, json.loads(json.dumps(res.certificate))
+
+
+def test_an_inner_tree_that_does_not_tile_is_rejected(s1_minors):
+    stmt, cert = s1_minors
+    assert check_certificate(stmt, cert)
     leaf = next(_leaves(cert["tree"]))[1]
     inner = leaf["decision"]["inner"]
     assert "split" in inner
@@ -738,3 +753,111 @@ def test_recorded_exact_ends_and_notes_are_never_parsed(s1, tmp_path):
         stack.extend(node.get("children", []))
     assert check_certificate(stmt, bad)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------
+# Gershgorin's row sums in softmax entries: re-derived, and tampering is caught
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def e5_n4():
+    stmt = get("E5")
+    res = certify(stmt, sizes={"n": 4, "d": 1}, default_radius=1, budget_seconds=120)
+    assert res.status == "certified"
+    dec = next(_leaves(res.certificate["tree"]))[1]["decision"]
+    assert dec["reduction"].endswith("+gershgorin+entry")
+    return stmt, json.loads(json.dumps(res.certificate))
+
+
+def test_gershgorin_entry_certificate_is_accepted(e5_n4):
+    stmt, cert = e5_n4
+    assert explain_certificate(stmt, cert) == 1
+    assert check_certificate(stmt, cert, sizes={"n": 4})
+    assert not check_certificate(stmt, cert, sizes={"n": 5})
+
+
+def test_gershgorin_entry_relabelled_for_the_quarter_mutant_is_rejected(e5_n4):
+    """The same tree claimed for ||diag(s) - s s^T|| <= 1/4: the checker re-derives
+    the row sums 1/4 - 2 t (1 - t), negative near t = 1/2, and rejects."""
+    stmt, cert = e5_n4
+    mutant = get("E5-m-quarter")
+    bad = copy.deepcopy(cert)
+    bad["statement"]["id"] = mutant.id
+    bad["statement"]["claim"] = str(mutant.claim)
+    with pytest.raises(CertificateError, match="margin"):
+        explain_certificate(mutant, bad)
+
+
+def test_an_entry_range_narrower_than_the_enclosure_is_rejected(e5_n4):
+    """The inner box must contain every softmax entry's enclosure: t cut to
+    [0, 1/3] (leaving out t = 1/2, where the row sums are tight) is rejected."""
+    stmt, cert = e5_n4
+    bad = copy.deepcopy(cert)
+    inner = next(_leaves(bad["tree"]))[1]["decision"]["inner"]
+    k = len(inner["box"]) - 1  # the last inner variable is a softmax entry t
+    assert bad is not cert and inner["box"][k][1] != "1/3"
+    inner["box"][k][1] = "1/3"
+    with pytest.raises(CertificateError, match="does not contain the reduced range"):
+        explain_certificate(stmt, bad)
+
+
+def test_gershgorin_without_the_entry_step_is_rejected(e5_n4):
+    """Relabelled as plain row sums (no entry variables): the inner box has the wrong
+    dimension, and with the dimension fixed the raw row sums are not proved."""
+    stmt, cert = e5_n4
+    bad = copy.deepcopy(cert)
+    dec = next(_leaves(bad["tree"]))[1]["decision"]
+    dec["reduction"] = dec["reduction"].removesuffix("+entry")
+    with pytest.raises(CertificateError, match="wrong dimension"):
+        explain_certificate(stmt, bad)
+    nshift = 3  # delta1..delta3 at n = 4
+    for node in [dec["inner"]]:
+        node["box"] = node["box"][:nshift]
+    with pytest.raises(CertificateError, match="margin"):
+        explain_certificate(stmt, bad)
+
+
+def test_entry_and_gershgorin_steps_need_their_premises():
+    """``entry`` needs margins in reduced variables, ``gershgorin`` a norm bound: each
+    named where it does not apply is a reduction the checker cannot derive."""
+    stmt = get("E5")
+    res = certify(stmt, sizes={"n": 2, "d": 1}, default_radius=1, budget_seconds=60)
+    assert res.status == "certified"
+    for name in ("direct-norm+entry", "direct+gershgorin", "direct-norm+atoms+entry+gershgorin"):
+        bad = copy.deepcopy(json.loads(json.dumps(res.certificate)))
+        next(_leaves(bad["tree"]))[1]["decision"]["reduction"] = name
+        with pytest.raises(CertificateError, match="cannot be re-derived|unknown reduction"):
+            explain_certificate(stmt, bad)
+
+
+def test_checker_entry_verifies_the_identity_itself():
+    """The checker's entry step: a margin that is one entry's function is rewritten
+    in t (and equals it at t = u), one of two entries is not."""
+    import sympy as sp
+
+    from softproof.numeric import certcheck as cc
+
+    d1, d2 = sp.symbols("d1 d2", real=True)
+    u1 = 1 / (1 + sp.exp(d1) + sp.exp(d2))
+    u2 = sp.exp(d1) / (1 + sp.exp(d1) + sp.exp(d2))
+    red = cc.Red("r", [], [u1 * (1 - u1), u1 * u2], [d1, d2])
+    out = cc._entry(None, red)
+    assert len(out.inner) == 3
+    g0, g1 = out.margins
+    (t,) = g0.free_symbols
+    assert sp.expand(g0 - t * (1 - t)) == 0
+    assert g1.free_symbols <= {d1, d2}
+    with pytest.raises(Reject):
+        cc._entry(None, cc.Red("r", [], [u1 * u2], [d1, d2]))
+
+
+def test_checker_sum_with_a_nonnegative_term_keeps_the_exact_end():
+    from flint import arb
+
+    from softproof.numeric.certcheck import Ivl
+
+    tiny = Ivl(arb(-300).exp().lower(), arb(-290).exp().upper())
+    one = Ivl(arb(1), arb(1))
+    assert (one + tiny).lo == 1 and (one + tiny).recip().hi == 1
+    assert (one - tiny).hi == 1 and (one - tiny).lo < 1
+    mixed = Ivl(arb(-1), arb(2)) + Ivl(arb(-3), arb(5))
+    assert mixed.lo == -4 and mixed.hi == 7

@@ -124,10 +124,11 @@ def test_undecided_reports_open_boxes_and_coverage():
 
 
 def test_budget_is_respected_on_a_hard_instance():
-    """E5 at n=4 has 30 principal-minor margins whose symbolic derivatives take
-    seconds: the run must still stop near its budget, undecided, with boxes left."""
+    """E5 at n=6 needs seconds of symbolic derivation (Gershgorin's 36 entries and
+    their rational algebra): the run must still stop near its budget, undecided,
+    with boxes left."""
     t0 = time.monotonic()
-    res = certify(get("E5"), sizes={"n": 4, "d": 1}, default_radius=2, budget_seconds=2)
+    res = certify(get("E5"), sizes={"n": 6, "d": 1}, default_radius=2, budget_seconds=2)
     elapsed = time.monotonic() - t0
     assert elapsed < 15, f"budget 2 s, returned after {elapsed:.1f} s"
     assert res.status == "undecided"
@@ -218,3 +219,172 @@ def test_violated_summary_prints_the_witness_without_python_reprs():
     res = certify(get("E1-m-wide"), budget_seconds=10)
     text = res.summary()
     assert res.status == "violated" and "t = " in text and "{" not in text and "'" not in text
+
+
+# --------------------------------------------------------------------------
+# past n = 3: Gershgorin's row sums in the softmax entries (E5, S1)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sid,n,d,radius",
+    [("E5", 3, 1, 1), ("E5", 4, 1, 1), ("E5", 5, 1, 1), ("S1", 3, 1, 4), ("S1", 3, 2, 4)],
+)
+def test_e5_and_s1_certified_past_n2_and_rechecked(sid, n, d, radius):
+    from softproof.numeric.certificate import check_certificate
+
+    stmt = get(sid)
+    res = certify(stmt, sizes={"n": n, "d": d}, default_radius=radius, budget_seconds=120)
+    assert res.status == "certified", res.summary()
+    assert res.seconds < 120
+    assert any(k.endswith("+gershgorin+entry") for k in res.rules), res.rules
+    assert check_certificate(stmt, json.loads(json.dumps(res.certificate)))
+
+
+@pytest.mark.parametrize(
+    "sid,n,d,radius,budget",
+    [("E5-m-quarter", 4, 1, 1, 30), ("E5-m-quarter", 5, 1, 1, 30), ("S1-m099", 3, 1, 4, 8)],
+)
+def test_mutants_are_never_certified_past_n2(sid, n, d, radius, budget):
+    res = certify(get(sid), sizes={"n": n, "d": d}, default_radius=radius, budget_seconds=budget)
+    assert res.status != "certified"
+    assert res.certificate is None
+    if sid.startswith("E5"):  # 1/3 > 1/4 at A = 0: a rigorous witness
+        assert res.status == "violated"
+
+
+def _problem(sid, n, d, radius):
+    from flint import ctx
+
+    with ctx.workprec(128):
+        return Problem(get(sid), n, d, default_radius=radius)
+
+
+def test_gershgorin_margins_are_row_sums_and_signs():
+    """E5 at n = 3: P = diag(s) - s s^T is symmetric, so 3 row sums and 9 signs; the
+    row sums become 2 t^2 - 2 t + 1/2 = (2t - 1)^2 / 2 in one softmax entry t."""
+    from softproof.numeric import boxes
+
+    p = _problem("E5", 3, 1, 1)
+    red = next(r for r in p.reductions if r.name.endswith("+gershgorin+entry"))
+    assert len(red.margins) == 3 + 9
+    ts = [s for s in red.inner if s.name.startswith("t")]
+    assert len(ts) == 3
+    for g, alts in zip(red.margins[:3], red.alternates[:3], strict=True):
+        (t,) = g.free_symbols
+        assert sp.expand(g - (2 * t**2 - 2 * t + sp.Rational(1, 2))) == 0
+        assert alts and sp.expand(alts[0] - g) == 0
+    # the sign margins are proved (not assumed): a wrong sign is a failing margin
+    base = next(r for r in p.reductions if r.name == "direct-norm+atoms+shift")
+    ((ph, P),) = base.norms.items()
+    flipped = boxes.Reduction(
+        name="flipped",
+        steps=(),
+        stages=base.stages,
+        margins=(-P[0, 1],),
+        inner=base.inner,
+    )
+    env = p.env(p.domain.bounds)
+    full, ranges = boxes.stage_ranges(p, base, env)
+    assert boxes.run_test("interval", p, flipped, 0, full, ranges)[0] is True  # -P01 >= 0
+    wrong = boxes.Reduction(
+        name="wrong", steps=(), stages=base.stages, margins=(P[0, 1],), inner=base.inner
+    )
+    assert not any(boxes.run_test(t, p, wrong, 0, full, ranges)[0] for t in boxes.TESTS)
+
+
+def test_gershgorin_of_a_nonsymmetric_matrix_adds_the_columns():
+    from softproof.numeric import boxes
+
+    a, b = sp.symbols("a b", real=True)
+    ph = sp.Symbol("opnormQ", nonnegative=True)
+    P = sp.Matrix([[a, 2 * a], [0, b]])
+    red = boxes.Reduction(
+        name="q", steps=(), stages=(), margins=(1 - ph,), inner=(a, b), norms={ph: P}
+    )
+    g = boxes._gershgorin(_problem("E5", 2, 1, 1), red)
+    # two rows, two columns, three nonzero entries' signs
+    assert len(g.margins) == 2 + 2 + 3
+    assert g.margins[2] == 1 - a  # column 1: |a| + |0|, with a's sign guessed +
+
+
+def test_entry_leaves_a_margin_of_two_entries_alone():
+    """s1 s2 is no function of one softmax entry: it stays in the reduced variables."""
+    from softproof.numeric import boxes
+
+    p = _problem("E5", 3, 1, 1)
+    red = next(r for r in p.reductions if r.name.endswith("+gershgorin+entry"))
+    off = red.margins[4]
+    assert not (off.free_symbols & {s for s in red.inner if s.name.startswith("t")})
+    assert off.free_symbols <= set(red.inner)
+    assert boxes._entry(p, boxes.Reduction("none", (), (), (sp.Integer(1),), red.inner[:2])) is None
+
+
+def test_an_executor_gives_the_same_certificate():
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    stmt = parse_statement_text(WIDE_E1)
+    alone = certify(stmt, budget_seconds=60)
+    assert alone.status == "certified" and alone.boxes > 1
+    with ThreadPoolExecutor(2) as ex:
+        threads = certify(stmt, budget_seconds=60, executor=ex, batch_size=3)
+    with ProcessPoolExecutor(2) as ex:
+        procs = certify(stmt, budget_seconds=60, executor=ex)
+    for other in (threads, procs):
+        assert other.status == "certified"
+        assert other.certificate == alone.certificate
+        assert other.boxes == alone.boxes and other.rules == alone.rules
+
+
+def test_an_executor_of_one_worker_or_one_box_decides_here():
+    """One-worker executors and lone boxes never ship work: nothing is submitted."""
+    from concurrent.futures import Executor
+
+    class Refusing(Executor):
+        def __init__(self, workers):
+            self.workers = workers
+
+        def submit(self, fn, /, *args, **kwargs):
+            raise AssertionError("no box should be submitted")
+
+    stmt = parse_statement_text(WIDE_E1)
+    alone = certify(stmt, budget_seconds=60)
+    assert certify(stmt, budget_seconds=60, executor=Refusing(1)).certificate == alone.certificate
+    one_box = certify(get("E5"), sizes={"n": 3, "d": 1}, default_radius=1, executor=Refusing(2))
+    assert one_box.status == "certified" and one_box.boxes == 1
+    with pytest.raises(AssertionError, match="no box should be submitted"):
+        certify(stmt, budget_seconds=60, executor=Refusing(2))
+
+
+def test_an_executor_finds_the_same_violation():
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = certify(get("E5-m-quarter"), sizes={"n": 3, "d": 1}, default_radius=1)
+    with ThreadPoolExecutor(2) as ex:
+        par = certify(get("E5-m-quarter"), sizes={"n": 3, "d": 1}, default_radius=1, executor=ex)
+    assert alone.status == par.status == "violated"
+    assert alone.witness == par.witness
+
+
+def test_a_sum_with_a_nonnegative_term_keeps_the_exact_lower_end():
+    """1 + exp(-300) >= 1 exactly (the rounded sum reaches below 1); the ends are
+    still outward: they contain the exact sums of the endpoints."""
+    from flint import arb
+
+    from softproof.numeric.boxes import Iv
+
+    tiny = Iv(arb(-300).exp().lower(), arb(-290).exp().upper())
+    one_plus = Iv.of(1) + tiny
+    assert one_plus.lo == 1 and one_plus.recip().hi == 1
+    minus = Iv.of(1) + (-tiny)
+    assert minus.hi == 1 and minus.lo < 1
+    both = Iv(arb(-1), arb(2)) + Iv(arb(-3), arb(5))  # mixed signs: the plain sum
+    assert both.lo == -4 and both.hi == 7
+
+
+@pytest.mark.slow
+def test_s1_certified_at_n7_d4():
+    """36 scalar variables: one box, Gershgorin's rows in the 7 softmax entries."""
+    from softproof.numeric.certificate import check_certificate
+
+    res = certify(get("S1"), sizes={"n": 7, "d": 4}, default_radius=4, budget_seconds=120)
+    assert res.status == "certified", res.summary()
+    assert check_certificate(get("S1"), json.loads(json.dumps(res.certificate)))
