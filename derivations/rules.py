@@ -69,6 +69,7 @@ __all__ = [
     "nonneg_combination",
     "diag_norm",
     "segment_norm",
+    "outer_norm",
     "RULES",
     "EQUALITY_RULES",
 ]
@@ -812,14 +813,20 @@ def _smooth(g: sp.Basic) -> bool:
 def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> StepCheck:
     """Mean value inequality for a C^1 map ``g``:
     ``||g(p) - g(q)||_2 <= sup_{z in [p, q]} ||J_g(z)|| ||p - q||_2`` (vector
-    ``var``, spectral norm of the Jacobian ``jac(g(z), z)``), and for a scalar
-    ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
+    ``var``, spectral norm of the Jacobian ``jac(g(z), z)``), for a scalar ``g``
+    of a vector ``var``: ``|g(p) - g(q)| <= sup_z ||grad g(z)||_2 ||p - q||_2``, and
+    for a scalar ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
     the Jacobian exactly as derived (``Jac`` node or ``sympy.diff``)."""
     meth = "rule: mean value inequality"
     if not _smooth(g):
         return _fail(meth, "g must be C^1 (exp, products, softmax; no norms, abs, log, roots)")
     gp, gq = g.xreplace({var: p}), g.xreplace({var: q})
-    if model.is_matrix(var):
+    if model.is_matrix(var) and not model.is_matrix(g):
+        # a scalar map of a vector: |g(p) - g(q)| <= sup ||grad g(z)||_2 ||p - q||_2
+        z = MatrixSymbol("z", *var.shape)
+        want_l = sp.Abs(gp - gq)
+        want_r = Sup(Norm("2", model.Grad(g.xreplace({var: z}), z)), z, p, q) * Norm("2", p - q)
+    elif model.is_matrix(var):
         z = MatrixSymbol("z", *var.shape)
         want_l = Norm("2", gp - gq)
         want_r = Sup(Norm("op", Jac(g.xreplace({var: z}), z)), z, p, q) * Norm("2", p - q)
@@ -1222,6 +1229,19 @@ def diag_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     return _fail("rule: spectral norm of a diagonal matrix", "expected ||diag(v)|| = ||v||_inf")
 
 
+def outer_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||v w^T|| = ||v||_2 ||w||_2`` (a rank-one matrix: its one singular value)."""
+    meth = "rule: spectral norm of an outer product"
+    if _is_norm(lhs, "op") and isinstance(lhs.arg, MatMul):
+        c, prod = _split_scalar(lhs.arg)
+        args = prod.args if isinstance(prod, MatMul) else ()
+        if c == 1 and len(args) == 2 and args[0].shape[1] == 1 and isinstance(args[1], Transpose):
+            v, w = args[0], args[1].arg
+            if w.shape[1] == 1 and same(rhs, Norm("2", v) * Norm("2", w)):
+                return StepCheck(True, meth)
+    return _fail(meth, "expected ||v w^T|| = ||v||_2 ||w||_2")
+
+
 def segment_norm(lhs: sp.Expr, rhs: sp.Expr, p: sp.Basic, q: sp.Basic) -> StepCheck:
     """Convexity of the ball (any norm): ``||z|| <= r`` for ``z`` on the segment
     ``[p, q]`` when ``||p|| <= r`` and ``||q|| <= r`` (assumed); the chain
@@ -1266,6 +1286,7 @@ RULES: dict[str, Callable[..., StepCheck]] = {
     "nonneg_combination": nonneg_combination,
     "diag_norm": diag_norm,
     "segment_norm": segment_norm,
+    "outer_norm": outer_norm,
 }
 
 #: rules whose conclusion is an equality (the others conclude ``<=``).
@@ -1281,5 +1302,6 @@ EQUALITY_RULES = frozenset(
         "simplex_identity",
         "unit_vector",
         "diag_norm",
+        "outer_norm",
     }
 )
