@@ -37,6 +37,7 @@ from . import calculus, model
 from . import chains as ch
 from .chains import By, Chain, ChainResult, Cite, Hyp, Step, _check_step
 from .model import Alpha, Diag, Entrywise, Norm, Softmax
+from .printing import to_text
 from .rules import Sup
 from .statement import Relation, Statement
 
@@ -370,7 +371,7 @@ def derive_bound(
         form, route = _jacobian_form(g_z, z)
     except NotImplementedError as exc:
         return fail(f"no symbolic derivative: {exc}", steps)
-    say(f"symbolic {'Jacobian' if vector else 'gradient'} at the point z: {form}")
+    say(f"symbolic {'Jacobian' if vector else 'gradient'} at the point z: {to_text(form)}")
     cur = mv.xreplace({deriv: form})
     steps.append(Step(cur, _by("identity", deriv, form)))
     first = _check_step(mv, steps[-1])
@@ -387,7 +388,7 @@ def derive_bound(
         if step is None:
             break
         steps.append(step)
-        say(f"step {len(steps)}: {step.why.describe()}: {step.expr}")
+        say(f"step {len(steps)}: {step.why.describe()}: {to_text(step.expr)}")
         cur = step.expr
     sups = [s for s in cur.atoms(Sup) if s.var == z]
     if len(sups) != 1 or sups[0].body.has(z):

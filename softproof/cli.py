@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "prove": "prove",
     "bench": "bench",
+    "bound": "bound",
 }
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
