@@ -122,25 +122,31 @@ def _check_input(expr: sp.Basic, var: sp.Basic) -> sp.Basic:
     return other
 
 
-def _balls(hyps: Sequence[Relation], var: sp.Basic) -> tuple[dict[str, sp.Expr], str]:
+def _balls(
+    hyps: Sequence[Relation], var: sp.Basic, other: sp.Basic
+) -> tuple[dict[str, sp.Expr], str]:
     """Radii of the norm balls holding ``var``; a reason when a hypothesis on
-    ``var`` is not a norm ball (the set is then not known to be convex)."""
+    ``var`` (or ``other``) is not a norm ball (the set is then not known to be
+    convex)."""
     balls: dict[str, sp.Expr] = {}
     for h in hyps:
-        if var not in h.free_symbols:
+        on = [v for v in (var, other) if v in h.free_symbols]
+        if not on:
             continue
         if (
-            h.op in ("<=", "<")
+            len(on) == 1
+            and h.op in ("<=", "<")
             and isinstance(h.lhs, Norm)
-            and h.lhs.arg == var
+            and h.lhs.arg == on[0]
             and h.lhs.kind in ("1", "2", "inf")
-            and var not in h.rhs.free_symbols
+            and not ({var, other} & h.rhs.free_symbols)
         ):
-            balls.setdefault(h.lhs.kind, h.rhs)
+            if on[0] == var:
+                balls.setdefault(h.lhs.kind, h.rhs)
             continue
         return balls, (
-            f"the hypothesis {h} on {var} is not a norm ball ||{var}|| <= r: "
-            "the hypothesis set is not known to be convex in it"
+            f"the hypothesis {to_text(h.lhs)} {h.op} {to_text(h.rhs)} is not a norm ball "
+            f"||{on[0]}|| <= r: the hypothesis set is not known to be convex in {var}"
         )
     return balls, ""
 
@@ -336,7 +342,7 @@ def derive_bound(
     say = progress or (lambda _msg: None)
     other = _check_input(expr, var)
     hyps = tuple(hypotheses)
-    balls, why_not = _balls(hyps, var)
+    balls, why_not = _balls(hyps, var, other)
     vector = model.is_matrix(expr)
     dist = Norm("2", var - other)
     start = (

@@ -213,3 +213,29 @@ def test_entrywise_lemma_rejects_a_map_that_mixes_entries():
     phi = m.Entrywise("exp", v) - one + v - (m.Dot(v, one) / v.shape[0]) * one
     res = rl.entrywise_lemma(m.Norm("inf", phi), 2 * m.Norm("inf", v), claim, hyp)
     assert not res.ok
+
+
+def test_mean_value_for_a_scalar_map_of_a_vector():
+    z = sp.MatrixSymbol("z", m.d, 1)
+    g = m.Alpha(A, x)
+    lhs = sp.Abs(g - m.Alpha(A, y))
+    good = Sup(Norm("2", m.Grad(m.Alpha(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert rl.mean_value(lhs, good, g=g, var=x, p=x, q=y).ok
+    # the operator norm of the Jacobian is not the statement for a scalar map
+    wrong = Sup(Norm("op", m.Jac(m.U(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert not rl.mean_value(lhs, wrong, g=g, var=x, p=x, q=y).ok
+    # a missing distance factor is rejected
+    assert not rl.mean_value(lhs, good / Norm("2", x - y), g=g, var=x, p=x, q=y).ok
+    # the vector form is unchanged
+    u = m.U(A, x)
+    vec = Sup(Norm("op", m.Jac(m.U(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert rl.mean_value(Norm("2", u - m.U(A, y)), vec, g=u, var=x, p=x, q=y).ok
+
+
+def test_outer_norm():
+    u = m.U(A, x)
+    assert rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f) * Norm("2", u)).ok
+    assert not rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f) * Norm("inf", u)).ok
+    assert not rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f)).ok
+    assert not rl.outer_norm(Norm("op", Diag(f)), Norm("2", f) * Norm("2", f)).ok
+    assert "outer_norm" in rl.RULES and "outer_norm" in rl.EQUALITY_RULES

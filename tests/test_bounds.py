@@ -1,0 +1,136 @@
+"""Derived Lipschitz bounds (issue 9, item 4): constants, checked chains, slack <= 1."""
+
+from functools import cache
+
+import pytest
+import sympy as sp
+
+from softproof.derivations import bounds, model
+from softproof.derivations.chains import Chain, Step, _by
+from softproof.derivations.model import A, Alpha, F, GradL, Norm, R, Softmax, U, b, n, x, y
+from softproof.derivations.rules import Sup
+from softproof.derivations.statement import Relation
+from softproof.numeric import search
+
+tau = sp.Symbol("tau", positive=True)
+H = (Relation(Norm("op", A), "<=", R), Relation(Norm("2", x), "<=", R))
+
+TARGETS = {
+    "u": (U(A, x), R * sp.exp(R**2)),  # P1's sharp constant
+    "f": (F(A, x), R / 2),  # S1
+    "softmax": (Softmax(A * x), R / 2),
+    "softmax_tau": (Softmax(A * x / tau), R / (2 * tau)),
+    "alpha": (Alpha(A, x), sp.sqrt(n) * R * sp.exp(R**2)),
+    "grad_L": (GradL(A, x, b), R**2 * (sp.Rational(1, 2) + Norm("2", b) / sp.sqrt(2))),  # S3
+}
+
+
+@cache
+def derived(name: str) -> bounds.BoundResult:
+    expr, _ = TARGETS[name]
+    return bounds.derive_bound(
+        expr, x, H, sizes={"n": 3, "d": 2}, parameters={"R": (0.5, 1.5), "tau": (0.5, 2.0)}
+    )
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_derives_the_constant_from_the_definitions_alone(name):
+    res = derived(name)
+    assert res.ok, res.reason
+    assert sp.simplify(res.constant - TARGETS[name][1]) == 0
+    # the checker, not the builder, says so: for every n, d
+    again = res.chain.check(against_statement=False)
+    assert again.ok and again.level == "symbolic"
+    assert again.conclusion.lhs == res.chain.start
+    assert sp.simplify(again.conclusion.rhs - res.constant * Norm("2", x - y)) == 0
+    assert res.chain.steps[0].why.rule == "mean_value"
+
+
+def test_the_assumptions_are_the_hypotheses_mirrored():
+    res = derived("u")
+    assert set(res.statement.hypotheses) == {
+        Relation(Norm("op", A), "<=", R),
+        Relation(Norm("2", x), "<=", R),
+        Relation(Norm("2", y), "<=", R),
+    }
+    # the softmax bound needs no bound on x at all
+    assert derived("f").statement.hypotheses == (Relation(Norm("op", A), "<=", R),)
+
+
+def test_the_s3_route_for_the_gradient_of_the_loss():
+    res = derived("grad_L")
+    assert res.route.startswith("S3")
+    assert any("S3-sharp" in s.why.describe() for s in res.chain.steps)
+
+
+@pytest.mark.parametrize("name", ["u", "f", "alpha", "grad_L"])
+def test_a_tampered_chain_with_the_constant_halved_fails(name):
+    res = derived(name)
+    bad = bounds.tampered(res.chain)
+    out = bad.check(against_statement=False)
+    assert not out.ok
+    assert f"step {len(bad.steps)}" in out.problems[0]
+
+
+def test_a_tampered_inner_step_fails_at_that_step():
+    res = derived("f")
+    steps = list(res.chain.steps)
+    k = next(i for i, s in enumerate(steps) if "E5" in s.why.describe())
+    steps[k] = Step(steps[k].expr.xreplace({sp.Rational(1, 2): sp.Rational(1, 4)}), steps[k].why)
+    out = Chain("tampered", None, res.chain.start, tuple(steps)).check(against_statement=False)
+    assert not out.ok and out.problems[0].startswith(f"step {k + 1}")
+
+
+@pytest.mark.parametrize("name", ["u", "softmax_tau", "alpha"])
+def test_the_search_never_exceeds_the_derived_constant(name):
+    stmt = derived(name).statement
+    res = search.check(stmt, 1.5, 0, {"n": 3, "d": 2}, prove=False, progress=False)
+    assert res.verdict != "violated"
+    assert res.instances > 0 and 0 < res.worst_ratio <= 1
+
+
+def test_the_search_catches_a_constant_too_small():
+    stmt = derived("u").statement
+    half = Relation(stmt.claim.lhs, "<=", stmt.claim.rhs / 4)
+    wrong = type(stmt)(**{**stmt.__dict__, "id": "too-small", "claim": half, "expected": False})
+    res = search.check(wrong, 3.0, 0, {"n": 3, "d": 2}, prove=False, progress=False)
+    assert res.verdict == "violated"
+
+
+def test_cannot_without_a_bound_on_the_point():
+    res = bounds.derive_bound(U(A, x), x, (Relation(Norm("op", A), "<=", R),))
+    assert not res.ok and "still depends on the point z" in res.reason
+
+
+def test_cannot_on_a_set_not_known_to_be_convex():
+    annulus = (*H, Relation(sp.S.One, "<=", Norm("2", x)))
+    res = bounds.derive_bound(U(A, x), x, annulus)
+    assert not res.ok and "not known to be convex" in res.reason
+
+
+@pytest.mark.parametrize(
+    "expr, var, what",
+    [
+        (U(A, x), A, "not a vector variable"),
+        (U(A, x), model.b, "bounds are derived in x or y"),
+        (U(A, y), x, "does not depend on x"),
+        (U(A, x) - U(A, y), x, "second point"),
+    ],
+)
+def test_bad_input(expr, var, what):
+    with pytest.raises(bounds.BoundInputError, match=what):
+        bounds.derive_bound(expr, var, H)
+
+
+def test_a_false_candidate_step_is_never_kept():
+    # E5 does not apply to u = exp(Az) (not a probability vector): the checker refuses it
+    z = sp.MatrixSymbol("z", model.d, 1)
+    u = U(A, z)
+    jm = model.Diag(u) - model.outer(u, u)
+    prev = Sup(Norm("op", jm), z, x, y) * Norm("2", x - y)
+    from softproof.derivations.chains import _e5_at
+
+    assert bounds._try(prev, Norm("op", jm), sp.Rational(1, 2), _e5_at(u)) is None
+    # a false instance of a rule (||M|| = 2 ||M||) is refused too
+    hyp = _by("homogeneity", Norm("op", jm), 2 * Norm("op", jm))
+    assert bounds._try(prev, Norm("op", jm), 2 * Norm("op", jm), hyp) is None

@@ -1,0 +1,77 @@
+"""``softproof bound``: K, the checked chain, LaTeX, the worst ratio; exit codes."""
+
+import pytest
+
+from softproof.cli import main
+
+BALL = """id = "ball"
+sizes = { n = 3, d = 2 }
+parameters = { R = [0.5, 1.5], tau = [0.5, 2] }
+hypotheses = ["opnorm(A) <= R", "norm2(x) <= R"]
+claim = "norm2(x) <= R"
+"""
+
+
+@pytest.fixture
+def ball(tmp_path):
+    p = tmp_path / "ball.toml"
+    p.write_text(BALL)
+    return str(p)
+
+
+def run(capsys, *argv):
+    code = main(["bound", *argv, "--budget", "1", "--quiet"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_u_prints_k_chain_latex_and_slack(capsys, ball):
+    code, out, _ = run(capsys, ball, "--of", "u(x)", "--wrt", "x")
+    assert code == 0
+    assert "K = R*exp(R**2)" in out
+    assert "proved (chain ball-bound" in out and "for every n, d" in out
+    assert "[1: mean value]" in out and "segment norm" in out
+    assert "\\begin{align*}" in out and "FAILS" not in out
+    line = next(s for s in out.splitlines() if s.startswith("search:"))
+    ratio = float(line.split("worst ratio observed / K = ")[1].split()[0])
+    assert 0 < ratio <= 1
+
+
+def test_softmax_with_temperature(capsys, ball):
+    code, out, _ = run(capsys, ball, "--of", "softmax(A @ x / tau)", "--wrt", "x")
+    assert code == 0 and "K = R/(2*tau)" in out
+
+
+def test_progress_goes_to_stderr(capsys, ball):
+    code = main(["bound", ball, "--of", "f(x)", "--wrt", "x", "--budget", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 0 and "mean value inequality" in err and "checking the chain" in err
+
+
+def test_cannot_is_exit_3(capsys, tmp_path):
+    p = tmp_path / "nob.toml"
+    p.write_text(BALL.replace(', "norm2(x) <= R"', ""))
+    code, out, _ = run(capsys, str(p), "--of", "u(x)", "--wrt", "x")
+    assert code == 3 and "CANNOT" in out and "depends on the point z" in out
+
+
+@pytest.mark.parametrize(
+    "of, wrt, what",
+    [
+        ("w(x)", "x", "--of"),
+        ("u(x)", "q", "not a variable"),
+        ("u(x)", "A", "not a vector variable"),
+        ("u(y)", "x", "does not depend on x"),
+        ("A", "x", "expected a vector"),
+        ("u(x) - u(y)", "x", "second point"),
+        ("u(x)", "b", "does not depend on b"),
+    ],
+)
+def test_bad_input_is_exit_2(capsys, ball, of, wrt, what):
+    code, out, err = run(capsys, ball, "--of", of, "--wrt", wrt)
+    assert code == 2 and what in err and not out
+
+
+def test_missing_file_is_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, str(tmp_path / "none.toml"), "--of", "u(x)", "--wrt", "x")
+    assert code == 2 and "none.toml" in err
