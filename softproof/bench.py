@@ -82,6 +82,7 @@ MEASURES = (
     "mutant_0999",
     "mutant_099999",
     "certify",
+    "bound",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -95,6 +96,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
+    # softproof bound: derivation and check of the chain, per model (issue 9)
+    **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha")},
 }
 
 
@@ -443,6 +446,42 @@ def _certify_figures(
     return figures, baseline, details
 
 
+#: softproof bound benchmarks: key -> (the map, in x); hypotheses ||A|| <= R, ||x|| <= R
+BOUND_MODELS: dict[str, Callable[[], sp.Basic]] = {
+    "u": lambda: m.U(A, x),
+    "softmax": lambda: m.F(A, x),
+    "softmax_tau": lambda: m.Softmax(A * x / sp.Symbol("tau", positive=True)),
+    "alpha": lambda: m.Alpha(A, x),
+}
+
+
+def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Seconds of ``softproof bound`` (derivation and check of the chain, without
+    the search) per model; baseline: re-checking the hand-written P1-sharp and S1
+    chains in the same run."""
+    from softproof.derivations import bounds, sharp
+    from softproof.derivations import chains as ch
+
+    hyps = (Relation(m.Norm("op", A), "<=", R), Relation(m.Norm("2", x), "<=", R))
+    figures: dict[str, Any] = {}
+    detail: dict[str, Any] = {}
+    for key, build in BOUND_MODELS.items():
+        t0 = time.perf_counter()
+        res = bounds.derive_bound(build(), x, hyps)
+        sec = time.perf_counter() - t0
+        figures[f"bound_{key}_s"] = sec if res.ok else None
+        detail[key] = {
+            "derived": res.ok,
+            "constant": str(res.constant) if res.ok else None,
+            "steps": len(res.chain.steps) if res.chain else 0,
+        }
+    t0 = time.perf_counter()
+    for c in (sharp.p1_sharp(), ch.chain("S1")):
+        ch._check_uncached(c, False, None)
+    base = {"hand_written_chain_check_s": time.perf_counter() - t0}
+    return figures, base, detail
+
+
 def machine_info() -> dict[str, Any]:
     """Cores, load, Python and library versions, BLAS libraries and their threads."""
     from importlib.metadata import PackageNotFoundError, version
@@ -522,6 +561,8 @@ def measure(
         )
         figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
         return figures, r.pop("baseline", None), r
+    elif key == "bound":
+        return bench_bound()
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)

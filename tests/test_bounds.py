@@ -134,3 +134,14 @@ def test_a_false_candidate_step_is_never_kept():
     # a false instance of a rule (||M|| = 2 ||M||) is refused too
     hyp = _by("homogeneity", Norm("op", jm), 2 * Norm("op", jm))
     assert bounds._try(prev, Norm("op", jm), 2 * Norm("op", jm), hyp) is None
+
+
+def test_bench_keys_of_bound():
+    from softproof.bench import MEASURES, TARGETS, bench_bound, met
+
+    figures, base, detail = bench_bound()
+    assert "bound" in MEASURES
+    for key in ("u", "softmax", "softmax_tau", "alpha"):
+        assert detail[key]["derived"] is True
+        assert f"bound_{key}_s" in TARGETS and met(f"bound_{key}_s", figures[f"bound_{key}_s"])
+    assert base["hand_written_chain_check_s"] > 0
