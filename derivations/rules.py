@@ -797,7 +797,7 @@ def _smooth(g: sp.Basic) -> bool:
     for node in sp.preorder_traversal(g):
         if isinstance(node, _SMOOTH_BAD) or isinstance(node, model.Grad | model.Hess | Jac):
             return False
-        if isinstance(node, Entrywise) and node.fn != "exp":
+        if isinstance(node, Entrywise) and node.fn not in ("exp", "cosh", "sinh", "tanh"):
             return False
         if isinstance(node, sp.log) and not node.args[0].is_positive:
             return False
