@@ -35,8 +35,9 @@ from sympy import MatAdd, MatMul, MatrixSymbol, Transpose
 
 from . import calculus, model
 from . import chains as ch
+from . import rules as rl
 from .chains import By, Chain, ChainResult, Cite, Hyp, Step, _check_step
-from .model import Alpha, Diag, Entrywise, Norm, Softmax
+from .model import Diag, Dot, Entrywise, Norm, Softmax
 from .printing import to_text
 from .rules import Sup
 from .statement import Relation, Statement
@@ -96,6 +97,7 @@ class _State:
     balls: dict[str, sp.Expr]  # norm kind -> radius of the ball around 0 holding var
     tried: int = 0
     log: list[str] = field(default_factory=list)
+    expr: sp.Basic = sp.S.Zero  # the current expression of the chain
 
 
 # --------------------------------------------------------------------------
@@ -169,9 +171,43 @@ def _by(rule: str, old, new, **args) -> By:
     return ch._by(rule, old, new, **args)
 
 
-def _is_probability(s: sp.Basic) -> bool:
+def _is_softmax(s: sp.Basic) -> bool:
     """``s`` is a softmax (built-in ``f`` or ``softmax(v)``), E4."""
     return isinstance(s, model.F | Softmax)
+
+
+def _is_probability(s: sp.Basic) -> bool:
+    """``s`` is a softmax (E4) or a normalised positive vector ``u / <u, 1>``."""
+    return _is_softmax(s) or rl._normalised_parts(s) is not None
+
+
+def _simplex_rule(s: sp.Basic) -> str:
+    return "softmax_simplex" if _is_softmax(s) else "normalised_simplex"
+
+
+def _e5(s: sp.Basic) -> Cite:
+    """E5 at the probability vector ``s``, its simplex facts discharged (E4)."""
+    if _is_softmax(s):
+        return ch._e5_at(s)
+    rule, k = _simplex_rule(s), s.shape[0]
+    facts = (_by(rule, Norm("1", s), sp.S.One), _by(rule, Dot(s, model.ones(k)), sp.S.One))
+    return Cite(ch.e5_general(), ((ch.s_vec, s),), facts)
+
+
+def _inf_bounded(v: sp.Basic) -> bool:
+    """``||v||_inf`` has a rule: exp, cosh, sinh entrywise (or a named such vector)."""
+    w = rl._unfold_named(v)
+    return isinstance(w, Entrywise) and w.fn in ("exp", "cosh", "sinh")
+
+
+def _sum_node(e: sp.Basic, u: sp.Basic) -> sp.Basic | None:
+    """A named scalar in ``e`` defined as ``<u, 1>`` (``alpha``), if any."""
+    one = model.ones(u.shape[0])
+    want = {model.unfold_all(Dot(u, one)), model.unfold_all(Dot(one, u))}
+    for a in sp.preorder_traversal(e):
+        if isinstance(a, model.ModelScalar) and model.unfold_all(a) in want:
+            return a
+    return None
 
 
 def _split(m: sp.Basic) -> tuple[sp.Expr, sp.Basic]:
@@ -203,15 +239,20 @@ def _norm_candidates(t: Norm, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, 
     if k == "op":
         s = _e5_vector(m)
         if s is not None:
-            yield t, sp.Rational(1, 2), ch._e5_at(s)
+            yield t, sp.Rational(1, 2), _e5(s)
         if isinstance(m, model.BMat) and m.args[0] == model.A and m.args[2] == model.b:
             from . import sharp
 
             lemma = sharp.s3_b_sharp()
             yield t, lemma.steps[-1].expr, Cite(lemma, ((model.x, m.args[1]),))
+    if isinstance(m, MatMul) and any(isinstance(a, MatMul) for a in m.args):
+        flat = m.doit()  # nested products flattened, scalars in front
+        if flat != m:
+            yield t, Norm(k, flat), _by("homogeneity", t, Norm(k, flat))
     c, rest = _split(m)
     if c != 1:
-        yield t, sp.Abs(c) * Norm(k, rest), _by("homogeneity", t, sp.Abs(c) * Norm(k, rest))
+        size = c if rl.known_positive(c) else -c if rl.known_positive(-c) else sp.Abs(c)
+        yield t, size * Norm(k, rest), _by("homogeneity", t, size * Norm(k, rest))
     if isinstance(m, MatAdd):
         terms = [Norm(k, a) for a in m.args]
         new = sp.Add(*terms)
@@ -227,19 +268,34 @@ def _norm_candidates(t: Norm, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, 
             new = Norm("2", args[0]) * Norm("2", args[1].arg)
             yield t, new, _by("outer_norm", t, new)
         if k in ("op", "2", "inf"):
-            right = MatMul(*args[1:]) if len(args) > 2 else args[1]
+            # a rank-one left factor v w^T first (its norm is ||v|| ||w||), then 1, 2, ...
+            cuts = list(range(1, len(args)))
+            if len(args) > 2 and args[0].shape[1] == 1 and isinstance(args[1], Transpose):
+                cuts = [2, *[c for c in cuts if c != 2]]
             rk = "op" if k == "op" else "2"
-            new = Norm("op", args[0]) * Norm(rk, right)
-            yield t, new, _by("submultiplicative", t, new)
-    if k == "inf" and _exp_like(m):
-        arg = m.definition.arg if isinstance(m, model.U) else m.arg
-        new = sp.exp(Norm("inf", arg))
-        yield t, new, _by("exp_entrywise_max", t, new)
+            for cut in cuts:
+                left = MatMul(*args[:cut]) if cut > 1 else args[0]
+                right = MatMul(*args[cut:]) if len(args) - cut > 1 else args[cut]
+                if k != "op" and right.shape[1] != 1:
+                    continue
+                new = Norm("op", left) * Norm(rk, right)
+                yield t, new, _by("submultiplicative", t, new)
+    w = rl._unfold_named(m)
+    if k == "inf" and isinstance(w, Entrywise) and w.fn in ("exp", "cosh", "sinh"):
+        rule = {"exp": "exp_entrywise_max", "cosh": "cosh_entrywise_max"}.get(
+            w.fn, "sinh_entrywise_max"
+        )
+        new = getattr(sp, w.fn)(Norm("inf", w.arg))
+        yield t, new, _by(rule, t, new)
     if k == "2" and _is_probability(m):
         yield t, Norm("1", m), _by("norm_comparison", t, Norm("1", m))
     if k == "1" and _is_probability(m):
-        yield t, sp.S.One, _by("softmax_simplex", t, sp.S.One)
-    if k == "2" and _exp_like(m):
+        yield t, sp.S.One, _by(_simplex_rule(m), t, sp.S.One)
+    if k == "2" and rl.positive_vector(m):
+        total = _sum_node(st.expr, m)
+        if total is not None:  # ||u||_2 <= <u, 1> = alpha, where alpha also divides
+            yield t, total, _by("positive_l2_sum", t, total)
+    if k == "2" and _inf_bounded(m):
         new = sp.sqrt(m.shape[0]) * Norm("inf", m)
         yield t, new, _by("norm_comparison", t, new)
     if m == st.z and k in st.balls:
@@ -249,12 +305,26 @@ def _norm_candidates(t: Norm, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, 
         yield t, Norm("2", m), _by("norm_comparison", t, Norm("2", m))
 
 
+#: rules giving a lower bound ``low <= t``, used where ``t`` is in a decreasing position
+LOWER_RULES = frozenset({"exp_sum_lower", "cosh_sum_lower"})
+
+
 def _scalar_candidates(t: sp.Basic, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, object]]:
-    """Lower bounds used in decreasing positions (``1/alpha``): E3."""
-    if isinstance(t, Alpha):
-        a, v = t.args
-        low = a.shape[0] * sp.exp(-Norm("inf", a * v))
-        yield low, t, _by("exp_sum_lower", low, t)
+    """Lower bounds used in decreasing positions (``1/alpha``): E3, ``cosh >= 1``."""
+    if not isinstance(t, model.ModelScalar):
+        return
+    body = rl._unfold_named(t)
+    if not isinstance(body, Dot):
+        return
+    for e, one in (body.args, body.args[::-1]):
+        if not isinstance(one, sp.OneMatrix):
+            continue
+        w = rl._unfold_named(e)
+        if isinstance(w, Entrywise) and w.fn == "exp":
+            low = w.shape[0] * sp.exp(-Norm("inf", w.arg))
+            yield low, t, _by("exp_sum_lower", low, t)
+        if isinstance(w, Entrywise) and w.fn == "cosh":
+            yield w.shape[0], t, _by("cosh_sum_lower", w.shape[0], t)
 
 
 def _hyp_candidates(t: sp.Basic, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, object]]:
@@ -284,7 +354,7 @@ def _try(prev: sp.Basic, old, new, why) -> Step | None:
     if old == new:
         return None
     try:
-        if isinstance(why, By) and why.rule == "exp_sum_lower":
+        if isinstance(why, By) and why.rule in LOWER_RULES:
             expr = prev.xreplace({new: old})  # a lower bound replaces the larger term
         else:
             expr = prev.xreplace({old: new})
@@ -386,6 +456,7 @@ def derive_bound(
     st = _State(var, other, z, _mirror(hyps, var, other), balls)
     while len(steps) < MAX_STEPS:
         step = None
+        st.expr = cur
         for old, new, why in _candidates(cur, st):
             st.tried += 1
             step = _try(cur, old, new, why)

@@ -1,5 +1,6 @@
 """Each inference rule accepts a valid instance and rejects a wrong one."""
 
+import pytest
 import sympy as sp
 
 from softproof.derivations import model as m
@@ -239,3 +240,63 @@ def test_outer_norm():
     assert not rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f)).ok
     assert not rl.outer_norm(Norm("op", Diag(f)), Norm("2", f) * Norm("2", f)).ok
     assert "outer_norm" in rl.RULES and "outer_norm" in rl.EQUALITY_RULES
+
+
+def test_positive_l2_sum_and_normalised_simplex():
+    u, a = m.U(A, x), m.Alpha(A, x)
+    assert rl.positive_l2_sum(Norm("2", u), a).ok
+    assert rl.positive_l2_sum(Norm("2", u), Dot(u, ones(n))).ok
+    assert not rl.positive_l2_sum(Norm("2", u), a / 2).ok
+    # c = f - b has entries of either sign
+    assert not rl.positive_l2_sum(Norm("2", m.C(A, x, m.b)), Dot(m.C(A, x, m.b), ones(n))).ok
+    s = u / a
+    assert (
+        rl.normalised_simplex(Dot(s, ones(n)), 1).ok and rl.normalised_simplex(Norm("1", s), 1).ok
+    )
+    assert not rl.normalised_simplex(Dot(s, ones(n)), 2).ok
+    assert not rl.normalised_simplex(Norm("1", u / (2 * a)), 1).ok
+    assert not rl.normalised_simplex(Norm("1", m.b / Dot(m.b, ones(n))), 1).ok
+
+
+def test_known_positive():
+    u, a = m.U(A, x), m.Alpha(A, x)
+    assert rl.known_positive(Dot(u, ones(n))) and rl.known_positive(1 / a**2)
+    assert not rl.known_positive(Dot(m.b, ones(n))) and not rl.known_positive(-a)
+    assert rl.positive_vector(u) and not rl.positive_vector(m.b)
+
+
+def test_exp_sum_lower_unchanged():
+    a = m.Alpha(A, x)
+    assert rl.exp_sum_lower(n * sp.exp(-Norm("inf", A * x)), a).ok
+    assert not rl.exp_sum_lower(n * sp.exp(Norm("inf", A * x)), a).ok
+
+
+needs_cosh = pytest.mark.skipif(
+    "cosh" not in m.Entrywise.FUNCTIONS, reason="entrywise cosh not in the model"
+)
+
+
+@needs_cosh
+def test_hyperbolic_rules():
+    v = A * x
+    ch, sh = m.Entrywise("cosh", v), m.Entrywise("sinh", v)
+    assert rl.sinh_entrywise_max(Norm("inf", sh), sp.sinh(Norm("inf", v))).ok
+    assert not rl.sinh_entrywise_max(Norm("inf", sh), sp.sinh(Norm("inf", v)) / 2).ok
+    assert not rl.sinh_entrywise_max(Norm("inf", ch), sp.sinh(Norm("inf", v))).ok
+    assert rl.cosh_entrywise_max(Norm("inf", ch), sp.cosh(Norm("inf", v))).ok
+    assert not rl.cosh_entrywise_max(Norm("inf", ch), sp.exp(Norm("inf", v)) / 2).ok
+    assert rl.cosh_sum_lower(n, Dot(ch, ones(n))).ok
+    assert not rl.cosh_sum_lower(2 * n, Dot(ch, ones(n))).ok
+    assert not rl.cosh_sum_lower(n, Dot(sh, ones(n))).ok
+    assert rl.positive_vector(ch) and not rl.positive_vector(sh)
+    assert rl.positive_l2_sum(Norm("2", ch), Dot(ch, ones(n))).ok
+    assert not rl.positive_l2_sum(Norm("2", sh), Dot(sh, ones(n))).ok
+
+
+@needs_cosh
+def test_polarity_of_hyperbolic_contexts():
+    h = rl.HOLE
+    assert rl.polarity(sp.sinh(h), h, 1, 2) == 1 and rl.polarity(sp.tanh(-h), h, 1, 2) == -1
+    assert rl.polarity(sp.cosh(h), h, 1, 2) == 1
+    assert rl.polarity(sp.cosh(h), h, -2, -1) == -1
+    assert rl.polarity(sp.cosh(h), h, -1, 2) is None  # not monotone across 0

@@ -60,12 +60,33 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def file_definitions(statement: Any) -> dict[str, Any]:
+    """The file's own definitions (``[definitions]``) as the grammar reads them, so
+    ``--of`` means what the file means (a defined ``f`` shadows the built-in)."""
+    written = tuple(getattr(statement, "definitions", ()) or ())
+    if not written:
+        return {}
+    from softproof.derivations import model
+    from softproof.derivations.grammar import Definition
+    from softproof.derivations.statement import VARIABLES
+
+    names = {**VARIABLES, "n": model.n, "d": model.d, **statement.parameter_symbols}
+    order = [name for name, _, _ in written]
+    defs: dict[str, Any] = {}
+    for i, (name, params, text) in enumerate(written):
+        defs[name] = Definition(name, tuple(params), text, names, dict(defs), frozenset(order[i:]))
+    return defs
+
+
 def parse_of(statement: Any, text: str) -> Any:
-    """``--of`` in the file's language (its parameters); ``BadInput`` naming the problem."""
+    """``--of`` in the file's language (its parameters and definitions); ``BadInput``
+    naming the problem."""
     from softproof.derivations.grammar import GrammarError, parse_expression
 
+    defs = file_definitions(statement)
+    extra = {"definitions": defs} if defs else {}
     try:
-        return parse_expression(text, parameters=statement.parameter_symbols)
+        return parse_expression(text, parameters=statement.parameter_symbols, **extra)
     except GrammarError as exc:
         raise BadInput(f"--of {text!r}: {exc}") from None
 
