@@ -3,6 +3,7 @@
 import pytest
 
 from softproof.cli import main
+from softproof.derivations import model
 
 BALL = """id = "ball"
 sizes = { n = 3, d = 2 }
@@ -75,3 +76,42 @@ def test_bad_input_is_exit_2(capsys, ball, of, wrt, what):
 def test_missing_file_is_exit_2(capsys, tmp_path):
     code, _, err = run(capsys, str(tmp_path / "none.toml"), "--of", "u(x)", "--wrt", "x")
     assert code == 2 and "none.toml" in err
+
+
+COSH_F = """id = "cosh-f"
+sizes = { n = 4, d = 3 }
+hypotheses = ["opnorm(A) <= 1", "norm2(x) <= 1"]
+claim = "norm2(f(x)) <= 1"
+
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+"""
+
+needs_definitions = pytest.mark.skipif(
+    "cosh" not in model.Entrywise.FUNCTIONS, reason="statement files without cosh"
+)
+
+
+@needs_definitions
+def test_cosh_normalised_f_within_20x_of_the_true_constant(capsys, tmp_path):
+    p = tmp_path / "cosh-f.toml"
+    p.write_text(COSH_F)
+    code = main(["bound", str(p), "--of", "f(x)", "--wrt", "x", "--budget", "3", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "sinh" in out and "cosh" in out  # the file's own f, not the built-in softmax
+    k_line = next(s for s in out.splitlines() if s.startswith("K = "))
+    import sympy as sp
+
+    from softproof.derivations.model import n
+
+    k = sp.sympify(k_line.removeprefix("K = ").replace("||", ""), locals={"n": n})
+    # valid for every n; largest at n = 1, and within 20x of the true ~0.17 there
+    assert float(k.subs(n, 1)) <= 20 * 0.17
+    line = next(s for s in out.splitlines() if s.startswith("search:"))
+    ratio = float(line.split("worst ratio observed / K = ")[1].split()[0])
+    assert 0 < ratio <= 1
+    observed = ratio * float(k.subs(n, 4))
+    assert float(k.subs(n, 4)) <= 20 * observed

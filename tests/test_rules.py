@@ -293,7 +293,6 @@ def test_hyperbolic_rules():
     assert not rl.positive_l2_sum(Norm("2", sh), Dot(sh, ones(n))).ok
 
 
-@needs_cosh
 def test_polarity_of_hyperbolic_contexts():
     h = rl.HOLE
     assert rl.polarity(sp.sinh(h), h, 1, 2) == 1 and rl.polarity(sp.tanh(-h), h, 1, 2) == -1
