@@ -401,6 +401,7 @@ def derive_bound(
     statement_id: str = "derived-bound",
     sizes: dict[str, int] | None = None,
     parameters: dict | None = None,
+    definitions: tuple = (),
     progress: Callable[[str], None] | None = None,
 ) -> BoundResult:
     """Derive ``K`` with ``||expr(var) - expr(var')|| <= K ||var - var'||`` under
@@ -516,14 +517,17 @@ def derived_statement(
     *,
     sizes: dict[str, int] | None = None,
     parameters: dict | None = None,
+    definitions: tuple = (),
 ) -> Statement:
     """The claim the chain proves, with the hypotheses it assumes (in the order of
-    ``hypotheses``); an assumption outside them is kept as a hypothesis too."""
+    ``hypotheses``); an assumption outside them is kept as a hypothesis too.
+    ``definitions`` (the file's own, as written) go with it."""
     used = [h for h in hypotheses if any(ch.implies(h, a) for a in res.assumes)]
     for a in res.assumes:
         if not any(ch.implies(h, a) for h in used):
             used.append(a)
     claim = Relation(res.conclusion.lhs, "<=", res.conclusion.rhs)
+    extra = {"definitions": tuple(definitions)} if definitions else {}
     return Statement(
         id=statement_id,
         title="derived Lipschitz bound",
@@ -533,6 +537,7 @@ def derived_statement(
         sizes=dict(sizes or {"n": 7, "d": 4}),
         parameters=dict(parameters or {}),
         expected=True,
+        **extra,
     )
 
 

@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             statement_id=f"{statement.id}-bound",
             sizes=use,
             parameters=dict(statement.parameters),
+            definitions=tuple(getattr(statement, "definitions", ()) or ()),
             progress=say,
         )
     except bounds.BoundInputError as exc:
