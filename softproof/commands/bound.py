@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
             print("steps built before stopping:")
             _print_steps(res.chain, to_text)
         return EXIT_UNDECIDED
-    print(f"K = {to_text(res.constant)}")
+    print(f"K = {to_text(res.constant)}{_value(statement, res.constant)}")
     print(f"claim: {relation_to_text(res.statement.claim)}")
     if res.statement.hypotheses:
         print("under: " + ", ".join(relation_to_text(h) for h in res.statement.hypotheses))
@@ -166,6 +166,17 @@ def run(args: argparse.Namespace) -> int:
     print(res.chain.to_latex())
     say(f"searching the derived statement for {args.budget:g} s (the worst ratio is the slack)")
     return _search(res.statement, args, use)
+
+
+def _value(statement: Any, k: Any) -> str:
+    """`` = 2 at R = 4`` when the file fixes every parameter K uses (else ``""``)."""
+    syms = statement.parameter_symbols
+    fixed = {syms[name]: v for name, v in statement.fixed_parameters.items()}
+    used = {s for s in k.free_symbols if s in fixed}
+    if not used or k.free_symbols - set(fixed):
+        return ""
+    at = ", ".join(f"{s} = {fixed[s]}" for s in sorted(used, key=str))
+    return f" = {float(k.subs({s: fixed[s] for s in used})):.6g} at {at}"
 
 
 def _print_steps(chain: Any, to_text: Any) -> None:
