@@ -145,3 +145,13 @@ def test_bench_keys_of_bound():
         assert detail[key]["derived"] is True
         assert f"bound_{key}_s" in TARGETS and met(f"bound_{key}_s", figures[f"bound_{key}_s"])
     assert base["hand_written_chain_check_s"] > 0
+
+
+def test_a_normalised_exp_written_out_is_a_softmax():
+    res = bounds.derive_bound(U(A, x) / Alpha(A, x), x, H)
+    assert res.ok and sp.simplify(res.constant - R / 2) == 0
+    assert "G4" in res.route
+    assert any("E5" in s.why.describe() for s in res.chain.steps)
+    # the same written with a normaliser off by 2 is not a probability vector: no E5
+    res2 = bounds.derive_bound(U(A, x) / (2 * Alpha(A, x)), x, H)
+    assert not any("E5" in s.why.describe() for s in (res2.chain.steps if res2.chain else ()))
