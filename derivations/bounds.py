@@ -309,8 +309,14 @@ def _norm_candidates(t: Norm, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, 
     if m == st.z and k in st.balls:
         r = st.balls[k]
         yield t, r, _by("segment_norm", t, r, p=st.var, q=st.other)
-    if m == st.z and k == "inf" and "2" in st.balls:  # ||z||_inf <= ||z||_2
-        yield t, Norm("2", m), _by("norm_comparison", t, Norm("2", m))
+    if m == st.z and k not in st.balls:  # to a norm with a ball: comparison of norms
+        better = {"inf": ("2", "1"), "2": ("1", "inf"), "1": ("2", "inf")}[k] if k != "op" else ()
+        for kind in (kk for kk in better if kk in st.balls):
+            size = {("2", "inf"): sp.sqrt(m.shape[0]), ("1", "2"): sp.sqrt(m.shape[0])}
+            new = size.get((k, kind), sp.S.One) * Norm(kind, m)
+            if k == "1" and kind == "inf":
+                new = m.shape[0] * Norm(kind, m)
+            yield t, new, _by("norm_comparison", t, new)
 
 
 #: rules giving a lower bound ``low <= t``, used where ``t`` is in a decreasing position

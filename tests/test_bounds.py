@@ -155,3 +155,15 @@ def test_a_normalised_exp_written_out_is_a_softmax():
     # the same written with a normaliser off by 2 is not a probability vector: no E5
     res2 = bounds.derive_bound(U(A, x) / (2 * Alpha(A, x)), x, H)
     assert not any("E5" in s.why.describe() for s in (res2.chain.steps if res2.chain else ()))
+
+
+def test_a_ball_in_another_norm_is_used_through_a_norm_comparison():
+    hyps = (Relation(Norm("op", A), "<=", R), Relation(Norm("inf", x), "<=", R))
+    res = bounds.derive_bound(U(A, x), x, hyps)
+    assert res.ok and sp.simplify(res.constant - R * sp.exp(sp.sqrt(model.d) * R**2)) == 0
+    assert Relation(Norm("inf", y), "<=", R) in res.statement.hypotheses
+
+
+def test_cannot_when_the_second_point_has_a_non_ball_hypothesis():
+    res = bounds.derive_bound(U(A, x), x, (*H, Relation(Norm("2", y - x), "<=", R)))
+    assert not res.ok and "not known to be convex" in res.reason

@@ -216,6 +216,8 @@ def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int]) -> 
             f"{res.confirmation.reason} (a bug in the derivation, please report it)"
         )
         return EXIT_VIOLATED
+    if res.verdict == "undecided":
+        print(f"search: {search.undecided_reason(res)} (the bound itself is proved)")
     print(
         f"search: {res.instances} instances (n={sizes.get('n')}, d={sizes.get('d')}), "
         f"worst ratio observed / K = {res.worst_ratio:.9g} ({res.worst_by}); "
