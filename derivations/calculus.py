@@ -5,7 +5,9 @@ model's own nodes, so an evaluator can compute ``grad(L(x), x)`` at ``n = 200``
 without expanding entries.  Forward rules (``J`` is the Jacobian in ``v``):
 
 * ``J(M w) = M J(w)`` for ``M`` free of ``v``; ``J(s w) = s J(w) + w grad(s)^T``;
-* ``J(exp(a)) = diag(exp a) J(a)`` (D1, G1); ``J(softmax a) = (diag(s) - s s^T) J(a)``
+* ``J(exp(a)) = diag(exp a) J(a)`` (D1, G1); ``J(cosh a) = diag(sinh a) J(a)``,
+  ``J(sinh a) = diag(cosh a) J(a)``, ``J(tanh a) = diag(1 - tanh(a)^2) J(a)``;
+  ``J(softmax a) = (diag(s) - s s^T) J(a)``
   (G4); ``J(a o b) = diag(b) J(a) + diag(a) J(b)``;
 * ``grad <p, q> = J(p)^T q + J(q)^T p`` (G2, G5); other scalar functions by
   ``sympy.diff`` on their scalar atoms (chain rule, G3).
@@ -171,6 +173,14 @@ def _jac_entrywise(w: Entrywise, v: Var) -> MatrixExpr:
         return _mul(MatPow(Diag(a), -1), jacobian(a, v))
     if w.fn == "sqrt":
         return _mul(sp.Rational(1, 2), MatPow(Diag(w), -1), jacobian(a, v))
+    if w.fn == "cosh":
+        return _mul(Diag(Entrywise("sinh", a)), jacobian(a, v))
+    if w.fn == "sinh":
+        return _mul(Diag(Entrywise("cosh", a)), jacobian(a, v))
+    if w.fn == "tanh":
+        # 1 - tanh(a)^2, entrywise
+        one = OneMatrix(*w.shape)
+        return _mul(Diag(one - HadamardPower(w, 2)), jacobian(a, v))
     raise NotImplementedError(f"entrywise {w.fn} is not differentiable everywhere")
 
 

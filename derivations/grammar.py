@@ -4,7 +4,11 @@ The text is parsed with :func:`ast.parse` (``mode="eval"``) and the syntax tree
 is walked against a strict whitelist of node types; nothing is ever evaluated,
 executed or compiled to code.  Names resolve only to the model's variables
 (``A, At, x, y, b, t``), the sizes ``n, d``, declared parameters and the
-functions listed in :data:`FUNCTIONS`.
+functions listed in :data:`FUNCTIONS`, and a statement file's own
+:class:`Definition` objects (resolved first: a file may redefine ``u``, ``f``, ...).
+A call of a definition parses its text with the parameters bound to the argument
+expressions (macro style, so shapes come from the call) and wraps the result in a
+named node (:func:`model.defined`) that prints as ``name(args)``.
 
 Vector conventions: ``@`` is the matrix product, ``*`` between two vectors or
 matrices of the same shape is the entrywise product, ``*`` and ``/`` between a
@@ -19,6 +23,7 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -30,8 +35,11 @@ from .statement import VARIABLES, Relation
 
 __all__ = [
     "GrammarError",
+    "Definition",
+    "MODEL_NAMES",
     "parse_expression",
     "parse_relation",
+    "parse_definition",
     "FUNCTIONS",
     "RESERVED_NAMES",
     "MAX_TEXT_LENGTH",
@@ -49,6 +57,31 @@ MAX_LITERAL_DIGITS = 400  #: longest integer literal / largest decimal exponent
 SIZES: dict[str, sp.Symbol] = {"n": model.n, "d": model.d}
 
 _COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: ">="}
+
+
+#: most instantiations of a file's definitions in one expression
+MAX_INSTANTIATIONS = 10_000
+#: largest expression tree (counted with repetitions) a use of a definition may build
+MAX_TREE_NODES = 200_000
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A statement file's own object: ``name(params) = text`` (``params`` empty for a
+    named constant).  ``names`` are the variables, sizes and parameters its text may
+    use; ``above`` the definitions written before it (the only ones it may call)."""
+
+    name: str
+    params: tuple[str, ...]
+    text: str
+    names: Mapping[str, sp.Basic]
+    above: Mapping[str, Definition]
+    #: this and the later definitions of the file: unknown here, even where they
+    #: shadow a built-in (no recursion, no forward reference)
+    hidden: frozenset[str] = frozenset()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.params, self.text))
 
 
 class GrammarError(ValueError):
@@ -87,9 +120,22 @@ def _is_vector(e: sp.Basic) -> bool:
 # The walker
 # --------------------------------------------------------------------------
 class _Walker:
-    def __init__(self, source: str, names: Mapping[str, sp.Basic]):
+    def __init__(
+        self,
+        source: str,
+        names: Mapping[str, sp.Basic],
+        definitions: Mapping[str, Definition] | None = None,
+        budget: list[int] | None = None,
+        memo: dict | None = None,
+        hidden: frozenset[str] = frozenset(),
+    ):
         self.lines = source.split("\n")
         self.names = names
+        self.definitions = dict(definitions or {})
+        #: instantiations left (shared with the walkers of nested definitions)
+        self.budget = budget if budget is not None else [MAX_INSTANTIATIONS]
+        self.memo = memo if memo is not None else {}
+        self.hidden = hidden
 
     # ---- positions ---------------------------------------------------------
     def error(self, node: ast.AST | None, problem: str) -> GrammarError:
@@ -158,9 +204,17 @@ class _Walker:
         name = node.id
         if name in self.names:
             return self.names[name]
+        if name in self.definitions:
+            defn = self.definitions[name]
+            if defn.params:
+                raise self.error(node, f"'{name}' is a function of this file: write {name}(...)")
+            return self.instantiate(node, defn, [])
+        if name in self.hidden:
+            raise self.error(node, f"unknown name '{name}'")
         if name in FUNCTIONS:
             raise self.error(node, f"'{name}' is a function: write {name}(...)")
-        raise self.error(node, _unknown(name, "name", list(self.names) + list(FUNCTIONS)))
+        known = list(self.names) + list(FUNCTIONS) + list(self.definitions)
+        raise self.error(node, _unknown(name, "name", known))
 
     def visit_Attribute(self, node: ast.Attribute, depth: int) -> sp.Basic:
         if node.attr != "T":
@@ -267,10 +321,62 @@ class _Walker:
             raise self.error(node, f"keyword arguments are not allowed in {name}(...)")
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.error(node, "starred arguments are not allowed")
+        if name in self.definitions:
+            defn = self.definitions[name]
+            args = [self.expr(a, depth) for a in node.args]
+            if len(args) != len(defn.params):
+                raise self.error(
+                    node,
+                    f"{name}() of this file takes {len(defn.params)} argument(s) "
+                    f"({', '.join(defn.params) or 'none'}), got {len(args)}",
+                )
+            return self.instantiate(node, defn, args)
+        if name in self.hidden:
+            raise self.error(node, f"unknown function '{name}'")
+        if name in self.names:
+            raise self.error(node, f"'{name}' is not a function")
         if name not in FUNCTIONS:
-            raise self.error(node, _unknown(name, "function", list(FUNCTIONS)))
+            known = list(FUNCTIONS) + list(self.definitions)
+            raise self.error(node, _unknown(name, "function", known))
         args = [self.expr(a, depth) for a in node.args]
         return FUNCTIONS[name](self, node, args)
+
+    def instantiate(self, node: ast.AST, defn: Definition, args: list) -> sp.Basic:
+        """``defn`` at ``args``: its text parsed with its parameters bound to the
+        argument expressions (so shapes come from the call), as a named node."""
+        key = (defn, tuple(args))
+        if key in self.memo:
+            return self.memo[key]
+        self.budget[0] -= 1
+        if self.budget[0] < 0:
+            raise self.error(node, f"more than {MAX_INSTANTIATIONS} uses of definitions")
+        names = {**defn.names, **dict(zip(defn.params, args, strict=True))}
+        source = "(\n" + defn.text + "\n)"
+        inner = _Walker(source, names, defn.above, self.budget, self.memo, defn.hidden)
+        try:
+            tree = ast.parse(source, mode="eval")
+            body = inner.expr(tree)
+        except SyntaxError as exc:
+            raise self.error(node, f"in the definition of {defn.name}: {exc.msg}") from None
+        except GrammarError as exc:
+            raise self.error(node, f"in the definition of {defn.name}: {exc.problem}") from None
+        out = model.defined(defn.name, body, tuple(args))
+        if self.tree_size(out) > MAX_TREE_NODES:
+            raise self.error(
+                node,
+                f"{defn.name}(...) expands to more than {MAX_TREE_NODES} nodes "
+                "(definitions nested too deeply)",
+            )
+        self.memo[key] = out
+        return out
+
+    def tree_size(self, e: sp.Basic) -> int:
+        """Nodes of ``e`` counted with repetitions (what a traversal visits), shared
+        sub-trees counted once each time they occur, computed bottom-up with a memo."""
+        key = ("#size", e)
+        if key not in self.memo:
+            self.memo[key] = 1 + sum(self.tree_size(a) for a in e.args)
+        return self.memo[key]
 
 
 _BINOPS: dict[type, Callable] = {
@@ -463,6 +569,9 @@ FUNCTIONS: dict[str, Callable] = {
     "log": _scalar_or_entrywise("log", sp.log),
     "sqrt": _scalar_or_entrywise("sqrt", sp.sqrt),
     "abs": _scalar_or_entrywise("abs", sp.Abs),
+    "cosh": _scalar_or_entrywise("cosh", sp.cosh),
+    "sinh": _scalar_or_entrywise("sinh", sp.sinh),
+    "tanh": _scalar_or_entrywise("tanh", sp.tanh),
     "max": _extremum(sp.Max),
     "min": _extremum(sp.Min),
     "dot": _dot,
@@ -480,6 +589,9 @@ FUNCTIONS: dict[str, Callable] = {
     "hess": _derivative(model.Hess, "scalar"),
     **{name: _model_function(cls) for name, cls in model.MODEL_FUNCTIONS.items()},
 }
+
+#: The built-in model functions a file's definition may shadow.
+MODEL_NAMES: frozenset[str] = frozenset(model.MODEL_FUNCTIONS)
 
 #: Names a parameter may not take.
 RESERVED_NAMES: frozenset[str] = frozenset(VARIABLES) | frozenset(SIZES) | frozenset(FUNCTIONS)
@@ -502,7 +614,9 @@ def _names(parameters: Iterable[str] | Mapping[str, sp.Basic]) -> dict[str, sp.B
     return names
 
 
-def _parse(text: str, parameters) -> tuple[_Walker, ast.Expression]:
+def _parse(
+    text: str, parameters, definitions: Mapping[str, Definition] | None = None
+) -> tuple[_Walker, ast.Expression]:
     if not isinstance(text, str):
         raise GrammarError(f"an expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_TEXT_LENGTH:
@@ -510,7 +624,7 @@ def _parse(text: str, parameters) -> tuple[_Walker, ast.Expression]:
     if not text.strip():
         raise GrammarError("empty expression")
     source = "(\n" + text + "\n)"
-    walker = _Walker(source, _names(parameters))
+    walker = _Walker(source, _names(parameters), definitions)
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -527,15 +641,33 @@ def _parse(text: str, parameters) -> tuple[_Walker, ast.Expression]:
 
 
 def parse_expression(
-    text: str, *, parameters: Iterable[str] | Mapping[str, sp.Basic] = ()
+    text: str,
+    *,
+    parameters: Iterable[str] | Mapping[str, sp.Basic] = (),
+    definitions: Mapping[str, Definition] | None = None,
 ) -> sp.Basic:
     """Parse one scalar, vector or matrix expression into model nodes.
 
     ``parameters`` are the extra names allowed besides the variables and sizes:
     names (each becomes ``Symbol(name, positive=True)``) or a mapping of names to
-    the symbols to use.
+    the symbols to use.  ``definitions`` are a file's own objects (resolved before
+    the built-ins, so they may shadow ``u``, ``f``, ...).
     """
-    walker, tree = _parse(text, parameters)
+    walker, tree = _parse(text, parameters, definitions)
+    try:
+        return walker.expr(tree)
+    except RecursionError:
+        raise GrammarError("expression nested too deeply") from None
+
+
+def parse_definition(defn: Definition, args: tuple[sp.Basic, ...] = ()) -> sp.Basic:
+    """The body of ``defn`` with its parameters bound to ``args`` (no named node
+    around it); a problem raises :class:`GrammarError` at its position in the text."""
+    if len(args) != len(defn.params):
+        raise GrammarError(f"{defn.name} takes {len(defn.params)} argument(s), got {len(args)}")
+    walker, tree = _parse(defn.text, (), defn.above)
+    walker.names = {**defn.names, **dict(zip(defn.params, args, strict=True))}
+    walker.hidden = defn.hidden
     try:
         return walker.expr(tree)
     except RecursionError:
@@ -543,10 +675,13 @@ def parse_expression(
 
 
 def parse_relation(
-    text: str, *, parameters: Iterable[str] | Mapping[str, sp.Basic] = ()
+    text: str,
+    *,
+    parameters: Iterable[str] | Mapping[str, sp.Basic] = (),
+    definitions: Mapping[str, Definition] | None = None,
 ) -> Relation:
     """Parse ``lhs OP rhs`` with OP in ``<=, <, ==, >=, >`` (``>=``/``>`` swap the sides)."""
-    walker, tree = _parse(text, parameters)
+    walker, tree = _parse(text, parameters, definitions)
     node = tree.body
     if not isinstance(node, ast.Compare):
         try:

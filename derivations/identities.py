@@ -294,9 +294,27 @@ def _zero_based_columns(lhs, rhs) -> tuple[sp.Basic, sp.Basic, dict[sp.Symbol, s
     return lhs.xreplace(reps), rhs.xreplace(reps), ranges
 
 
+_HYPERBOLIC_EXP = {
+    sp.cosh: lambda z: (sp.exp(z) + sp.exp(-z)) / 2,
+    sp.sinh: lambda z: (sp.exp(z) - sp.exp(-z)) / 2,
+    sp.tanh: lambda z: (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)),
+}
+
+
+def exp_form(e: sp.Expr) -> sp.Expr:
+    """``e`` with ``cosh``, ``sinh``, ``tanh`` written through ``exp`` (identities of
+    every real argument; ``tanh``'s denominator ``exp(z) + exp(-z)`` is positive), so
+    the normaliser and the explicit prover decide identities between them."""
+    if not isinstance(e, sp.Basic) or not e.has(sp.cosh, sp.sinh, sp.tanh):
+        return e
+    return e.replace(
+        lambda a: type(a) in _HYPERBOLIC_EXP, lambda a: _HYPERBOLIC_EXP[type(a)](a.args[0])
+    )
+
+
 def _symbolic(lhs, rhs, ranges: Mapping | None = None) -> dict:
     lhs0, rhs0, col_ranges = _zero_based_columns(lhs, rhs)
-    left, right = lower_indexed(lhs0), lower_indexed(rhs0)
+    left, right = exp_form(lower_indexed(lhs0)), exp_form(lower_indexed(rhs0))
     residual = left - right
     terms = normal_terms(residual, _index_ranges(lhs) | col_ranges)
     if not terms:
@@ -360,6 +378,7 @@ def _explicit(
         right = lower_explicit(rhs.xreplace(idx), n_value, d_value)
         lents, cols = _entries(left)
         rents, _ = _entries(right)
+        lents, rents = [exp_form(v) for v in lents], [exp_form(v) for v in rents]
         matrix = isinstance(left, sp.MatrixBase)
         for pos, (le, re_) in enumerate(zip(lents, rents, strict=True)):
             if prove:

@@ -48,7 +48,15 @@ __all__ = [
     "indexed_base",
 ]
 
-_ENTRYWISE = {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}
+_ENTRYWISE = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "abs": sp.Abs,
+    "cosh": sp.cosh,
+    "sinh": sp.sinh,
+    "tanh": sp.tanh,
+}
 
 
 class LoweringError(ValueError):

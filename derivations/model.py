@@ -55,6 +55,10 @@ __all__ = [
     "BMat",
     "HessL",
     "MODEL_FUNCTIONS",
+    "DefinedVector",
+    "DefinedScalar",
+    "defined",
+    "HYPERBOLIC",
     "ones",
     "outer",
     "hadamard",
@@ -121,7 +125,7 @@ class _MatNode(MatrixExpr):
 class Entrywise(_MatNode):
     """``fn`` applied entrywise to a vector or matrix (D1 uses ``exp``)."""
 
-    FUNCTIONS = ("exp", "log", "sqrt", "abs")
+    FUNCTIONS = ("exp", "log", "sqrt", "abs", "cosh", "sinh", "tanh")
 
     def _check(self) -> None:
         if str(self.args[0]) not in self.FUNCTIONS:
@@ -437,6 +441,86 @@ class Hess(_MatNode):
     def shape(self):
         k = self.args[1].shape[0]
         return (k, k)
+
+
+# --------------------------------------------------------------------------
+# Objects a statement file defines (``[definitions]``)
+# --------------------------------------------------------------------------
+class _Defined(_Named):
+    """Mixin of a file's own definition: args ``(Str(name), body, *call_args)``.
+
+    ``body`` is the definition already instantiated at the call's arguments, so two
+    files defining ``u`` differently give different nodes, ``free_symbols`` and
+    ``xreplace`` see the variables inside, and the node pickles as any SymPy tree.
+    """
+
+    catalogue_id = "file"
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return str(self.args[0])
+
+    @property
+    def definition(self) -> sp.Basic:
+        return self.args[1]
+
+    @property
+    def call_args(self) -> tuple[sp.Basic, ...]:
+        return tuple(self.args[2:])
+
+    @property
+    def document(self) -> sp.Basic:
+        return self.call_args[0] if self.call_args else self.args[1]
+
+    def _check(self) -> None:
+        if not isinstance(self.args[0], Str):
+            raise TypeError("a defined object needs its name first")
+
+
+class DefinedVector(_Defined, ModelVector):
+    """A vector or matrix valued definition of a statement file, printed ``name(args)``."""
+
+    def _check(self) -> None:
+        _Defined._check(self)
+        _need_matrix(self.args[1], self.name)
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+
+class DefinedScalar(_Defined, ModelScalar):
+    """A scalar valued definition of a statement file, printed ``name(args)``.
+
+    Unlike the built-in scalars it is not assumed real (``sqrt(t)`` is not, for
+    ``t < 0``); its sign is its body's as far as SymPy can tell."""
+
+    is_real = None
+
+    def _check(self) -> None:
+        _Defined._check(self)
+        if is_matrix(self.args[1]):
+            raise TypeError(f"{self.name} is not a scalar")
+
+    def _eval_is_positive(self):
+        return self.args[1].is_positive
+
+    def _eval_is_nonnegative(self):
+        return self.args[1].is_nonnegative
+
+    def _eval_is_negative(self):
+        return self.args[1].is_negative
+
+
+def defined(name: str, body: sp.Basic, call_args: tuple[sp.Basic, ...] = ()) -> sp.Basic:
+    """The node of the file's definition ``name`` with ``body`` (instantiated at
+    ``call_args``): a :class:`DefinedVector` or a :class:`DefinedScalar`."""
+    cls = DefinedVector if is_matrix(body) else DefinedScalar
+    return cls(Str(name), body, *call_args)
+
+
+#: entrywise functions without a closed form in ``exp`` at the vector level
+HYPERBOLIC = ("cosh", "sinh", "tanh")
 
 
 MODEL_FUNCTIONS: dict[str, type] = {

@@ -139,6 +139,12 @@ class _Normaliser:
         if len(parts) == 1 and not parts[0].dummies and _splits(parts[0], ex):
             (t,) = parts
             return [Term(t.coeff**ex, {a: e * ex for a, e in t.factors.items()})]
+        content = _content(parts)
+        if content != 1:
+            # (g B)**q = g**q B**q for a rational g > 0 and real B, so that
+            # (e^z + e^-z)/2 and e^z + e^-z give the same atom
+            prim = sp.Add(*[Term(t.coeff / content, t.factors, t.dummies).to_expr() for t in parts])
+            return [Term(content**ex, {self.canonical(prim): ex})]
         return [Term(sp.S.One, {self.canonical(base): ex})]
 
     def exponential(self, arg: sp.Expr) -> list[Term]:
@@ -267,6 +273,15 @@ class _Normaliser:
         inner = _Normaliser(self.depth + 1, self.scope)
         collected = collect(inner.terms(e), prefix=f"_c{inner.depth}_")
         return sp.Add(*[t.to_expr() for t in collected])
+
+
+def _content(parts: list[Term]) -> sp.Rational:
+    """The positive rational gcd of the terms' coefficients (1 unless all are rational)."""
+    coeffs = [t.coeff for t in parts]
+    if not coeffs or not all(c.is_Rational for c in coeffs):
+        return sp.S.One
+    g = functools.reduce(sp.gcd, coeffs)
+    return abs(g) if g else sp.S.One
 
 
 def _splits(t: Term, ex: sp.Expr) -> bool:

@@ -95,7 +95,15 @@ class PaperLatexPrinter(LatexPrinter):
 
     # -- model nodes ------------------------------------------------------
     def _print_Entrywise(self, expr):
-        name = {"exp": r"\exp", "log": r"\log", "sqrt": r"\sqrt", "abs": "|"}[expr.fn]
+        name = {
+            "exp": r"\exp",
+            "log": r"\log",
+            "sqrt": r"\sqrt",
+            "abs": "|",
+            "cosh": r"\cosh",
+            "sinh": r"\sinh",
+            "tanh": r"\tanh",
+        }[expr.fn]
         arg = self._print(expr.arg)
         if expr.fn == "sqrt":
             return rf"\sqrt{{{arg}}}"
@@ -244,6 +252,17 @@ class PaperLatexPrinter(LatexPrinter):
     _print_U = _print_Alpha = _print_F = _print_C = _print_Loss = _named
     _print_GradL = _print_BMat = _print_HessL = _named
 
+    def _defined(self, expr) -> str:
+        """A file's own definition: its name (``alpha`` as ``\\alpha``, a built-in
+        name as the built-in prints) applied to the call's arguments."""
+        name = expr.name
+        head = _NAMED.get(name) or self._print(sp.Symbol(name))
+        if not expr.call_args:
+            return head
+        return rf"{head}({', '.join(self._print(a) for a in expr.call_args)})"
+
+    _print_DefinedVector = _print_DefinedScalar = _defined
+
     def _derivative(self, symbol: str, expr) -> str:
         target, var = expr.args
         sub = "" if var == model.x else rf"_{{{self._print(var)}}}"
@@ -381,6 +400,13 @@ class PaperTextPrinter(StrPrinter):
 
     _print_U = _print_Alpha = _print_F = _print_C = _named
     _print_Loss = _print_GradL = _print_BMat = _print_HessL = _named
+
+    def _defined(self, expr):
+        if not expr.call_args:
+            return expr.name
+        return f"{expr.name}({', '.join(self._print(a) for a in expr.call_args)})"
+
+    _print_DefinedVector = _print_DefinedScalar = _defined
 
     def _derivative(self, name, expr):
         return f"{name}_{self._print(expr.args[1])} {self.parenthesize(expr.args[0], 60)}"

@@ -101,6 +101,25 @@ class Statement:
     #: the claim and hypotheses as written (statement-file expression language)
     claim_text: str = ""
     hypotheses_text: tuple[str, ...] = ()
+    #: the file's own definitions as written, in order: ``(name, params, text)``
+    #: (``params`` empty for a named constant)
+    definitions: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+
+    @property
+    def shadowed(self) -> tuple[str, ...]:
+        """The built-in model functions (``u``, ``alpha``, ``f``, ...) this statement's
+        own definitions redefine."""
+        return tuple(name for name, _, _ in self.definitions if name in model.MODEL_FUNCTIONS)
+
+    @property
+    def shadow_note(self) -> str:
+        """``note: u, f are this file's definitions, not the built-ins`` (or ``""``)."""
+        names = self.shadowed
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f"note: {names[0]} is this file's definition, not the built-in"
+        return f"note: {', '.join(names)} are this file's definitions, not the built-ins"
 
     @property
     def variables(self) -> tuple[str, ...]:

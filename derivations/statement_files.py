@@ -10,6 +10,12 @@ The contract is ``statement-files.md``::
     hypotheses = ["opnorm(A) <= R"]     # optional
     claim = "norm2(f(x) - f(y)) <= (R/2) * norm2(x - y)"   # required
 
+Own definitions come in a ``[definitions]`` table, in order: ``name = { of = ["v"],
+is = "cosh(A @ v)" }`` (a function) or ``name = "expression"`` (a named constant).
+Each may use the variables, sizes, parameters, built-ins and the definitions above
+it, and may redefine a built-in model function (``u``, ``alpha``, ``f``, ...) for
+this file; the :class:`Statement` keeps their texts in ``definitions``.
+
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
 what the author believes) and ``notes`` (text).  Any other key is an error.
@@ -31,8 +37,18 @@ from decimal import Decimal
 import sympy as sp
 
 from . import model
-from .grammar import RESERVED_NAMES, GrammarError, parse_expression, parse_relation
-from .statement import Statement, parameter_symbol, relation_size_problem
+from .grammar import (
+    FUNCTIONS,
+    MODEL_NAMES,
+    RESERVED_NAMES,
+    SIZES,
+    Definition,
+    GrammarError,
+    parse_definition,
+    parse_expression,
+    parse_relation,
+)
+from .statement import VARIABLES, Statement, parameter_symbol, relation_size_problem
 
 __all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
 
@@ -47,6 +63,7 @@ ALLOWED_KEYS = (
     "claim",
     "expected",
     "notes",
+    "definitions",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -147,14 +164,17 @@ class _Loader:
         parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
+        definitions, written = self.definitions(data.get("definitions", {}), symbols)
         hypotheses = []
         start = self.key_offset("hypotheses") or 0
         for i, h in enumerate(hypotheses_text):
             offset = self.string_offset(h, "hypotheses", start)
-            hypotheses.append(self.relation(h, symbols, f"hypothesis {i + 1}", offset, sizes))
+            hypotheses.append(
+                self.relation(h, symbols, f"hypothesis {i + 1}", offset, sizes, definitions)
+            )
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
-        claim = self.relation(claim_text, symbols, "claim", claim_at, sizes)
+        claim = self.relation(claim_text, symbols, "claim", claim_at, sizes, definitions)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
@@ -174,6 +194,7 @@ class _Loader:
             notes=self.text_value(data, "notes", ""),
             claim_text=claim_text,
             hypotheses_text=tuple(hypotheses_text),
+            definitions=written,
         )
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
@@ -307,6 +328,103 @@ class _Loader:
                     )
                 values[symbols[name]] = value
 
+    # ---- definitions -------------------------------------------------------
+    def definitions(
+        self, value: object, symbols: dict[str, sp.Symbol]
+    ) -> tuple[dict[str, Definition], tuple[tuple[str, tuple[str, ...], str], ...]]:
+        """The ``[definitions]`` table, in order: each entry may use the variables,
+        sizes, parameters, built-ins and the entries above it (own definitions)."""
+        header = re.search(r"(?m)^[ \t]*\[[ \t]*definitions[ \t]*\]", self.text)
+        where = header.start() if header else self.key_offset("definitions")
+        if not isinstance(value, dict):
+            raise self.fail("'definitions' must be a table (a [definitions] section)", where)
+        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **symbols}
+        defs: dict[str, Definition] = {}
+        written: list[tuple[str, tuple[str, ...], str]] = []
+        order = list(value)
+        for name, v in value.items():
+            at = self.key_offset(name, where or 0)
+            self.definition_name(name, symbols, at)
+            params, text, text_key = self.definition_form(name, v, at)
+            for p in params:
+                if not p.isidentifier() or p.startswith("_") or p in FUNCTIONS or p in SIZES:
+                    raise self.fail(f"definition {name}: '{p}' cannot name an argument", at)
+                if p in symbols or p in value:
+                    raise self.fail(
+                        f"definition {name}: the argument '{p}' clashes with a parameter "
+                        "or a definition",
+                        at,
+                    )
+            if len(set(params)) != len(params):
+                raise self.fail(f"definition {name}: an argument is named twice", at)
+            hidden = frozenset(order[order.index(name) :])
+            defn = Definition(name, params, text, names, dict(defs), hidden)
+            offset = self.string_offset(text, text_key, at)
+            self.check_definition(defn, order, offset)
+            defs[name] = defn
+            written.append((name, params, text))
+        return defs, tuple(written)
+
+    def definition_name(self, name: str, symbols: dict, at: int | None) -> None:
+        if not name.isidentifier() or name.startswith("_"):
+            raise self.fail(f"'{name}' cannot be a definition name", at)
+        if name in VARIABLES or name in SIZES:
+            raise self.fail(f"definition '{name}' clashes with a variable or size", at)
+        if name in symbols:
+            raise self.fail(f"definition '{name}' clashes with the parameter {name}", at)
+        if name in FUNCTIONS and name not in MODEL_NAMES:
+            raise self.fail(
+                f"definition '{name}' clashes with the built-in function {name}() (only the "
+                f"model functions {', '.join(sorted(MODEL_NAMES))} may be redefined)",
+                at,
+            )
+
+    def definition_form(
+        self, name: str, v: object, at: int | None
+    ) -> tuple[tuple[str, ...], str, str]:
+        """``(params, text, key of the text)`` of ``name = "..."`` or
+        ``name = { of = [...], is = "..." }``."""
+        if isinstance(v, str):
+            return (), v, name
+        form = f'definition {name} must be "expression" or {{ of = ["v"], is = "expression" }}'
+        if not isinstance(v, dict):
+            raise self.fail(form, at)
+        extra = set(v) - {"of", "is"}
+        if extra or "is" not in v or not isinstance(v["is"], str):
+            raise self.fail(form, at)
+        params = v.get("of", [])
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise self.fail(f"definition {name}: 'of' must be a list of argument names", at)
+        return tuple(params), v["is"], "is"
+
+    def check_definition(self, defn: Definition, order: list[str], offset: int) -> None:
+        """Instantiate ``defn`` at trial arguments (vectors of length d or n, scalars,
+        n x d matrices) so an unknown name, a forward reference or a shape that fits no
+        arguments is reported at its position in the file."""
+        trials = _trial_arguments(len(defn.params))
+        first: GrammarError | None = None
+        for args in trials:
+            try:
+                parse_definition(defn, args)
+                return
+            except GrammarError as exc:
+                if first is None:
+                    first = exc
+                if not defn.params or _not_shape(exc):
+                    break
+        assert first is not None
+        problem = first.problem
+        m = re.match(r"unknown (?:name|function) '(\w+)'", problem)
+        if m and m.group(1) == defn.name:
+            problem = f"'{defn.name}' is used in its own definition (a definition cannot recurse)"
+        elif m and m.group(1) in order and order.index(m.group(1)) > order.index(defn.name):
+            problem = (
+                f"'{m.group(1)}' is defined below {defn.name}: a definition may use only the "
+                "definitions above it (no cycles)"
+            )
+        exc = GrammarError(problem, first.line, first.column)
+        raise self.expression_error(exc, defn.text, f"definition {defn.name}", offset) from None
+
     # ---- expressions -------------------------------------------------------
     def string_offset(self, text: str, key: str, after: int | None = None) -> int:
         """Where the string ``text`` of ``key`` starts (else where the key is)."""
@@ -314,9 +432,17 @@ class _Loader:
         found = self.loc.string(text, start)
         return found if found is not None else start
 
-    def relation(self, text: str, symbols: dict, what: str, offset: int, sizes: dict):
+    def relation(
+        self,
+        text: str,
+        symbols: dict,
+        what: str,
+        offset: int,
+        sizes: dict,
+        definitions: dict[str, Definition] | None = None,
+    ):
         try:
-            rel = parse_relation(text, parameters=symbols)
+            rel = parse_relation(text, parameters=symbols, definitions=definitions)
         except GrammarError as exc:
             raise self.expression_error(exc, text, what, offset) from None
         problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
@@ -336,6 +462,26 @@ class _Loader:
         if exc.line > 1:
             return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+def _trial_arguments(k: int) -> list[tuple[sp.Basic, ...]]:
+    """Argument shapes tried when a definition is checked: every mix of a vector of
+    length d, one of length n, a scalar and an n x d matrix (uniform ones only for
+    more than three arguments)."""
+    import itertools
+
+    kinds = (model.x, model.b, model.t, model.A)
+    if k == 0:
+        return [()]
+    if k <= 3:
+        return list(itertools.product(kinds, repeat=k))
+    return [tuple([kind] * k) for kind in kinds]
+
+
+def _not_shape(exc: GrammarError) -> bool:
+    """The problem does not depend on argument shapes (an unknown name, a syntax error)."""
+    p = exc.problem
+    return p.startswith(("unknown ", "syntax error")) or "not allowed" in p
 
 
 def _undefined_constant(rel) -> str | None:

@@ -267,6 +267,15 @@ class _ArbRun(InstanceRun):
     def exp(self, a):
         return a.exp()
 
+    def cosh(self, a):
+        return a.cosh()
+
+    def sinh(self, a):
+        return a.sinh()
+
+    def tanh(self, a):
+        return a.tanh()
+
     def log(self, a):
         return a.log()
 
@@ -333,7 +342,15 @@ class _ArbRun(InstanceRun):
         return m.transpose()
 
     def entrywise(self, m, fn):
-        f = {"exp": arb.exp, "log": arb.log, "sqrt": arb.sqrt, "abs": abs}[fn]
+        f = {
+            "exp": arb.exp,
+            "log": arb.log,
+            "sqrt": arb.sqrt,
+            "abs": abs,
+            "cosh": arb.cosh,
+            "sinh": arb.sinh,
+            "tanh": arb.tanh,
+        }[fn]
         return _map(m, f)
 
     def diag(self, v):

@@ -340,6 +340,29 @@ def iv_exp(v: Any) -> Iv:
     return Iv.of(v).mono(arb.exp)
 
 
+def iv_cosh(v: Any) -> Iv:
+    """``cosh``: decreasing on ``x <= 0``, increasing on ``x >= 0``, at least 1."""
+    v = Iv.of(v)
+    if v.lo >= 0:
+        out = v.mono(arb.cosh)
+    elif v.hi <= 0:
+        out = v.mono(arb.cosh, increasing=False)
+    else:
+        out = Iv(arb(1), v.lo.cosh().max(v.hi.cosh()).upper())
+    return Iv(out.lo.max(arb(1)), out.hi)
+
+
+def iv_sinh(v: Any) -> Iv:
+    """``sinh`` (increasing)."""
+    return Iv.of(v).mono(arb.sinh)
+
+
+def iv_tanh(v: Any) -> Iv:
+    """``tanh`` (increasing, inside ``[-1, 1]``)."""
+    out = Iv.of(v).mono(arb.tanh)
+    return Iv(out.lo.max(arb(-1)), out.hi.min(arb(1)))
+
+
 def iv_log(v: Any) -> Iv:
     """``log`` of an interval; the whole line unless it is positive (a ball reaching
     0 or below has no finite enclosure)."""
@@ -745,6 +768,10 @@ def decide_margin(op: str, m: Iv) -> bool | None:
 # --------------------------------------------------------------------------
 # Arb evaluation of lowered scalar expressions
 # --------------------------------------------------------------------------
+#: rigorous enclosures of the hyperbolic functions
+_HYPERBOLIC = {sp.cosh: iv_cosh, sp.sinh: iv_sinh, sp.tanh: iv_tanh}
+
+
 class Evaluator:
     """Enclose lowered scalar expressions (:class:`Iv`) over intervals or balls for
     their symbols.
@@ -829,6 +856,8 @@ class Evaluator:
         f = e.func
         if f is sp.exp:
             return iv_exp(self(e.args[0]))
+        if f in _HYPERBOLIC:
+            return _HYPERBOLIC[f](self(e.args[0]))
         if f is sp.log and len(e.args) == 1:
             return iv_log(self(e.args[0]))
         if f is sp.Abs:
@@ -1629,6 +1658,9 @@ class _IvCode:
 #: SymPy functions with an :class:`Iv` enclosure in compiled code
 _IV_FUNCTIONS = {
     sp.exp: "_exp",
+    sp.cosh: "_cosh",
+    sp.sinh: "_sinh",
+    sp.tanh: "_tanh",
     sp.log: "_log",
     sp.Abs: "abs",
     sp.sign: "_sign",
@@ -1644,6 +1676,9 @@ _IV_NAMESPACE: dict[str, Any] = {
     "_rpow": iv_rpow,
     "_gpow": iv_gpow,
     "_exp": iv_exp,
+    "_cosh": iv_cosh,
+    "_sinh": iv_sinh,
+    "_tanh": iv_tanh,
     "_log": iv_log,
     "_sign": iv_sign,
     "_max": _iv_max,

@@ -127,6 +127,17 @@ class Ivl:
         return f"[{self.lo.str(6, radius=False)}, {self.hi.str(6, radius=False)}]"
 
 
+def _cosh(v: Ivl) -> Ivl:
+    """``cosh`` over ``v``: at least 1, its largest value at an end of ``v``."""
+    if v.lo >= 0:
+        lo, hi = v.lo.cosh().lower(), v.hi.cosh().upper()
+    elif v.hi <= 0:
+        lo, hi = v.hi.cosh().lower(), v.lo.cosh().upper()
+    else:
+        lo, hi = arb(1), v.lo.cosh().max(v.hi.cosh()).upper()
+    return Ivl(lo.max(arb(1)), hi)
+
+
 def q_interval(q: Fraction) -> Ivl:
     """An interval enclosing the exact rational ``q`` (``arb(p)/arb(q)``)."""
     b = arb(q.numerator) / arb(q.denominator)
@@ -250,6 +261,13 @@ class Enclose:
         f = e.func
         if f is sp.exp:
             return self(e.args[0]).mono(arb.exp)
+        if f is sp.cosh:
+            return _cosh(self(e.args[0]))
+        if f is sp.sinh:
+            return self(e.args[0]).mono(arb.sinh)
+        if f is sp.tanh:
+            t = self(e.args[0]).mono(arb.tanh)
+            return Ivl(t.lo.max(arb(-1)), t.hi.min(arb(1)))
         if f is sp.log:
             v = self(e.args[0])
             if not v.lo > 0:

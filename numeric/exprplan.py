@@ -145,6 +145,8 @@ class _Lowerer:
             return self.emit("exp", (self.emit("mul", (self.lower(ex), self._log(base))),))
         if isinstance(e, sp.exp):
             return self.emit("exp", (self.lower(e.args[0]),))
+        if isinstance(e, sp.cosh | sp.sinh | sp.tanh):
+            return self.emit(type(e).__name__, (self.lower(e.args[0]),))
         if isinstance(e, sp.log):
             if len(e.args) != 1:
                 raise NotImplementedError(f"log with a base is not supported: {e}")

@@ -61,6 +61,18 @@ POWER_RTOL = 1e-14
 KRYLOV_DIM = 30
 
 
+#: entrywise functions by name (:data:`softproof.derivations.model.Entrywise.FUNCTIONS`)
+_ENTRYWISE = {
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "cosh": np.cosh,
+    "sinh": np.sinh,
+    "tanh": np.tanh,
+}
+
+
 def spectral_norm(
     M: np.ndarray, vector: bool = False
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -287,6 +299,9 @@ class _Run:
         return np.power(base, float(ex))
 
     exp = staticmethod(np.exp)
+    cosh = staticmethod(np.cosh)  # overflows to inf as exp does
+    sinh = staticmethod(np.sinh)
+    tanh = staticmethod(np.tanh)  # saturates at +-1, never inf/inf
     log = staticmethod(np.log)
     abs = staticmethod(np.abs)
 
@@ -348,7 +363,7 @@ class _Run:
         return np.swapaxes(m, 1, 2)
 
     def entrywise(self, m, fn):
-        return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}[fn](m)
+        return _ENTRYWISE[fn](m)
 
     def softmax(self, z):
         """Max-shifted softmax (D3): ``exp(z - max z) / sum exp(z - max z)``."""

@@ -150,6 +150,15 @@ class _MpRun(InstanceRun):
     def exp(self, a):
         return _mp.exp(a)
 
+    def cosh(self, a):
+        return _mp.cosh(a)
+
+    def sinh(self, a):
+        return _mp.sinh(a)
+
+    def tanh(self, a):
+        return _mp.tanh(a)
+
     def log(self, a):
         return _mp.log(a)
 
@@ -214,7 +223,15 @@ class _MpRun(InstanceRun):
         return m.T
 
     def entrywise(self, m, fn):
-        f = {"exp": _mp.exp, "log": _mp.log, "sqrt": _mp.sqrt, "abs": abs}[fn]
+        f = {
+            "exp": _mp.exp,
+            "log": _mp.log,
+            "sqrt": _mp.sqrt,
+            "abs": abs,
+            "cosh": _mp.cosh,
+            "sinh": _mp.sinh,
+            "tanh": _mp.tanh,
+        }[fn]
         return _from(m.rows, m.cols, [f(e) for e in _entries(m)])
 
     def diag(self, v):

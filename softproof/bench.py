@@ -18,7 +18,10 @@
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
-  expression (target >= 10), from :mod:`softproof.bench_certify`.
+  expression (target >= 10), from :mod:`softproof.bench_certify`;
+* ``cosh_gradient_prove_s`` (``cosh_gradient``): seconds to load the statement file
+  of the cosh-normalised loss (own definitions) and prove its gradient identity for
+  symbolic ``n, d`` (target < 2 s); the baseline is the built-in model's G5.
 
 :func:`run_bench` measures a chosen set of them and returns one JSON-able dict
 (the figures, ``targets``, ``met``, ``baselines``, ``machine``).
@@ -83,6 +86,7 @@ MEASURES = (
     "mutant_099999",
     "certify",
     "bound",
+    "cosh_gradient",
 )
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
@@ -97,7 +101,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
     # softproof bound: derivation and check of the chain, per model (issue 9)
-    **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha")},
+    **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha", "cosh_f")},
+    # a statement file with its own definitions (cosh), proved for symbolic n, d
+    "cosh_gradient_prove_s": {"max": 2.0},
 }
 
 
@@ -455,9 +461,22 @@ BOUND_MODELS: dict[str, Callable[[], sp.Basic]] = {
 }
 
 
+#: the cosh-normalised f (statement-files.md, "Own definitions") on ||A||, ||x|| <= 1
+COSH_F_TOML = """
+id = "cosh-f"
+hypotheses = ["opnorm(A) <= 1", "norm2(x) <= 1"]
+claim = "norm2(f(x)) <= 1"
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+"""
+
+
 def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Seconds of ``softproof bound`` (derivation and check of the chain, without
-    the search) per model; baseline: re-checking the hand-written P1-sharp and S1
+    the search) per model, the last one (``cosh_f``) read from a statement file with
+    its own definitions; baseline: re-checking the hand-written P1-sharp and S1
     chains in the same run."""
     from softproof.derivations import bounds, sharp
     from softproof.derivations import chains as ch
@@ -465,9 +484,16 @@ def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     hyps = (Relation(m.Norm("op", A), "<=", R), Relation(m.Norm("2", x), "<=", R))
     figures: dict[str, Any] = {}
     detail: dict[str, Any] = {}
-    for key, build in BOUND_MODELS.items():
+    for key, build in {**BOUND_MODELS, "cosh_f": None}.items():
         t0 = time.perf_counter()
-        res = bounds.derive_bound(build(), x, hyps)
+        if build is None:  # a statement file's own model, read from the file
+            from softproof.commands.bound import parse_of
+            from softproof.derivations.statement_files import parse_statement_text
+
+            st = parse_statement_text(COSH_F_TOML, "<cosh-f>")
+            res = bounds.derive_bound(parse_of(st, "f(x)"), x, st.hypotheses)
+        else:
+            res = bounds.derive_bound(build(), x, hyps)
         sec = time.perf_counter() - t0
         figures[f"bound_{key}_s"] = sec if res.ok else None
         detail[key] = {
@@ -480,6 +506,40 @@ def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         ch._check_uncached(c, False, None)
     base = {"hand_written_chain_check_s": time.perf_counter() - t0}
     return figures, base, detail
+
+
+#: the contract's example of own definitions (statement-files.md, "Own definitions")
+COSH_GRADIENT_TOML = """
+id = "cosh-gradient"
+claim = "grad(L(x), x) == A.T @ (diag(sinh(A @ x)) - outer(sinh(A @ x), f(x))) @ c(x) / alpha(x)"
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+c     = { of = ["v"], is = "f(v) - b" }
+L     = { of = ["v"], is = "dot(c(v), c(v)) / 2" }
+"""
+
+
+def bench_cosh_gradient() -> dict[str, Any]:
+    """Seconds to load the cosh-gradient statement file and prove its claim for
+    symbolic n, d (first run in this process; target < 2 s)."""
+    from softproof.derivations.identities import identity, prove_identity
+    from softproof.derivations.statement_files import parse_statement_text
+
+    t0 = time.perf_counter()
+    st = parse_statement_text(COSH_GRADIENT_TOML, "<cosh-gradient>")
+    res = prove_identity(st.claim.lhs, st.claim.rhs, "symbolic")
+    seconds = time.perf_counter() - t0
+    g5 = identity("G5")
+    t0 = time.perf_counter()
+    ref = prove_identity(g5.lhs, g5.rhs, "symbolic")
+    baseline = {"g5_prove_s": time.perf_counter() - t0, "g5_status": ref.status}
+    return {
+        "cosh_gradient_prove_s": seconds if res.proved else None,
+        "status": res.status,
+        "baseline": baseline,
+    }
 
 
 def machine_info() -> dict[str, Any]:
@@ -563,6 +623,9 @@ def measure(
         return figures, r.pop("baseline", None), r
     elif key == "bound":
         return bench_bound()
+    elif key == "cosh_gradient":
+        r = bench_cosh_gradient()
+        return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)

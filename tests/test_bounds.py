@@ -141,7 +141,7 @@ def test_bench_keys_of_bound():
 
     figures, base, detail = bench_bound()
     assert "bound" in MEASURES
-    for key in ("u", "softmax", "softmax_tau", "alpha"):
+    for key in ("u", "softmax", "softmax_tau", "alpha", "cosh_f"):
         assert detail[key]["derived"] is True
         assert f"bound_{key}_s" in TARGETS and met(f"bound_{key}_s", figures[f"bound_{key}_s"])
     assert base["hand_written_chain_check_s"] > 0

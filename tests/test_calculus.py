@@ -24,6 +24,10 @@ CASES = [
     M.Jac(M.Diag(f) * b, x),
     M.Jac(M.outer(f, f) * b, x),
     M.Hess(M.Dot(x, x) * alpha, x),
+    M.Jac(M.Entrywise("cosh", A * x), x),
+    M.Jac(M.Entrywise("sinh", A * x), x),
+    M.Jac(M.Entrywise("tanh", A * x), x),
+    M.Grad(M.Dot(M.Entrywise("cosh", A * x), b), x),
 ]
 
 
@@ -62,6 +66,20 @@ def test_a_wrong_hadamard_rule_is_caught(monkeypatch):
     monkeypatch.setitem(calculus.VECTOR_RULES, sp.HadamardProduct, half_rule)
     wrong = differentiate(M.Jac(M.hadamard(f, u), x))
     assert prove_identity(wrong, M.Jac(M.hadamard(f, u), x), ("explicit", 2, 2)).status == "refuted"
+
+
+def test_a_wrong_cosh_rule_is_caught(monkeypatch):
+    """J(cosh a) = diag(cosh a) J(a) (sinh replaced by cosh) must be refuted."""
+    rule = calculus.VECTOR_RULES[M.Entrywise]
+
+    def wrong_rule(w, v):
+        if w.fn == "cosh":
+            return M.Diag(w) * calculus.jacobian(w.arg, v)
+        return rule(w, v)
+
+    monkeypatch.setitem(calculus.VECTOR_RULES, M.Entrywise, wrong_rule)
+    expr = M.Jac(M.Entrywise("cosh", A * x), x)
+    assert prove_identity(differentiate(expr), expr, "symbolic").status == "refuted"
 
 
 def test_unsupported_derivatives_raise():

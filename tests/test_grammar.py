@@ -360,3 +360,26 @@ def test_second_order_derivatives_are_accepted():
         ("grad(L(x), x) + grad(alpha(x), x)", 1),
     ]:
         assert derivative_order(parse_expression(text)) == order, text
+
+
+def test_hyperbolic_functions_are_scalar_or_entrywise():
+    assert parse_expression("cosh(t)") == sp.cosh(model.t)
+    assert parse_expression("tanh(A @ x)") == Entrywise("tanh", model.A * model.x)
+    assert parse_expression("sinh(b)").shape == (model.n, 1)
+    with pytest.raises(GrammarError, match="takes 1"):
+        parse_expression("cosh(t, t)")
+
+
+def test_definitions_resolve_before_built_ins():
+    from softproof.derivations.grammar import SIZES, Definition
+    from softproof.derivations.statement import VARIABLES
+
+    names = {**VARIABLES, **SIZES}
+    u = Definition("u", ("v",), "cosh(A @ v)", names, {})
+    e = parse_expression("u(x)", definitions={"u": u})
+    assert isinstance(e, model.DefinedVector) and e.definition == Entrywise(
+        "cosh", model.A * model.x
+    )
+    assert parse_expression("u(x)") == U(model.A, model.x)  # without: the built-in
+    with pytest.raises(GrammarError, match="in the definition of u"):
+        parse_expression("u(b)", definitions={"u": u})

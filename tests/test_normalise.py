@@ -84,3 +84,15 @@ def test_numeric_constants_are_coefficients():
     assert is_zero(sp.exp(1) ** 2 * b[i] - sp.exp(2) * b[i])
     assert is_zero(sp.E * b[i] - sp.exp(1) * b[i])
     assert not is_zero(sp.E * b[i] - sp.Rational("2.7182818284590451") * b[i])
+
+
+def test_a_rational_content_of_a_denominator_is_factored_out():
+    """(g B)^-1 = g^-1 B^-1: (e^z + e^-z)/2 and e^z + e^-z give one atom."""
+    t = sp.Symbol("t", real=True)
+    ez = sp.exp(S(A[j, 0] * x[0], j))
+    assert is_zero(1 / (ez / 2 + 1 / (2 * ez)) - 2 / (ez + 1 / ez))
+    assert not is_zero(1 / (ez / 2 + 1 / (2 * ez)) - 1 / (ez + 1 / ez))
+    assert is_zero(
+        (2 + 2 * sp.exp(t)) ** sp.Rational(-1, 2)
+        - (1 + sp.exp(t)) ** sp.Rational(-1, 2) / sp.sqrt(2)
+    )

@@ -91,3 +91,14 @@ def test_certify_prints_the_claim_as_check_does(capsys):
     assert code in (0, 3)
     assert out.startswith(f"S1: {catalogue.get('S1').claim_text}\n")
     assert "Norm(" not in out
+
+
+def test_hyperbolic_functions_and_defined_objects_print_with_their_names():
+    assert to_latex(M.Entrywise("cosh", A * x)) == r"\cosh(A x)"
+    assert to_latex(M.Entrywise("sinh", A * x)) == r"\sinh(A x)"
+    assert to_latex(M.Entrywise("tanh", A * x)) == r"\tanh(A x)"
+    u = M.defined("u", M.Entrywise("cosh", A * x), (x,))
+    alpha = M.defined("alpha", M.Dot(u, M.ones(M.n)), (x,))
+    assert to_latex(alpha) == r"\alpha(x)" and to_latex(u) == "u(x)"
+    assert to_latex(M.defined("M", M.n * sp.cosh(1))) == "M"
+    assert to_latex(M.defined("g", M.Dot(At * y, b), (At, y))) == r"g(\tilde{A}, y)"

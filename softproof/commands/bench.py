@@ -130,6 +130,9 @@ def _baseline_text(key: str, result: dict[str, Any]) -> str:
             f"mpmath.iv {base['iv_seconds_per_box'] * 1e3:.3g} ms, Arb "
             f"{base['arb_seconds_per_box'] * 1e3:.3g} ms per box ({base['variables']} variables)"
         )
+    if key == "cosh_gradient_prove_s":
+        g5 = result["baselines"]["cosh_gradient"]["g5_prove_s"]
+        return f"the built-in model's G5 proved in {g5:.3g} s"
     if key == "certify_s1_n2_d2_s":
         s1 = result["details"]["certify"]["S1_n2_d2"]
         check = s1.get("check_seconds")
@@ -144,6 +147,8 @@ def _rows(group: str) -> list[tuple[str, str]]:
         return [(f"{group}_s", " s")]
     if group == "certify":
         return [("certify_s1_n2_d2_s", " s"), ("certify_iv_over_arb", "")]
+    if group == "cosh_gradient":
+        return [("cosh_gradient_prove_s", " s")]
     return [(group, "")]
 
 

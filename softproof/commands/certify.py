@@ -142,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     except DomainError as exc:
         raise BadInput(str(exc)) from None
     print(f"{statement.id}: {claim_text(statement)}")
+    if statement.shadow_note:
+        print(statement.shadow_note)
     if statement.hypotheses:
         print("  hypotheses: " + "; ".join(res.domain.constraints))
     if res.status == "certified":

@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     except SizeLimitError as exc:
         raise BadInput(str(exc)) from None
     print(f"{statement.id}: {statement.claim_text or statement.claim}")
+    if statement.shadow_note:
+        print(statement.shadow_note)
     if res.verdict == "violated":
         path = Path(args.witness_out or f"witness-{statement.id}.json")
         save(path, statement, res.witness, res.confirmation)

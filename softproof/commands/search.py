@@ -108,6 +108,8 @@ def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int] | No
     identity = statement.claim.op == "=="
     label = "worst relative difference / tolerance" if identity else "worst ratio lhs/rhs"
     print(f"{statement.id}: {statement.claim_text or statement.claim}")
+    if statement.shadow_note:
+        print(statement.shadow_note)
     print(f"{method}: {inst} instances, {label} {worst:.12g}")
     if violation is not None:
         print(f"VIOLATED: {conf.reason}")
