@@ -167,3 +167,46 @@ def test_a_ball_in_another_norm_is_used_through_a_norm_comparison():
 def test_cannot_when_the_second_point_has_a_non_ball_hypothesis():
     res = bounds.derive_bound(U(A, x), x, (*H, Relation(Norm("2", y - x), "<=", R)))
     assert not res.ok and "not known to be convex" in res.reason
+
+
+OWN = """id = "own"
+sizes = {{ n = 4, d = 3 }}
+parameters = {{ R = [0.5, 1.5] }}
+hypotheses = ["opnorm(A) <= {r}", "norm2(x) <= {r}"]
+claim = "norm2(f(x)) <= 1"
+
+[definitions]
+u     = {{ of = ["v"], is = "{fn}(A @ v)" }}
+alpha = {{ of = ["v"], is = "dot(u(v), ones(n))" }}
+f     = {{ of = ["v"], is = "u(v) / alpha(v)" }}
+"""
+
+
+def _own(fn: str, r: str):
+    from softproof.commands.bound import parse_of
+    from softproof.derivations.statement_files import parse_statement_text
+
+    st = parse_statement_text(OWN.format(fn=fn, r=r), "<own>")
+    return st, bounds.derive_bound(parse_of(st, "f(x)"), x, st.hypotheses, sizes=st.sizes)
+
+
+def test_the_cosh_normalised_f_from_its_definitions():
+    st, res = _own("cosh", "1")
+    assert res.ok, res.reason
+    k = (1 + sp.cosh(1)) * sp.sinh(1) / n
+    assert sp.simplify(res.constant - k) == 0
+    assert float(k.subs(n, 1)) <= 20 * 0.17  # largest at n = 1
+    assert not bounds.tampered(res.chain).check(against_statement=False).ok
+    out = search.check(res.statement, 1.5, 0, {"n": 4, "d": 3}, prove=False, progress=False)
+    assert out.verdict != "violated" and 0 < out.worst_ratio <= 1
+
+
+def test_an_own_exp_normalised_f_is_a_softmax():
+    st, res = _own("exp", "R")
+    assert res.ok and sp.simplify(res.constant - R / 2) == 0 and "G4" in res.route
+
+
+def test_an_own_sinh_normalised_f_is_not_bounded():
+    # <sinh(Av), 1> may vanish: f is not known to be C^1, no constant is claimed
+    _, res = _own("sinh", "1")
+    assert not res.ok and "C^1" in res.reason
