@@ -102,6 +102,7 @@ def test_cosh_normalised_f_within_20x_of_the_true_constant(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "sinh" in out and "cosh" in out  # the file's own f, not the built-in softmax
+    assert "are this file's definitions, not the built-ins" in out
     k_line = next(s for s in out.splitlines() if s.startswith("K = "))
     import sympy as sp
 

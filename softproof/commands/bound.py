@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(str(exc)) from None
     other = to_text(res.other)
     print(f"{statement.id}: bound on {to_text(expr)} in {args.wrt} ({args.wrt}' = {other})")
+    if getattr(statement, "shadow_note", ""):
+        print(statement.shadow_note)
     if res.route:
         print(f"route: {res.route}")
     if not res.ok:
