@@ -456,7 +456,7 @@ def derive_bound(
             steps.append(step)
             cur = step.expr
     if not rules_smooth(g):
-        return fail(f"{g} is not known to be C^1 (the mean value inequality needs it)")
+        return fail(f"{to_text(g)} is not known to be C^1 (the mean value inequality needs it)")
     z = MatrixSymbol("z", *var.shape)
     g_z = g.xreplace({var: z})
     say("mean value inequality on the segment [x, y] (the hypothesis set is convex)")
@@ -475,7 +475,9 @@ def derive_bound(
         cur = mv.xreplace({deriv: form})
         steps[-1] = Step(cur, _by("identity", deriv, form))
     if not _check_step(mv, steps[-1]).ok:
-        return fail(f"the derivative {form} was not proved equal to {deriv}", steps, route)
+        return fail(
+            f"the derivative {to_text(form)} was not proved equal to {to_text(deriv)}", steps, route
+        )
     st = _State(var, other, z, _mirror(hyps, var, other), balls)
     while len(steps) < MAX_STEPS:
         step = None
@@ -493,7 +495,7 @@ def derive_bound(
     sups = [s for s in cur.atoms(Sup) if s.var == z]
     if len(sups) != 1 or sups[0].body.has(z):
         return fail(
-            f"the bound still depends on the point z after {len(steps)} steps: {cur}",
+            f"the bound still depends on the point z after {len(steps)} steps: {to_text(cur)}",
             steps,
             route,
         )
@@ -503,7 +505,9 @@ def derive_bound(
     cur = close.expr
     constant = sp.simplify(cur / dist)
     if constant.has(var) or constant.has(other) or constant.has(z):
-        return fail(f"the bound is not a constant times ||{var} - {other}||: {cur}", steps, route)
+        return fail(
+            f"the bound is not a constant times ||{var} - {other}||: {to_text(cur)}", steps, route
+        )
     chain = Chain(statement_id, None, start, tuple(steps), f"derived bound on {expr}")
     say(f"checking the chain ({len(steps)} steps) with the chain checker")
     res = chain.check(against_statement=False)
