@@ -84,7 +84,7 @@ def test_a_tampered_inner_step_fails_at_that_step():
 @pytest.mark.parametrize("name", ["u", "softmax_tau", "alpha"])
 def test_the_search_never_exceeds_the_derived_constant(name):
     stmt = derived(name).statement
-    res = search.check(stmt, 1.5, 0, {"n": 3, "d": 2}, prove=False, progress=False)
+    res = search.check(stmt, 3.0, 0, {"n": 3, "d": 2}, prove=False, progress=False)
     assert res.verdict != "violated"
     assert res.instances > 0 and 0 < res.worst_ratio <= 1
 
