@@ -231,6 +231,21 @@ def _bound_vars(e: sp.Basic) -> set[sp.Basic]:
     return {s.var for s in e.atoms(Sup, SupUnit)} if isinstance(e, sp.Basic) else set()
 
 
+def expr_text(e: sp.Basic) -> str:
+    """``e`` in the statement-file language (SymPy's text if it has none)."""
+    from .source import to_source
+
+    try:
+        return to_source(e)
+    except (ValueError, TypeError, AttributeError):
+        return str(e)
+
+
+def relation_text(rel: Relation) -> str:
+    """``lhs OP rhs`` in the statement-file language."""
+    return f"{expr_text(rel.lhs)} {rel.op} {expr_text(rel.rhs)}"
+
+
 def _check_step(prev: sp.Basic, step: Step) -> StepResult:
     """Check one step (module docstring: justification, context, monotonicity)."""
     whole = step.at is None and not (isinstance(step.why, By) and step.why.old is not None)
@@ -267,7 +282,7 @@ def _check_step(prev: sp.Basic, step: Step) -> StepResult:
             "<=",
             est.checks,
             est.assumes,
-            f"assumption {leaked[0]} uses a bound variable",
+            f"assumption {relation_text(leaked[0])} uses a bound variable",
         )
     for old, new, direction in ((rel.lhs, rel.rhs, 1), (rel.rhs, rel.lhs, -1)):
         hole = MatrixSymbol("HOLE", *old.shape) if model.is_matrix(old) else HOLE
@@ -294,7 +309,7 @@ def _check_step(prev: sp.Basic, step: Step) -> StepResult:
         rel.op,
         est.checks,
         est.assumes,
-        f"the step does not rewrite {rel.lhs} / {rel.rhs}",
+        f"the step does not rewrite {expr_text(rel.lhs)} into {expr_text(rel.rhs)} (nor back)",
     )
 
 
@@ -406,10 +421,15 @@ def _compare(conclusion: Relation, assumes: tuple[Relation, ...], stmt: Statemen
     if conclusion.op == "==" and claim.op != "==":
         conclusion = Relation(conclusion.lhs, "<=", conclusion.rhs)
     if not implies(conclusion, claim) and not _stronger(conclusion, claim, stmt):
-        out.append(f"the chain proves {conclusion}, the statement claims {claim}")
+        out.append(
+            f"the chain proves {relation_text(conclusion)}, the statement claims "
+            f"{relation_text(claim)}"
+        )
     for h in assumes:
         if not any(implies(g, h) for g in stmt.hypotheses) and not _from_parameters(h, stmt):
-            out.append(f"the chain assumes {h}, which is not a hypothesis of {stmt.id}")
+            out.append(
+                f"the chain assumes {relation_text(h)}, which is not a hypothesis of {stmt.id}"
+            )
     return out
 
 

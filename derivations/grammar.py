@@ -563,6 +563,49 @@ def _model_function(cls: type) -> Callable:
     return build
 
 
+def _bound_variable(w, node, z, what: str) -> None:
+    if not isinstance(z, sp.Symbol | MatrixSymbol) or (model.is_matrix(z) and z.shape[1] != 1):
+        raise w.error(node, f"{what} binds a declared variable (a scalar or a vector)")
+
+
+def _sup(w, node, args):
+    """``sup(body, z, lo, hi)``: the supremum of ``body`` over ``z`` between ``lo``
+    and ``hi`` (``z`` bound; a declared variable)."""
+    from .rules import Sup
+
+    _arity(w, node, args, (4,))
+    body, z, lo, hi = args
+    _need(w, node.args[0], body, "sup()", "scalar")
+    _bound_variable(w, node.args[1], z, "sup()")
+    for end, sub in ((lo, node.args[2]), (hi, node.args[3])):
+        if model.is_matrix(end) != model.is_matrix(z) or (
+            model.is_matrix(z) and not all(map(_same, end.shape, z.shape))
+        ):
+            raise w.error(sub, f"sup(): an end of the segment must have the shape of {z}")
+    return Sup(body, z, lo, hi)
+
+
+def _sup_unit(w, node, args):
+    """``sup_unit(body, z)``: the supremum of ``body`` over unit vectors ``z``."""
+    from .rules import SupUnit
+
+    _arity(w, node, args, (2,))
+    body, z = args
+    _need(w, node.args[0], body, "sup_unit()", "scalar")
+    _bound_variable(w, node.args[1], z, "sup_unit()")
+    if not model.is_matrix(z):
+        raise w.error(node.args[1], "sup_unit() is taken over a vector variable")
+    return SupUnit(body, z)
+
+
+def _eye(w, node, args):
+    _arity(w, node, args, (1,))
+    (k,) = args
+    if k not in (model.n, model.d) and not (k.is_Integer and 0 < k <= 10_000):
+        raise w.error(node, "eye() takes n, d or a positive integer")
+    return sp.Identity(k)
+
+
 FUNCTIONS: dict[str, Callable] = {
     "softmax": _softmax,
     "exp": _scalar_or_entrywise("exp", sp.exp),
@@ -588,6 +631,9 @@ FUNCTIONS: dict[str, Callable] = {
     "jac": _derivative(model.Jac, "vector"),
     "hess": _derivative(model.Hess, "scalar"),
     **{name: _model_function(cls) for name, cls in model.MODEL_FUNCTIONS.items()},
+    "sup": _sup,
+    "sup_unit": _sup_unit,
+    "eye": _eye,
 }
 
 #: The built-in model functions a file's definition may shadow.

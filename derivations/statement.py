@@ -104,6 +104,8 @@ class Statement:
     #: the file's own definitions as written, in order: ``(name, params, text)``
     #: (``params`` empty for a named constant)
     definitions: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    #: a proof written in the statement file (:class:`proofs.FileProof`), or None
+    proof: object = None
 
     @property
     def shadowed(self) -> tuple[str, ...]:

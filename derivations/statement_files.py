@@ -18,7 +18,16 @@ this file; the :class:`Statement` keeps their texts in ``definitions``.
 
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
-what the author believes) and ``notes`` (text).  Any other key is an error.
+what the author believes) and ``notes`` (text).
+
+A proof written in the file (contract, "Proofs written in the file"; parsed by
+:mod:`proofs`): ``proof = [ { start = "..." }, { le = "...", by = "..." }, ... ]``,
+``variables = { z = "vector d", sigma = "scalar" }`` (auxiliary symbols of the
+proof, such as the bound variable of ``sup(body, z, lo, hi)``; never free in the
+claim or a hypothesis) and ``[[lemma]]`` tables (``id``, ``claim``,
+``hypotheses``, ``variables``, ``proof``) for the lemmas it cites.  The tables are
+validated on load (file, line and problem); the proof is checked by
+:func:`proofs.check_proof`.  Any other key is an error.
 
 Expressions go through :mod:`grammar` (parsed, never evaluated).  Every problem
 raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: problem``.
@@ -26,6 +35,7 @@ raises :class:`StatementFileError` whose message reads ``FILE:LINE:COLUMN: probl
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -64,6 +74,9 @@ ALLOWED_KEYS = (
     "expected",
     "notes",
     "definitions",
+    "variables",
+    "proof",
+    "lemma",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
 MAX_SIZE = 10_000
@@ -162,6 +175,7 @@ class _Loader:
             )
         sizes = self.sizes(data.get("sizes", {}))
         parameters, symbols = self.parameters(data.get("parameters", {}), sizes)
+        symbols = {**symbols, **self.variables(data, symbols)}
         hypotheses_text = self.hypotheses_text(data.get("hypotheses", []))
         claim_text = self.text_value(data, "claim")
         definitions, written = self.definitions(data.get("definitions", {}), symbols)
@@ -175,9 +189,11 @@ class _Loader:
             start = offset + len(h) if self.text.startswith(h, offset) else start
         claim_at = self.string_offset(claim_text, "claim")
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes, definitions)
+        self.proof_only(data, [*hypotheses, claim], symbols)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
         if unsized:
             raise self.fail(unsized, claim_at)
+        proof = self.proof(data, sid, symbols, hypotheses, definitions)
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
@@ -195,7 +211,84 @@ class _Loader:
             claim_text=claim_text,
             hypotheses_text=tuple(hypotheses_text),
             definitions=written,
+            proof=proof,
         )
+
+    # ---- proofs written in the file ----------------------------------------
+    def variables(self, data: dict, symbols: dict) -> dict:
+        """Declared auxiliary variables (``variables = { z = "vector d" }``)."""
+        from .proofs import ProofFormatError, parse_variables
+
+        self.declared: dict = {}
+        if "variables" not in data:
+            return {}
+        try:
+            self.declared = parse_variables(data["variables"], taken=list(symbols))
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+        return self.declared
+
+    def proof_only(self, data: dict, relations: list, symbols: dict) -> None:
+        """Declared variables and ``sup`` are for proofs: the claim and hypotheses
+        are checked numerically, so they may use neither freely."""
+        from .rules import Sup, SupUnit
+
+        declared = set(self.declared.values())
+        for rel in relations:
+            for side in (rel.lhs, rel.rhs):
+                free = sorted(str(v) for v in side.free_symbols & declared)
+                if side.has(Sup, SupUnit) or free:
+                    what = f"the variable {free[0]}" if free else "sup(...)"
+                    raise self.fail(
+                        f"{what} may be used in a proof, not in the claim or a hypothesis "
+                        f"({rel.lhs} {rel.op} {rel.rhs})",
+                        self.key_offset("claim"),
+                    )
+
+    def proof(self, data: dict, sid: str, symbols: dict, hypotheses: list, definitions=None):
+        """The ``proof`` array (and ``[[lemma]]`` tables) as chains, or None."""
+        from .proofs import ProofFormatError, build_file_proof
+
+        if "proof" not in data:
+            if "lemma" in data:
+                raise self.fail("[[lemma]] tables need a 'proof' of the claim", self.lemma_offset())
+            return None
+        try:
+            return build_file_proof(
+                data["proof"], data.get("lemma"), symbols, sid, hypotheses, definitions
+            )
+        except ProofFormatError as exc:
+            raise self.proof_error(exc) from None
+
+    def lemma_offset(self) -> int | None:
+        found = self.text.find("[[lemma]]")
+        return found if found >= 0 else None
+
+    def proof_error(self, exc) -> StatementFileError:
+        """A proof problem at its table (step) and the string it names, else at the
+        ``[[lemma]]`` or key it belongs to."""
+        if exc.section == "lemma" or exc.lemma is not None:
+            start = self.lemma_offset()
+            if exc.lemma is not None and start is not None:
+                found = self.text.find(f"id = {json.dumps(exc.lemma)}", start)
+                start = found if found >= 0 else start
+        else:
+            start = self.key_offset(exc.section)
+        if exc.table is not None and start is not None:
+            proof_at = self.key_offset("proof", start)
+            table = _table_offset(self.text, proof_at, exc.table) if proof_at is not None else None
+            start = table if table is not None else start
+        if exc.text is None:
+            return self.fail(exc.problem, start)
+        offset = self.loc.string(exc.text, start or 0)
+        if offset is None:
+            offset = self.loc.string(exc.text, 0)
+        if offset is None:
+            return self.fail(exc.problem, start)
+        if exc.grammar is not None:
+            what = exc.problem.rsplit(" in ", 1)[-1]
+            return self.expression_error(exc.grammar, exc.text, what, offset)
+        return self.fail(exc.problem, offset)
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
@@ -556,6 +649,39 @@ def _nesting_offset(text: str, limit: int) -> int | None:
                 return i
         elif ch in "]}":
             depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
+def _table_offset(text: str, start: int, k: int) -> int | None:
+    """Offset of the ``k``-th inline table (0-based) of the array that follows
+    ``start`` (``proof = [ {...}, {...} ]``), strings and comments skipped."""
+    i = text.find("[", start)
+    if i < 0:
+        return None
+    depth, count, end = 0, 0, len(text)
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        if ch in "\"'":
+            j = i + 1
+            while j < end and text[j] != ch and text[j] != "\n":
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "[{":
+            depth += 1
+            if ch == "{" and depth == 2:
+                if count == k:
+                    return i
+                count += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return None
         i += 1
     return None
 

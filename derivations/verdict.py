@@ -3,6 +3,8 @@
 :func:`strongest_verdict` is what ``softproof check``, ``softproof report`` and
 ``softproof derive`` ask before (or instead of) searching:
 
+0. a statement file's own proof (``proof = [...]``, :mod:`softproof.derivations.proofs`):
+   ``proved`` by it, or the reason it is rejected (the claim is then searched);
 1. a catalogue entry with a machine-checked chain (:mod:`softproof.derivations.chains`),
    checked against *this* statement: ``proved`` by the chain;
 2. an identity (``==``): the symbolic prover for symbolic ``n, d`` first, then at
@@ -32,7 +34,14 @@ import sympy as sp
 
 from .statement import Statement
 
-__all__ = ["Verdict", "strongest_verdict", "chain_verdict", "identity_verdict", "witness_of"]
+__all__ = [
+    "Verdict",
+    "strongest_verdict",
+    "chain_verdict",
+    "file_proof_verdict",
+    "identity_verdict",
+    "witness_of",
+]
 
 
 @dataclass
@@ -77,6 +86,20 @@ def chain_verdict(statement: Statement, chain_result: Any = None) -> Verdict | N
         level=result.level,
         chain=result,
     )
+
+
+def file_proof_verdict(statement: Statement) -> Verdict | None:
+    """A statement file's own proof (``proof = [...]``, :mod:`proofs`): ``proved`` when
+    every step checks and the chain concludes the claim (or a stronger bound), else
+    ``unknown`` with ``proof rejected at step k (by): why``; None without a proof."""
+    if getattr(statement, "proof", None) is None:
+        return None
+    from .proofs import check_proof
+
+    outcome = check_proof(statement)
+    if not outcome.ok:
+        return Verdict("unknown", outcome.message, notes=[outcome.message], chain=outcome.result)
+    return Verdict("proved", outcome.message, by="chain", level=outcome.level, chain=outcome.result)
 
 
 def _constants(statement: Statement) -> dict[sp.Symbol, sp.Expr]:
@@ -218,6 +241,11 @@ def strongest_verdict(
     identity prover (symbolic, then explicit sizes), else ``unknown``."""
     t0 = time.perf_counter()
     notes: list[str] = []
+    own = file_proof_verdict(statement)
+    if own is not None:
+        if own.proved:
+            return own
+        notes.append(own.text)
     ch = chain_verdict(statement, chain_result)
     if ch is not None:
         if ch.proved:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "certify": "certify",
     "report": "report",
     "prove": "prove",
+    "rules": "rules",
     "bench": "bench",
     "bound": "bound",
 }

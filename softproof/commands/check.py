@@ -9,7 +9,9 @@ adversarial optimiser, Hypothesis.  Exit 0: proved, or no violation found
 (the output says which, and how much was searched); 1: a violation confirmed
 rigorously (printed, and saved as JSON); 2: bad input (nothing written); 3:
 undecided (the prover refuted an identity but the refutation could not be
-confirmed rigorously).  ``--replay W.json`` re-confirms a saved witness.
+confirmed rigorously, or the file's own proof is rejected: the message names the
+step, its justification and why).  A statement file with a ``proof`` is proved by
+it when every step checks.  ``--replay W.json`` re-confirms a saved witness.
 """
 
 from __future__ import annotations
@@ -134,6 +136,11 @@ def run(args: argparse.Namespace) -> int:
             f"worst case found ({res.rejected} float64 candidates rejected by the rigorous check):"
         )
         print(format_instance(res.worst_witness))
+    if statement.proof is not None and res.verdict != "proved":
+        # the file's proof does not check: the claim was only searched (undecided)
+        notes = [t for t in getattr(res.prover, "notes", []) if t.startswith("proof rejected")]
+        print(f"the file's proof: {notes[0] if notes else 'proof rejected'}")
+        return EXIT_UNDECIDED
     return EXIT_UNDECIDED if res.verdict == "undecided" else EXIT_OK
 
 

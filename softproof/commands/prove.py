@@ -28,6 +28,8 @@ examples:
   softproof prove T1 --sharp           ||b - b~|| <= R/2 ||x_{t+1} - x_t||
   softproof prove S3 --latex s3.tex    also write a standalone LaTeX document
   softproof prove --list               the entries that have a chain
+  softproof prove S1 --toml s1.toml    the entry and its chain as a statement file;
+                                       'softproof check s1.toml' re-proves it from the file
 
 exit codes: 0 proved, 2 bad input, 3 the chain does not check
 """
@@ -46,6 +48,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--sharp", action="store_true", help="the chain of the best proved constant"
     )
     parser.add_argument("--latex", metavar="FILE", help="write a standalone LaTeX document")
+    parser.add_argument(
+        "--toml",
+        metavar="FILE",
+        help="write the entry with its chain (lemmas inlined) as a statement file",
+    )
     parser.add_argument("--list", action="store_true", help="list the entries with a chain")
     parser.set_defaults(run=run)
 
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("give a catalogue id (or --list)")
     if args.latex is not None:
         output_file(args.latex, "--latex")
+    if args.toml is not None:
+        output_file(args.toml, "--toml")
     chain = _resolve(args.id, args.sharp)
     res = chain.check()
     _print_chain(chain, res)
@@ -82,6 +91,16 @@ def run(args: argparse.Namespace) -> int:
         document = chains.to_document([chain], title=_title(chain))
         write_text_atomic(Path(args.latex), document, "--latex")
         print(f"wrote {args.latex}")
+    if args.toml is not None:
+        if not res.ok or chain.statement_id is None:
+            print(f"not written: {args.toml} (only a proved entry is exported)")
+            return EXIT_UNDECIDED
+        from softproof.derivations import catalogue
+        from softproof.derivations.proofs import export_statement
+
+        text = export_statement(catalogue.get(chain.statement_id), chain)
+        write_text_atomic(Path(args.toml), text, "--toml")
+        print(f"wrote {args.toml} (check it with 'softproof check {args.toml}')")
     return EXIT_OK if res.ok else EXIT_UNDECIDED
 
 
