@@ -116,3 +116,41 @@ def test_cosh_normalised_f_within_20x_of_the_true_constant(capsys, tmp_path):
     assert 0 < ratio <= 1
     observed = ratio * float(k.subs(n, 4))
     assert float(k.subs(n, 4)) <= 20 * observed
+
+
+@pytest.mark.parametrize("of", ["u(x)", "f(x)", "alpha(x)"])
+def test_toml_is_re_proved_by_check(capsys, ball, tmp_path, of):
+    out_file = tmp_path / "derived.toml"
+    code, out, _ = run(capsys, ball, "--of", of, "--wrt", "x", "--toml", str(out_file))
+    assert code == 0 and f"wrote {out_file}" in out
+    assert main(["check", str(out_file), "--budget", "1", "--quiet"]) == 0
+    assert "proved by the file's proof" in capsys.readouterr().out
+
+
+def test_toml_with_the_constant_halved_is_not_proved(capsys, ball, tmp_path):
+    out_file = tmp_path / "derived.toml"
+    assert run(capsys, ball, "--of", "u(x)", "--wrt", "x", "--toml", str(out_file))[0] == 0
+    lines = out_file.read_text().splitlines()
+    k = next(i for i, s in enumerate(lines) if s.startswith("claim = "))
+    lhs, rhs = lines[k].removeprefix('claim = "').removesuffix('"').split(" <= ")
+    lines[k] = f'claim = "{lhs} <= ({rhs}) / 2"'
+    out_file.write_text("\n".join(lines).replace("expected = true", "expected = false") + "\n")
+    witness = str(tmp_path / "w.json")
+    code = main(["check", str(out_file), "--budget", "3", "--quiet", "--witness-out", witness])
+    out = capsys.readouterr().out
+    assert code in (1, 3) and "proved by the file's proof" not in out
+
+
+def test_toml_bad_path_is_exit_2_and_nothing_written(capsys, ball, tmp_path):
+    target = tmp_path / "no-such-dir" / "x.toml"
+    code, out, err = run(capsys, ball, "--of", "u(x)", "--wrt", "x", "--toml", str(target))
+    assert code == 2 and "--toml" in err and not out and not target.exists()
+
+
+def test_toml_not_written_when_the_file_would_not_re_prove_it(capsys, ball, tmp_path):
+    # the bound is derived, but its exported proof does not read back step for step:
+    # nothing is written and the exit code says the output is incomplete
+    target = tmp_path / "x.toml"
+    code, out, _ = run(capsys, ball, "--of", "u(x) / alpha(x)", "--wrt", "x", "--toml", str(target))
+    assert "K = R/2" in out
+    assert code == 3 and "not written" in out and not target.exists()

@@ -12,7 +12,9 @@ the derived statement within ``--budget`` seconds.
 Exit 0: K derived and checked, no violation found by the search; 1: the search
 confirmed a violation of the derived statement (a bug in the toolkit, reported
 as such); 2: bad input (unknown name in --of, --wrt not a vector variable of
-EXPR, ...); 3: no constant derived (the output says why).
+EXPR, ...); 3: no constant derived, or ``--toml`` could not be written (the
+output says why).  ``--toml OUT`` writes the derived bound as a statement
+file with its proof, which ``softproof check OUT`` re-proves.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from softproof.commands._common import (
     check_entries,
     check_sizes,
     load_target,
+    output_file,
     sizes_from,
     validate_budget,
     validate_seed,
+    write_text_atomic,
 )
 
 __all__ = ["add_parser", "run", "parse_of", "parse_wrt"]
@@ -55,6 +59,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--n", type=int, default=None, metavar="N", help="number of tokens n")
     p.add_argument("--d", type=int, default=None, metavar="D", help="dimension d")
+    p.add_argument(
+        "--toml",
+        default=None,
+        metavar="OUT",
+        help="write the bound as a statement file with its proof ('check OUT' re-proves it)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
     return p
@@ -125,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     statement = load_target(args.target, sizes)
     use = check_sizes(statement, sizes, args.target)
     check_entries(use)
+    if args.toml is not None:
+        output_file(args.toml, "--toml")
     from softproof.derivations import bounds, model
     from softproof.derivations.printing import relation_to_text, to_text
 
@@ -166,8 +178,35 @@ def run(args: argparse.Namespace) -> int:
     _print_steps(res.chain, to_text)
     print("LaTeX:")
     print(res.chain.to_latex())
+    written = _write_toml(res, args.toml) if args.toml is not None else True
     say(f"searching the derived statement for {args.budget:g} s (the worst ratio is the slack)")
-    return _search(res.statement, args, use)
+    code = _search(res.statement, args, use)
+    return EXIT_UNDECIDED if code == EXIT_OK and not written else code
+
+
+def _write_toml(res: Any, path: str) -> bool:
+    """The derived statement with its chain as the file's proof (exported by
+    ``proofs.export_statement``); ``check OUT`` re-proves it from the file alone.
+    False (nothing written, the reason printed) when the exporter cannot write it."""
+    from softproof.derivations.proofs import check_proof, export_statement
+    from softproof.derivations.statement_files import StatementFileError, parse_statement_text
+
+    try:
+        text = export_statement(res.statement, res.chain)
+    except ValueError as exc:
+        print(f"--toml {path}: not written: the proof cannot be exported ({exc})")
+        return False
+    try:  # what check will read: the file alone must re-prove the bound
+        again = check_proof(parse_statement_text(text, path))
+    except StatementFileError as exc:
+        print(f"--toml {path}: not written: the exported file does not read back ({exc})")
+        return False
+    if not again.ok:
+        print(f"--toml {path}: not written: the exported proof does not re-check ({again.message})")
+        return False
+    write_text_atomic(path, text, "--toml")
+    print(f"wrote {path} (the bound with its proof; 'softproof check {path}' re-proves it)")
+    return True
 
 
 def _value(statement: Any, k: Any) -> str:
