@@ -98,6 +98,8 @@ class Statement:
     #: for one part of a multi-part catalogue entry (E3's upper bound, G7's parts):
     #: the entry it belongs to
     part_of: str | None = None
+    #: a helper lemma of a proof in a pack (not a row of the pack's report)
+    helper: bool = False
     #: the claim and hypotheses as written (statement-file expression language)
     claim_text: str = ""
     hypotheses_text: tuple[str, ...] = ()

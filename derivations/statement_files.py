@@ -18,7 +18,14 @@ this file; the :class:`Statement` keeps their texts in ``definitions``.
 
 Accepted beyond the contract: a parameter may be a string expression in the
 other parameters and the sizes (``beta = "exp(-R**2)"``); ``expected`` (bool:
-what the author believes) and ``notes`` (text).
+what the author believes) and ``notes`` (text); an id may use upper-case letters
+(the catalogue's ``S1-m099``).  The metadata of a pack's statements (see
+:mod:`packs`): ``kind`` (``"definition"`` for an ``==`` claim that defines an
+object; otherwise it must agree with the claim: ``identity`` for ``==``,
+``inequality`` for ``<=``/``<``), ``mutant-of`` and ``part-of`` (the id of the
+statement this one is a seeded false variant / a part of) and ``helper`` (bool: a
+helper lemma of a proof, not a row of the pack's report).
+
 
 A proof written in the file (contract, "Proofs written in the file"; parsed by
 :mod:`proofs`): ``proof = [ { start = "..." }, { le = "...", by = "..." }, ... ]``,
@@ -43,6 +50,7 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import sympy as sp
 
@@ -60,9 +68,15 @@ from .grammar import (
 )
 from .statement import VARIABLES, Statement, parameter_symbol, relation_size_problem
 
-__all__ = ["StatementFileError", "load_statement", "parse_statement_text", "ALLOWED_KEYS"]
+__all__ = [
+    "StatementFileError",
+    "load_statement",
+    "parse_statement_text",
+    "ALLOWED_KEYS",
+    "clear_parse_cache",
+]
 
-ID_PATTERN = re.compile(r"[a-z0-9-]+\Z")
+ID_PATTERN = re.compile(r"[A-Za-z0-9-]+\Z")
 ALLOWED_KEYS = (
     "id",
     "title",
@@ -76,6 +90,10 @@ ALLOWED_KEYS = (
     "definitions",
     "variables",
     "proof",
+    "kind",
+    "mutant-of",
+    "part-of",
+    "helper",
     "lemma",
 )
 DEFAULT_SIZES = {"n": 7, "d": 4}
@@ -85,6 +103,16 @@ MAX_FILE_BYTES = 1 << 20
 MAX_NESTING = 32
 #: largest magnitude of a parameter's value
 MAX_PARAMETER = 1e300
+
+
+#: relations parsed from files without definitions, by (text, parameter symbols)
+_PARSED: dict[tuple, object] = {}
+_PARSED_MAX = 4096
+
+
+def clear_parse_cache() -> None:
+    """Forget the relations parsed so far (the next file parses every text anew)."""
+    _PARSED.clear()
 
 
 class StatementFileError(ValueError):
@@ -170,7 +198,7 @@ class _Loader:
         sid = self.text_value(data, "id")
         if not ID_PATTERN.match(sid):
             raise self.fail(
-                f"id {sid!r} must match [a-z0-9-]+ (lower-case letters, digits, '-')",
+                f"id {sid!r} must match [A-Za-z0-9-]+ (letters, digits, '-')",
                 self.key_offset("id"),
             )
         sizes = self.sizes(data.get("sizes", {}))
@@ -197,12 +225,13 @@ class _Loader:
         expected = data.get("expected")
         if expected is not None and not isinstance(expected, bool):
             raise self.fail("'expected' must be true or false", self.key_offset("expected"))
+        meta = self.metadata(data, claim.op)
         return Statement(
             id=sid,
             title=self.text_value(data, "title", ""),
             claim=claim,
             hypotheses=tuple(hypotheses),
-            kind="identity" if claim.op == "==" else "inequality",
+            kind=meta.pop("kind"),
             source=self.text_value(data, "source", ""),
             sizes=sizes,
             parameters=parameters,
@@ -212,6 +241,7 @@ class _Loader:
             hypotheses_text=tuple(hypotheses_text),
             definitions=written,
             proof=proof,
+            **meta,
         )
 
     # ---- proofs written in the file ----------------------------------------
@@ -289,6 +319,30 @@ class _Loader:
             what = exc.problem.rsplit(" in ", 1)[-1]
             return self.expression_error(exc.grammar, exc.text, what, offset)
         return self.fail(exc.problem, offset)
+
+    def metadata(self, data: dict, op: str) -> dict:
+        """The pack metadata keys ``kind``, ``mutant-of``, ``part-of``, ``helper`` as
+        :class:`Statement` fields (``kind`` defaults to what the claim's relation is)."""
+        natural = "identity" if op == "==" else "inequality"
+        kind = data.get("kind", natural)
+        allowed = ("definition", natural) if op == "==" else (natural,)
+        if kind not in allowed:
+            raise self.fail(
+                f"'kind' must be {' or '.join(map(repr, allowed))} for a claim with '{op}'",
+                self.key_offset("kind"),
+            )
+        meta: dict = {"kind": kind}
+        for key, field in (("mutant-of", "mutant_of"), ("part-of", "part_of")):
+            if key in data:
+                value = self.text_value(data, key)
+                if not ID_PATTERN.match(value):
+                    raise self.fail(f"'{key}' must be a statement id", self.key_offset(key))
+                meta[field] = value
+        helper = data.get("helper", False)
+        if not isinstance(helper, bool):
+            raise self.fail("'helper' must be true or false", self.key_offset("helper"))
+        meta["helper"] = helper
+        return meta
 
     def toml_error(self, exc: tomllib.TOMLDecodeError) -> StatementFileError:
         msg = str(exc)
@@ -431,7 +485,10 @@ class _Loader:
         where = header.start() if header else self.key_offset("definitions")
         if not isinstance(value, dict):
             raise self.fail("'definitions' must be a table (a [definitions] section)", where)
-        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **symbols}
+        # the catalogue's parameter names may appear in a definition before they
+        # have a value: a claim or hypothesis that reaches one without a value is an error
+        conventional = {k: v for k, v in CONVENTIONAL_PARAMETERS.items() if k not in symbols}
+        names: dict[str, sp.Basic] = {**VARIABLES, **SIZES, **conventional, **symbols}
         defs: dict[str, Definition] = {}
         written: list[tuple[str, tuple[str, ...], str]] = []
         order = list(value)
@@ -534,11 +591,26 @@ class _Loader:
         sizes: dict,
         definitions: dict[str, Definition] | None = None,
     ):
-        try:
-            rel = parse_relation(text, parameters=symbols, definitions=definitions)
-        except GrammarError as exc:
-            raise self.expression_error(exc, text, what, offset) from None
-        problem = relation_size_problem(rel, sizes) or _undefined_constant(rel)
+        # a file without definitions: the same text with the same parameters parses to
+        # the same relation (a pack repeats its hypotheses file after file)
+        key = None if definitions else (text, tuple(sorted(symbols.items())))
+        rel = _PARSED.get(key) if key else None
+        if rel is None:
+            try:
+                rel = parse_relation(text, parameters=symbols, definitions=definitions)
+            except GrammarError as exc:
+                raise self.expression_error(exc, text, what, offset) from None
+            if key:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[key] = rel
+        nodes = _distinct_subterms(rel)
+        has_col = any(isinstance(node, model.Col) for node in nodes)
+        problem = (
+            (has_col and relation_size_problem(rel, sizes))
+            or _undefined_constant(rel, nodes)
+            or _unvalued_parameter(rel, symbols)
+        )
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -555,6 +627,23 @@ class _Loader:
         if exc.line > 1:
             return StatementFileError(self.path, problem, line + exc.line - 1, exc.column)
         return StatementFileError(self.path, problem, line, column + exc.column - 1)
+
+
+#: parameter names of the catalogue's notation (``R``, ``beta``, ``eta``) a definition
+#: may use before the file gives them a value
+CONVENTIONAL_PARAMETERS: dict[str, sp.Symbol] = {"R": model.R, "beta": model.beta, "eta": model.eta}
+
+
+def _unvalued_parameter(rel, symbols: dict) -> str | None:
+    """A conventional parameter reached through a definition without a value."""
+    free = rel.lhs.free_symbols | rel.rhs.free_symbols
+    for name, sym in CONVENTIONAL_PARAMETERS.items():
+        if name not in symbols and sym in free:
+            return (
+                f"the parameter {name} (used by a definition) has no value: give it in "
+                f"parameters, e.g. parameters = {{ {name} = 4 }}"
+            )
+    return None
 
 
 def _trial_arguments(k: int) -> list[tuple[sp.Basic, ...]]:
@@ -577,23 +666,44 @@ def _not_shape(exc: GrammarError) -> bool:
     return p.startswith(("unknown ", "syntax error")) or "not allowed" in p
 
 
-def _undefined_constant(rel) -> str | None:
+#: the constants with no real value (singletons: a set lookup by hash, no comparisons)
+_NOT_REAL = frozenset({sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I})
+
+
+def _distinct_subterms(rel) -> list:
+    """The subterms of both sides of ``rel`` in preorder, each distinct one once
+    (``f(x)`` recurs in many claims: every check visits it once)."""
+    seen: set = set()
+    out = []
+    for side in (rel.lhs, rel.rhs):
+        stack = [side]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append(node)
+            stack.extend(reversed(node.args))
+    return out
+
+
+def _undefined_constant(rel, nodes: list | None = None) -> str | None:
     """A constant part of ``rel`` with no real value (``log(0)`` is ``zoo``,
     ``sqrt(-1)`` is ``I``, ``exp(log(0*t))`` is ``nan``), or ``None``: such a claim
-    states nothing, so it is bad input rather than something to search."""
-    for side in (rel.lhs, rel.rhs):
-        for node in sp.preorder_traversal(side):
-            if node in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or (
-                isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
-            ):
-                return f"the expression has no real value (a part of it is {node})"
-            if (
-                isinstance(node, sp.Expr)
-                and not node.free_symbols
-                and not getattr(node, "is_Matrix", False)
-                and node.is_extended_real is False
-            ):  # (-8)**(1/3): SymPy's principal root is complex
-                return f"the expression has no real value ({node} is not real)"
+    states nothing, so it is bad input rather than something to search.  ``nodes``:
+    its :func:`_distinct_subterms`, if already known."""
+    for node in _distinct_subterms(rel) if nodes is None else nodes:
+        if node in _NOT_REAL or (
+            isinstance(node, sp.Number) and not (node.is_real and node.is_finite)
+        ):
+            return f"the expression has no real value (a part of it is {node})"
+        if (
+            isinstance(node, sp.Expr)
+            and not getattr(node, "is_Matrix", False)
+            and not node.free_symbols
+            and node.is_extended_real is False
+        ):  # (-8)**(1/3): SymPy's principal root is complex
+            return f"the expression has no real value ({node} is not real)"
     return None
 
 
@@ -731,6 +841,7 @@ def _derived_order(derived: dict[str, sp.Expr], symbols: dict) -> list[str]:
     return order
 
 
+@lru_cache(maxsize=512)
 def _bounded_value(e: sp.Expr) -> sp.Float | None:
     """``e`` (no free symbols) evaluated in mpmath at 30 digits if that gives a finite
     real of magnitude at most :data:`MAX_PARAMETER`, else ``None`` (overflow, complex,

@@ -19,6 +19,11 @@
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
   expression (target >= 10), from :mod:`softproof.bench_certify`;
+* ``catalogue_load_ratio``: seconds to load the lemma catalogue from its
+  statement files (open the pack, read and check every file through
+  :func:`softproof.derivations.statement_files.load_statement`) divided by seconds
+  to build the same statements from in-memory texts through the grammar (the
+  former Python catalogue's path; the texts read beforehand) (target <= 1.2);
 * ``cosh_gradient_prove_s`` (``cosh_gradient``): seconds to load the statement file
   of the cosh-normalised loss (own definitions) and prove its gradient identity for
   symbolic ``n, d`` (target < 2 s); the baseline is the built-in model's G5.
@@ -59,6 +64,7 @@ __all__ = [
     "bench_mutant",
     "bench_s1_mutants",
     "bench_certify",
+    "measure_catalogue_load",
     "machine_info",
     "met",
     "measure",
@@ -86,6 +92,7 @@ MEASURES = (
     "mutant_099999",
     "certify",
     "bound",
+    "catalogue_load_ratio",
     "cosh_gradient",
 )
 
@@ -102,6 +109,7 @@ TARGETS: dict[str, dict[str, Any]] = {
     "certify_iv_over_arb": {"min": 10.0},
     # softproof bound: derivation and check of the chain, per model (issue 9)
     **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha", "cosh_f")},
+    "catalogue_load_ratio": {"max": 1.2},
     # a statement file with its own definitions (cosh), proved for symbolic n, d
     "cosh_gradient_prove_s": {"max": 2.0},
 }
@@ -508,6 +516,80 @@ def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return figures, base, detail
 
 
+def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
+    """The former Python catalogue's path: each entry's parameters, hypotheses and
+    claim parsed by the grammar from texts already in memory, then the Statement."""
+    from softproof.derivations.grammar import parse_expression, parse_relation
+    from softproof.derivations.statement import parameter_symbol
+
+    out = []
+    for t in texts:
+        params, symbols = dict(t.get("parameters", {})), {}
+        for name, value in params.items():
+            if isinstance(value, str):
+                params[name] = value = parse_expression(value, parameters=symbols)
+            elif isinstance(value, list):
+                params[name] = value = tuple(value)
+            symbols[name] = parameter_symbol(name, value)
+        claim = parse_relation(t["claim"], parameters=symbols)
+        hyps = tuple(parse_relation(h, parameters=symbols) for h in t.get("hypotheses", ()))
+        out.append(
+            Statement(
+                id=t["id"],
+                title=t.get("title", ""),
+                claim=claim,
+                hypotheses=hyps,
+                kind=t.get("kind", "identity" if claim.op == "==" else "inequality"),
+                source=t.get("source", ""),
+                sizes={"n": 7, "d": 4} | t.get("sizes", {}),
+                parameters=params,
+                expected=t.get("expected"),
+                notes=t.get("notes", ""),
+                mutant_of=t.get("mutant-of"),
+                part_of=t.get("part-of"),
+                lemma=t.get("lemma", False),
+                claim_text=t["claim"],
+                hypotheses_text=tuple(t.get("hypotheses", ())),
+            )
+        )
+    return out
+
+
+def measure_catalogue_load(repeat: int = 5) -> dict[str, Any]:
+    """``catalogue_load_ratio``: seconds to load the catalogue pack from its files (a
+    fresh :func:`softproof.derivations.packs.open_pack`, every statement parsed) over
+    seconds to build the same statements from the pre-read texts, the median over
+    interleaved pairs of runs
+    (:func:`_statements_from_texts`); both warmed up once and checked equal, the
+    loader's parse cache emptied before each load (as in a fresh process)."""
+    import tomllib
+
+    from softproof.derivations.packs import BUILTIN_DIR, DEFAULT_PACK, open_pack
+    from softproof.derivations.statement_files import clear_parse_cache
+
+    folder = BUILTIN_DIR / DEFAULT_PACK
+    pack = open_pack(folder)
+    texts = [tomllib.loads(pack.path(sid).read_text(encoding="utf-8")) for sid in pack.ids]
+    from_files = open_pack(folder).statements()
+    if _statements_from_texts(texts) != from_files:
+        raise RuntimeError("the two catalogue paths give different statements")
+    pairs = []
+    for _ in range(max(repeat, 9)):  # interleaved pairs: both see the same machine load
+        clear_parse_cache()  # a process's first load: nothing parsed yet
+        t0 = time.perf_counter()
+        open_pack(folder).statements()
+        t1 = time.perf_counter()
+        _statements_from_texts(texts)
+        pairs.append((t1 - t0, time.perf_counter() - t1))
+    ratios = sorted(f / t for f, t in pairs)
+    return {
+        "ratio": ratios[len(ratios) // 2],  # the median pair: robust to a busy machine
+        "files_s": min(f for f, _ in pairs),
+        "texts_s": min(t for _, t in pairs),
+        "statements": len(from_files),
+    }
+
+
 #: the contract's example of own definitions (statement-files.md, "Own definitions")
 COSH_GRADIENT_TOML = """
 id = "cosh-gradient"
@@ -596,6 +678,8 @@ def _announce(key: str, sizes: Sizes) -> str:
         )
     if key == "certify":
         return f"{key}: certifying S1 (n=d=2){' and E5' if sizes.certify_e5 else ''}"
+    if key == "catalogue_load_ratio":
+        return f"{key}: loading the catalogue from its files vs from in-memory texts"
     return f"{key}: measuring"
 
 
@@ -630,6 +714,8 @@ def measure(
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
         )
+    elif key == "catalogue_load_ratio":
+        r = measure_catalogue_load(sizes.repeat)
     else:
         raise ValueError(f"unknown benchmark {key!r}; choose from {', '.join(MEASURES)}")
     return {key: r.pop("ratio")}, r, None

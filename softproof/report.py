@@ -13,6 +13,13 @@ evidence is never blurred:
 
 Every entry is also searched (the worst ratio is the tightness of a true bound)
 and the certification runs are listed with their stated domains.
+
+Any statement pack (:mod:`softproof.derivations.packs`) can be reported: the
+verdict table, the claims in the paper's notation and the LaTeX of the proofs and
+identities are generic (a proof chain of :mod:`chains` is used for a statement of
+the same id only when it checks against that statement); the certification runs,
+constants table, gradient derivation and plots belong to the catalogue of
+arXiv:2304.13276 and appear only in its report (the default pack).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ __all__ = [
     "is_report_dir",
     "REPORT_MARKER",
     "write_report",
+    "pack_info",
 ]
 
 #: branch-and-bound runs of the report: (statement id, sizes, radius bounding
@@ -117,10 +125,32 @@ class Report:
     seconds: float = 0.0
     #: what became of report.pdf (written, or why not)
     pdf_note: str = ""
+    #: the pack reported: name, title, paper, description, default (see :func:`pack_info`)
+    pack: dict[str, Any] = field(default_factory=lambda: pack_info(None))
+
+    @property
+    def is_default_pack(self) -> bool:
+        """The catalogue of arXiv:2304.13276 (its own sections apply)."""
+        return bool(self.pack.get("default", True))
 
     @property
     def unexpected(self) -> list[EntryReport]:
         return [e for e in self.entries if not e.as_expected]
+
+
+def pack_info(pack: Any) -> dict[str, Any]:
+    """What the report says about ``pack`` (a :class:`Pack`; ``None``: the default)."""
+    if pack is None:
+        from softproof.derivations.packs import DEFAULT_PACK, builtin_pack
+
+        pack = builtin_pack(DEFAULT_PACK)
+    return {
+        "name": pack.name,
+        "title": pack.title,
+        "paper": pack.paper,
+        "description": pack.description,
+        "default": pack.is_default,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -371,8 +401,15 @@ def run_report(
     progress: bool = True,
     certification_runs: Iterable[tuple[str, dict[str, int], float | None]] = CERTIFICATION_RUNS,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+    pack: Any = None,
 ) -> Report:
     """Check every entry and write the report into ``out_dir``.
+
+    ``pack`` (a :class:`softproof.derivations.packs.Pack`, default the catalogue)
+    is the pack the entries come from: outside the catalogue's pack no certification
+    run, constants table, derivation or plot of the catalogue is used
+    (``certification_runs`` is then ignored); a chain is used for a statement of its
+    id only when it checks against that statement.
 
     The report is built in a temporary folder beside ``out_dir`` and renamed into
     place; an existing ``out_dir`` is replaced only if it is empty or an earlier
@@ -385,16 +422,18 @@ def run_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
+        info = pack_info(pack)
         report = _build(
             entries,
             work,
             budget,
             seed,
             certify_budget,
-            plots,
+            plots and info["default"],
             progress,
-            list(certification_runs),
+            list(certification_runs) if info["default"] else [],
             log,
+            info,
         )
         report.seconds = time.perf_counter() - t0
         write_report(report, work, log=log)
@@ -407,16 +446,29 @@ def run_report(
     return report
 
 
-def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, cert_runs, log):
+def _build(
+    entries, work: Path, budget, seed, certify_budget, plots, progress, cert_runs, log, info
+):
     from softproof.derivations import chains as chain_mod
 
     witness_dir, chain_dir = work / "witnesses", work / "chains"
     witness_dir.mkdir()
     chain_dir.mkdir()
-    report = Report(
-        settings={"budget_per_entry_s": budget, "seed": seed, "certify_budget_s": certify_budget}
-    )
-    chains = chain_mod.proved_entries()
+    settings: dict[str, Any] = {"budget_per_entry_s": budget, "seed": seed}
+    if info["default"]:
+        settings["certify_budget_s"] = certify_budget
+    else:
+        settings["pack"] = info["name"]
+    report = Report(settings=settings, pack=info)
+    # a chain is checked against the statement it is used for (another pack's S1 is
+    # proved by the S1 chain only if the chain's conclusion gives that statement)
+    if info["default"]:
+        chains = chain_mod.proved_entries()
+    else:
+        have = set(chain_mod.ids())
+        chains = {
+            st.id: chain_mod.chain(st.id).check(statement=st) for st in entries if st.id in have
+        }
     steps = len(entries) + len(cert_runs) + (1 if plots else 0) + 1
     bar = ProgressBar(steps, enabled=progress)
     done = 0
@@ -428,10 +480,11 @@ def _build(entries, work: Path, budget, seed, certify_budget, plots, progress, c
         bar.show(done, f"certify {sid}")
         report.certifications.append(_certify(sid, sizes, radius, certify_budget))
         done += 1
-    _fold_certifications(report)
-    bar.show(done, "constants")
-    report.constants = _constants(report)
-    report.derivation_file = _derivation(work)
+    _fold_certifications(report, {st.id: st for st in entries})
+    if info["default"]:
+        bar.show(done, "constants")
+        report.constants = _constants(report)
+        report.derivation_file = _derivation(work)
     done += 1
     if plots:
         bar.show(done, "plots")
@@ -493,19 +546,17 @@ def _certify(
     )
 
 
-def _fold_certifications(report: Report) -> None:
+def _fold_certifications(report: Report, statements: dict[str, Statement]) -> None:
     """A certification covers an entry only where it is size-free (the entry
     has no vector variables); otherwise it is listed as evidence at its sizes."""
     by_id = {e.id: e for e in report.entries}
-    from softproof.derivations.catalogue import get
-
     for run in report.certifications:
         e = by_id.get(run.id)
-        if e is None:
+        if e is None or run.id not in statements:
             continue
         note = f"{run.outcome} at n={run.sizes['n']}, d={run.sizes['d']} on {run.domain}"
         e.certification = (e.certification + "; " if e.certification else "") + note
-        size_free = set(get(run.id).variables) <= {"t"}
+        size_free = set(statements[run.id].variables) <= {"t"}
         if run.outcome == "certified" and size_free and e.verdict == "searched":
             e.verdict = "certified"
             e.precision = "Arb balls (branch and bound)"
@@ -601,6 +652,12 @@ def _md_escape(s: str) -> str:
 def to_markdown(report: Report) -> str:
     """The report as Markdown."""
     out = ["# softproof lemma report", ""]
+    if not report.is_default_pack:
+        info = report.pack
+        paper = f" ({info['paper']})" if info.get("paper") else ""
+        out = [f"# softproof report: {info.get('title') or info['name']}{paper}", ""]
+        if info.get("description"):
+            out += [_md_escape(info["description"]), ""]
     counts: dict[str, int] = {}
     for e in report.entries:
         counts[e.verdict] = counts.get(e.verdict, 0) + 1
@@ -686,7 +743,7 @@ def to_markdown(report: Report) -> str:
             "(a lower bound on the true constant); proved: the best constant with a "
             "machine-checked chain (an upper bound).",
         ]
-    s3 = [e for e in report.entries if e.id.startswith("S3")]
+    s3 = [e for e in report.entries if e.id.startswith("S3") and report.is_default_pack]
     if s3:
         out += [
             "",
@@ -731,6 +788,7 @@ def to_json(report: Report) -> str:
         "derivation": report.derivation_file,
         "settings": report.settings,
         "seconds": report.seconds,
+        "pack": report.pack,
     }
     return json.dumps(doc, indent=1, default=str)
 

@@ -379,8 +379,9 @@ def _summary(report: Any) -> str:
     keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
     parts = [f"{counts[k]} {text(_VERDICT.get(k, k))}" for k in keys]
     n = len(report.entries)
+    what = ("catalogue entry", "catalogue entries") if _default(report) else ("statement", None)
     s = (
-        f"The report checks {plural(n, 'catalogue entry', 'catalogue entries')}: "
+        f"The report checks {plural(n, *what)}: "
         + ", ".join(parts)
         + f" (in {report.seconds:.0f}\\,s"
         + f" with a search budget of {report.settings.get('budget_per_entry_s', '?')}\\,s"
@@ -406,6 +407,29 @@ def _summary(report: Any) -> str:
     return s
 
 
+def _default(report: Any) -> bool:
+    """The report of the catalogue of arXiv:2304.13276 (not another pack)."""
+    return bool(getattr(report, "is_default_pack", True))
+
+
+def _setting(report: Any) -> str:
+    """The setting paragraph: the catalogue's, or the pack's title, paper and
+    description as plain text."""
+    if _default(report):
+        return SETTING
+    info = report.pack
+    head = info.get("title") or info["name"]
+    if info.get("paper"):
+        head += f" ({info['paper']})"
+    body = text(head + ".")
+    if info.get("description"):
+        body += " " + text(info["description"])
+    return body + (
+        " Each statement of the pack is checked; a seeded mutant is a deliberately "
+        "false variant that the checks must refute."
+    )
+
+
 def _entries_table(report: Any) -> list[str]:
     head = (
         r"\textbf{id} & \textbf{claim} & \textbf{verdict} & \textbf{evidence} & "
@@ -417,7 +441,8 @@ def _entries_table(report: Any) -> list[str]:
         r"\begin{longtable}{@{}>{\raggedright}p{2.1cm}>{\raggedright}p{5.85cm}"
         r">{\raggedright}p{2cm}>{\raggedright}p{3.1cm}>{\raggedleft}p{2.05cm}"
         r">{\raggedleft\arraybackslash}p{0.75cm}@{}}",
-        r"\caption{Every catalogue entry: its claim, the verdict and the evidence "
+        (r"\caption{Every catalogue entry" if _default(report) else r"\caption{Every statement")
+        + r": its claim, the verdict and the evidence "
         r"behind it. Time in seconds.}\label{tab:entries} \\",
         r"\hline " + head,
         r"\endfirsthead",
@@ -607,6 +632,18 @@ def to_latex(report: Any, folder: Path) -> str:
     if report.derivation_file:
         included.append(folder / report.derivation_file)
     included = [p for p in included if p.is_file()]
+    if _default(report):
+        title = (
+            r"\title{Machine-checked lemmas of arXiv:2304.13276\\[2pt]"
+            r"\large softmax regression: verdicts, constants and proofs}"
+        )
+    else:
+        info = report.pack
+        paper = text(info.get("paper") or info["name"])
+        title = (
+            rf"\title{{Machine-checked statements of {paper}\\[2pt]"
+            rf"\large {text(info.get('title') or info['name'])}: verdicts and proofs}}"
+        )
     lines = [
         r"\documentclass[10pt,a4paper]{article}",
         r"\usepackage[margin=2cm]{geometry}",
@@ -616,20 +653,19 @@ def to_latex(report: Any, folder: Path) -> str:
         r"\usepackage[hidelinks]{hyperref}",
         r"\allowdisplaybreaks",
         r"\emergencystretch=2em",
-        r"\title{Machine-checked lemmas of arXiv:2304.13276\\[2pt]"
-        r"\large softmax regression: verdicts, constants and proofs}",
+        title,
         rf"\author{{softproof {text(__version__)}}}",
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",
         r"\section{Setting}",
-        SETTING,
+        _setting(report),
         "",
         _summary(report),
         "",
         r"\paragraph{Verdicts.} Each verdict names the kind of evidence behind it:",
         VERDICTS,
-        r"\section{The catalogue}",
+        r"\section{The catalogue}" if _default(report) else r"\section{The statements}",
         *_entries_table(report),
         *_certifications(report),
         *_constants(report),

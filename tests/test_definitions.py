@@ -86,6 +86,34 @@ def test_the_contract_example_loads_with_its_definitions():
     assert st.variables == ("A", "x", "b")
 
 
+CONTRACT_VERBATIM = """
+id = "cosh-gradient"
+sizes = { n = 5, d = 3 }
+claim = "CLAIM"
+
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }     # a function of its arguments
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+c     = { of = ["v"], is = "f(v) - b" }
+L     = { of = ["v"], is = "dot(c(v), c(v)) / 2" }
+M     = "n**1.5 * exp(10 * R**2)"              # no arguments: a named constant
+"""
+COSH_CLAIM = (
+    "grad(L(x), x) == A.T @ (diag(sinh(A @ x)) - outer(sinh(A @ x), f(x))) @ c(x) / alpha(x)"
+)
+
+
+def test_the_contract_example_as_written_loads_though_m_uses_an_unvalued_r():
+    st = parse_statement_text(CONTRACT_VERBATIM.replace("CLAIM", COSH_CLAIM))
+    assert st.parameters == {} and st.definitions[-1][0] == "M"
+
+
+def test_a_claim_reaching_an_unvalued_parameter_through_a_definition_is_exit_2():
+    with pytest.raises(StatementFileError, match="parameter R .* has no value"):
+        parse_statement_text(CONTRACT_VERBATIM.replace("CLAIM", "norm2(f(x)) <= M"))
+
+
 def test_defined_nodes_carry_their_body_and_print_with_their_names():
     a = parse_statement_text(COSH_GRADIENT_TOML)
     b = parse_statement_text(COSH_GRADIENT_TOML.replace("cosh(A @ v)", "sinh(A @ v)"))

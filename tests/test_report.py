@@ -56,6 +56,15 @@ def test_report_on_a_few_entries(tmp_path, capsys):
     md = (out / "report.md").read_text()
     for heading in ("## Entries", "## Certification runs", "## Constants"):
         assert heading in md
+    # the default pack is the catalogue, with its own sections and title
+    assert doc["pack"] == {
+        "name": "2304.13276",
+        "title": "The lemma catalogue of softmax regression",
+        "paper": "arXiv:2304.13276",
+        "description": doc["pack"]["description"],
+        "default": True,
+    }
+    assert md.startswith("# softproof lemma report\n") and "pack" not in doc["settings"]
     assert (out / "derivation.tex").read_text().startswith("\\documentclass")
     assert (out / "chains" / "S1.tex").exists()
     # every "proved" verdict links a LaTeX document a reader can open

@@ -16,6 +16,10 @@ Measures (all by default, a subset with ``--only``):
   certify            seconds to certify S1 at n=d=2 on [-4, 4]^8 by branch
                      and bound (target < 60 s); mpmath.iv / Arb seconds per
                      box on the same expression (target >= 10)
+  catalogue_load_ratio
+                     seconds to load the catalogue from its statement files
+                     / seconds to build the same statements from in-memory
+                     texts through the grammar                  (target <= 1.2)
 
 ``--json`` prints one JSON object (figures, ``targets``, ``met``, ``baselines``,
 ``machine``); otherwise a table.  Progress goes to stderr.  The exit code is 0
@@ -129,6 +133,11 @@ def _baseline_text(key: str, result: dict[str, Any]) -> str:
         return (
             f"mpmath.iv {base['iv_seconds_per_box'] * 1e3:.3g} ms, Arb "
             f"{base['arb_seconds_per_box'] * 1e3:.3g} ms per box ({base['variables']} variables)"
+        )
+    if key == "catalogue_load_ratio":
+        return (
+            f"files {base['files_s'] * 1e3:.3g} ms, in-memory texts {base['texts_s'] * 1e3:.3g} ms "
+            f"(best runs; {base['statements']} statements)"
         )
     if key == "cosh_gradient_prove_s":
         g5 = result["baselines"]["cosh_gradient"]["g5_prove_s"]

@@ -1,4 +1,5 @@
-"""``softproof list``: the catalogue (or statement files), one statement per line."""
+"""``softproof list``: the catalogue, another statement pack (``--pack``) or statement
+files, one statement per line."""
 
 from __future__ import annotations
 
@@ -19,32 +20,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "List the catalogue's statements: id, kind, whether it is true or a seeded "
             "mutant, and title. Patterns select ids (shell wildcards, e.g. 'P*' or "
-            "'*-m*'); a path ending in .toml lists that statement file instead."
+            "'*-m*'); a path ending in .toml lists that statement file instead. --pack lists "
+            "another statement pack (a built-in pack name or a folder of statement files)."
         ),
     )
     p.add_argument("patterns", nargs="*", metavar="ID|PATTERN|FILE.toml")
     p.add_argument("--long", action="store_true", help="also show hypotheses, claim and notes")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument(
+        "--pack",
+        default=None,
+        metavar="NAME",
+        help="list this pack (a built-in pack name or a folder; default: the catalogue)",
+    )
     p.set_defaults(run=run)
 
 
-def select(patterns: list[str]) -> list[Statement]:
-    """Catalogue entries matching any of ``patterns`` (all if none), files loaded."""
-    from softproof.derivations import catalogue
+def select(patterns: list[str], pack_name: str | None = None) -> list[Statement]:
+    """Statements of the pack ``pack_name`` (default: the catalogue) matching any of
+    ``patterns`` (all if none), files loaded."""
+    from softproof.derivations.packs import DEFAULT_PACK, PackError, find_pack
+    from softproof.derivations.statement_files import StatementFileError
 
     from ._common import load_target
 
+    try:
+        pack = find_pack(pack_name or DEFAULT_PACK)
+        everything = pack.statements()
+    except (PackError, StatementFileError) as exc:
+        raise BadInput(f"--pack {pack_name or DEFAULT_PACK}: {exc}") from None
     if not patterns:
-        return catalogue.all_entries()
+        return everything
     chosen: dict[str, Statement] = {}
     for pat in patterns:
         if pat.endswith(".toml") or os.path.sep in pat or os.path.lexists(pat):
             chosen[f"file:{pat}"] = load_target(pat)
             continue
-        hits = [s for s in catalogue.all_entries() if fnmatch.fnmatchcase(s.id, pat)]
+        hits = [s for s in everything if fnmatch.fnmatchcase(s.id, pat)]
         if not hits:
             try:
-                hits = [catalogue.get(pat)]
+                hits = [pack.get(pat)]
             except KeyError as exc:
                 raise BadInput(exc.args[0]) from None
         chosen.update({s.id: s for s in hits})
@@ -69,6 +84,7 @@ def as_dict(s: Statement) -> dict:
         "source": s.source,
         "mutant_of": s.mutant_of,
         "part_of": s.part_of,
+        "helper": s.helper,
         "sizes": dict(s.sizes),
         "parameters": {
             k: (list(v) if isinstance(v, tuple) else v if isinstance(v, int | float) else str(v))
@@ -81,7 +97,7 @@ def as_dict(s: Statement) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    statements = select(args.patterns)
+    statements = select(args.patterns, args.pack)
     if args.json:
         print(json.dumps([as_dict(s) for s in statements], indent=2))
         return EXIT_OK

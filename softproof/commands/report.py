@@ -1,4 +1,5 @@
-"""``softproof report``: the full lemma report (the main job)."""
+"""``softproof report``: the full lemma report (the main job), of the catalogue or of
+any statement pack (``--pack``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "search every inequality for violations (confirming any in ball arithmetic), "
             "run the machine-checked proof chains and the branch-and-bound certifications, "
             "compare the paper's constants with the best proved ones, and write the report "
-            "as Markdown and JSON with plots, witnesses and LaTeX. Exit 0 when every true "
-            "entry holds and every seeded mutant is caught, 1 otherwise."
+            "as Markdown and JSON with plots, witnesses and LaTeX. With --pack, report another "
+            "statement pack instead (its verdicts, claims and proofs; the catalogue's chains, "
+            "certifications, constants and plots are the catalogue's alone). Exit 0 when "
+            "every true entry holds and every seeded mutant is caught, 1 otherwise."
         ),
     )
     p.add_argument(
@@ -48,7 +51,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument(
-        "--only", nargs="+", metavar="ID", help="check only these catalogue ids (default: all)"
+        "--pack",
+        default=None,
+        metavar="NAME",
+        help="a built-in pack name or a folder of statement files (default: the catalogue, "
+        "2304.13276)",
+    )
+    p.add_argument(
+        "--only", nargs="+", metavar="ID", help="check only these ids of the pack (default: all)"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -56,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from softproof.derivations.catalogue import all_entries, get
+    from softproof.derivations.packs import DEFAULT_PACK, PackError, find_pack
+    from softproof.derivations.statement_files import StatementFileError
     from softproof.report import CERTIFICATION_RUNS, OutputDirError, check_output_dir, run_report
 
     validate_budget(args.budget)
@@ -66,15 +77,18 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(args.out)
     except OutputDirError as exc:
         raise BadInput(str(exc)) from None
-    if args.only:
-        try:
-            entries = [get(i) for i in args.only]
-        except KeyError as exc:
-            raise BadInput(exc.args[0]) from None
-        ids = {e.id for e in entries}
-        certs = [c for c in CERTIFICATION_RUNS if c[0] in ids]
-    else:
-        entries, certs = all_entries(), list(CERTIFICATION_RUNS)
+    try:
+        pack = find_pack(args.pack or DEFAULT_PACK)
+        if args.only:
+            entries = [pack.get(i) for i in args.only]
+        else:
+            entries = pack.rows()
+    except KeyError as exc:
+        raise BadInput(exc.args[0]) from None
+    except (PackError, StatementFileError) as exc:
+        raise BadInput(f"--pack {args.pack or DEFAULT_PACK}: {exc}") from None
+    ids = {e.id for e in entries}
+    certs = [c for c in CERTIFICATION_RUNS if c[0] in ids] if pack.is_default else []
     out = Path(args.out)
     try:
         report = run_report(
@@ -86,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             plots=not args.no_plots,
             progress=not args.no_progress and sys.stderr.isatty(),
             certification_runs=certs,
+            pack=pack,
         )
     except OutputDirError as exc:
         raise BadInput(str(exc)) from None
@@ -96,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for e in report.entries:
         counts[e.verdict] = counts.get(e.verdict, 0) + 1
+    width = max([14, *(len(e.id) for e in report.entries)])
     for e in report.entries:
-        print(f"{e.id:<14} {e.verdict:<10} {e.evidence}")
+        print(f"{e.id:<{width}} {e.verdict:<10} {e.evidence}")
     print()
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(
