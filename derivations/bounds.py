@@ -526,6 +526,11 @@ def derive_bound(
             route,
         )
     stmt = derived_statement(statement_id, res, st.hypotheses, sizes=sizes, parameters=parameters)
+    problems = ch._compare(res.conclusion, res.assumes, stmt)  # the chain proves stmt
+    if problems:
+        return BoundResult(
+            False, expr, var, other, None, chain, res, None, "; ".join(problems), st.tried, route
+        )
     return BoundResult(True, expr, var, other, constant, chain, res, stmt, "", st.tried, route)
 
 
