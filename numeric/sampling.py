@@ -219,6 +219,35 @@ def _draw_matrix(B: int, n: int, d: int, rng: np.random.Generator) -> np.ndarray
     return np.where(_bshape(kind == 4, 3), few, out)
 
 
+def _project_ball(v: np.ndarray, r: np.ndarray | None, kind: str) -> np.ndarray:
+    """Rows of ``v`` moved into the ball ``||.||_kind <= r`` (``r`` per row): singular
+    values clipped for ``'op'``, entries clipped for ``'inf'``, radial scaling
+    otherwise.  Rows already inside are unchanged."""
+    if r is None:
+        return v
+    nd = v.ndim
+    r = np.asarray(r, dtype=float)
+    if kind == "inf":
+        rb = _bshape(r, nd)
+        return np.clip(v, -rb, rb)
+    if kind == "op" and nd == 3:
+        nv = spectral_norm(v)
+        out = v.copy()
+        rows = np.flatnonzero(nv > r)
+        if len(rows):
+            for i in rows:  # one matrix at a time (no batched SVD)
+                U, s, Vt = np.linalg.svd(v[i], full_matrices=False)
+                out[i] = (U * np.minimum(s, r[i])) @ Vt
+            # the clipped matrix in float64 may exceed r by an ulp: scale it in
+            nv2 = spectral_norm(out[rows])
+            f = np.where(nv2 > r[rows], r[rows] / np.where(nv2 > 0, nv2, 1.0), 1.0)
+            out[rows] *= _bshape(f, nd)
+        return out
+    nv = _norm(v, kind)
+    f = np.where(nv > r, r / np.where(nv > 0, nv, 1.0), 1.0)
+    return v * _bshape(f, nd)
+
+
 def _top_right_singular(M: np.ndarray) -> np.ndarray:
     """The top right singular vector of each matrix of a batch (B, n, d) -> (B, d)
     (a screening value: :func:`softproof.numeric.float64.spectral_norm`, no SVD)."""
@@ -664,6 +693,121 @@ class Sampler:
             nv = _norm(out, kind)
             f = np.where(nv > r, r / np.where(nv > 0, nv, 1.0), 1.0)
             out = out * _bshape(f, nd)
+        return out
+
+    # -- variables -> latents --------------------------------------------------
+    def encode(self, env: Mapping[str, Any]) -> np.ndarray:
+        """Latents ``Z`` with ``decode(Z)`` equal (up to rounding) to the variables of
+        ``env`` where they lie in the recognised sets: the inverse of the plan
+        elements' maps (a ball's ``s`` is the norm over the radius and its direction
+        the value itself, an offset's ``s`` the size of ``delta``, ...)."""
+        B = len(np.asarray(env[self.elements[0].var])) if self.elements else 1
+        Z = np.zeros((B, self.K))
+        for i, name in enumerate(self.param_ranges):
+            Z[:, i] = np.broadcast_to(np.asarray(env[name], dtype=float), (B,))
+        penv = self.params_env(Z)
+        penv[BATCH_KEY] = np.zeros(B)
+        with np.errstate(all="ignore"):
+            for el in self.elements:
+                i, sl = self.slices(el)
+                v = np.asarray(env[el.var], dtype=float)
+                Z[:, i], direction = self._encode_element(el, v, penv, B)
+                if el.k:
+                    Z[:, sl] = direction.reshape(B, -1)
+                penv[el.var] = self._build(el, Z, penv)
+        return np.where(np.isfinite(Z), Z, 0.0)
+
+    def _encode_element(
+        self, el: Element, v: np.ndarray, env: dict[str, Any], B: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if el.var == "t":
+            if el.kind != "interval" or not (el.lo or el.hi):
+                return v.copy(), np.zeros((B, 0))
+            lo, hi = el.interval(env, B)
+            lo_f = np.where(np.isfinite(lo), lo, hi - 1.0)
+            hi_f = np.where(np.isfinite(hi), hi, lo + 1.0)
+            both = np.isfinite(lo) & np.isfinite(hi)
+            centre = np.where(both & (lo <= 0) & (hi >= 0), 0.0, (lo_f + hi_f) / 2)
+            up = np.where(np.isfinite(hi), hi - centre, 10.0)
+            dn = np.where(np.isfinite(lo), centre - lo, 10.0)
+            up = np.where(np.isfinite(up) & (up > 0), up, 10.0)
+            dn = np.where(np.isfinite(dn) & (dn > 0), dn, 10.0)
+            s = np.where(v >= centre, (v - centre) / up, (v - centre) / dn)
+            return np.clip(s, -1.0, 1.0), np.zeros((B, 0))
+        if el.kind in ("spectral", "ball"):
+            r = el.rad(env, B)
+            return _norm(v, el.norm_kind) / np.where(r > 0, r, 1.0), v
+        if el.kind == "centred":
+            c = el.centre(env).reshape(v.shape)
+            r = el.rad(env, B)
+            return _norm(v - c, el.norm_kind) / np.where(r > 0, r, 1.0), v - c
+        if el.kind == "offset":
+            delta = v - np.asarray(env[el.base], dtype=float)
+            return _norm(delta, "fro" if el.is_matrix else "2"), delta
+        return _norm(v, "op" if el.is_matrix else "2"), v
+
+    # -- projection onto the recognised sets ----------------------------------
+    def project(
+        self, env: Mapping[str, Any], floor: float = 0.0, skip: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """``env`` with every variable moved onto the set its element recognises (in
+        plan order, so an offset follows its base): a spectral-norm ball by clipping
+        singular values, a Frobenius or 2-norm ball by radial scaling, an
+        infinity-norm ball by clipping entries, a 1-norm ball by radial scaling (a
+        retraction, not the nearest point), an interval by clipping, a centred ball
+        around its centre, an offset ``y = x + delta`` by scaling ``delta`` until each
+        coupling (``norm_inf(A (x - y)) < r``) holds, then its own ball.  ``floor``
+        keeps ``||delta|| >= floor * ref`` (``ref``: the base's norm, else its
+        radius).  Unrecognised hypotheses are left to the caller; variables in
+        ``skip`` are left as they are."""
+        out = dict(env)
+        B = len(np.asarray(out[BATCH_KEY])) if BATCH_KEY in out else None
+        for el in self.elements:
+            if el.var in skip or el.var not in out:
+                continue
+            v = np.asarray(out[el.var], dtype=float)
+            B = len(v) if B is None else B
+            with np.errstate(all="ignore"):
+                out[el.var] = self._project_element(el, v, out, B, floor)
+        return out
+
+    def _project_element(
+        self, el: Element, v: np.ndarray, env: dict[str, Any], B: int, floor: float
+    ) -> np.ndarray:
+        if el.var == "t":
+            if el.kind != "interval" or not (el.lo or el.hi):
+                return v
+            lo, hi = el.interval(env, B)
+            return np.clip(v, lo, hi)
+        if el.kind in ("spectral", "ball"):
+            return _project_ball(v, el.rad(env, B), el.norm_kind)
+        if el.kind == "centred":
+            c = el.centre(env).reshape(v.shape)
+            return c + _project_ball(v - c, el.rad(env, B), el.norm_kind)
+        if el.kind != "offset":
+            return v
+        base = np.asarray(env[el.base], dtype=float)
+        nd = v.ndim
+        delta = v - base
+        r = el.rad(env, B)
+        if floor > 0:
+            ref = _norm(base, "fro" if el.is_matrix else "2")
+            ref = np.where(ref > 0, ref, 1.0 if r is None else np.where(r > 0, r, 1.0))
+            nd_ = _norm(delta, "fro" if el.is_matrix else "2")
+            want = floor * ref
+            f = np.where((nd_ < want) & (nd_ > 0), want / np.where(nd_ > 0, nd_, 1.0), 1.0)
+            delta = delta * _bshape(f, nd)
+        for _ in range(2):
+            for g, P in el.close:
+                trial = dict(env)
+                trial[el.var] = base + delta
+                gv = g(trial)
+                rr = np.broadcast_to(P(trial), (B,)) * INSET
+                f = np.where(gv > rr, rr / np.where(gv > 0, gv, 1.0), 1.0)
+                delta = delta * _bshape(np.where(np.isfinite(f), f, 0.0), nd)
+        out = base + delta
+        if r is not None:
+            out = _project_ball(out, r, "op" if el.is_matrix else el.norm_kind)
         return out
 
     def from_relative_offsets(self, Z: np.ndarray) -> np.ndarray:

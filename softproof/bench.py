@@ -15,6 +15,11 @@
   ``c`` in 0.99, 0.999, 0.99999, on ``||A||, ||x||, ||y|| <= R = 4`` at
   ``n = 7``, ``d = 4`` (targets 1 s, 5 s, stretch 60 s).  The baseline is
   random screening alone (:func:`softproof.numeric.search.screen_search`);
+* ``mutant_099_n50_s``, ``mutant_099_n200_s``, ``mutant_0999_n50_s``: seconds of
+  ``check`` to a confirmed violation of the catalogue mutants ``S1-m099`` /
+  ``S1-m0999`` (no side conditions) at ``n = 50`` or ``200``, ``d = 20`` (targets
+  10 s, 60 s, 60 s); the baseline is the same check with the optimiser on
+  finite-difference gradients (:data:`LARGE_MUTANTS`);
 * ``certify_s1_n2_d2_s`` / ``certify_iv_over_arb`` (``certify``):
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
@@ -63,6 +68,8 @@ __all__ = [
     "s1_mutant",
     "bench_mutant",
     "bench_s1_mutants",
+    "bench_large_mutant",
+    "LARGE_MUTANTS",
     "bench_certify",
     "measure_catalogue_load",
     "machine_info",
@@ -90,11 +97,24 @@ MEASURES = (
     "mutant_099",
     "mutant_0999",
     "mutant_099999",
+    "mutant_099_n50",
+    "mutant_099_n200",
+    "mutant_0999_n50",
     "certify",
     "bound",
     "catalogue_load_ratio",
     "cosh_gradient",
 )
+
+#: catalogue mutants searched at the paper's sizes: group -> (id, n, d, budget seconds)
+LARGE_MUTANTS: dict[str, tuple[str, int, int, float]] = {
+    "mutant_099_n50": ("S1-m099", 50, 20, 10.0),
+    "mutant_099_n200": ("S1-m099", 200, 20, 60.0),
+    "mutant_0999_n50": ("S1-m0999", 50, 20, 60.0),
+}
+#: the same-run baseline (the optimiser with finite-difference gradients) gets at most
+#: this budget in a quick run (the full run gives it the target's budget)
+QUICK_LARGE_BASELINE_S = 5.0
 
 #: headline key -> target: ``max`` (value must be <=) or ``min`` (>=); ``stretch``
 TARGETS: dict[str, dict[str, Any]] = {
@@ -104,6 +124,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "mutant_099_s": {"max": 1.0},
     "mutant_0999_s": {"max": 5.0},
     "mutant_099999_s": {"max": 60.0, "stretch": True},
+    "mutant_099_n50_s": {"max": 10.0},
+    "mutant_099_n200_s": {"max": 60.0},
+    "mutant_0999_n50_s": {"max": 60.0},
     # as in softproof/bench_certify.py
     "certify_s1_n2_d2_s": {"max": 60.0},
     "certify_iv_over_arb": {"min": 10.0},
@@ -416,6 +439,47 @@ def bench_mutant(
     return out
 
 
+def bench_large_mutant(
+    group: str, seed: int = 0, baseline_budget: float | None = None, progress: bool | None = None
+) -> dict[str, Any]:
+    """Seconds of :func:`softproof.numeric.search.check` (as ``softproof check ID --n N
+    --d D``) to a confirmed violation of a catalogue mutant of :data:`LARGE_MUTANTS`
+    (``None`` if none within the budget); with ``baseline_budget``, the same check
+    with the optimiser on finite-difference gradients (``lbfgs-fd``), same run."""
+    from softproof.derivations.catalogue import get
+    from softproof.numeric.search import check
+
+    sid, nn, dd, budget = LARGE_MUTANTS[group]
+    st = get(sid)
+
+    def run(optimiser: str, seconds: float) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        res = check(st, seconds, seed, {"n": nn, "d": dd}, progress=progress, optimiser=optimiser)
+        took = time.perf_counter() - t0
+        found = res.verdict == "violated"
+        return {
+            "seconds": took if found else None,
+            "elapsed": took,
+            "evals": int(res.instances),
+            "found": found,
+            "budget_s": seconds,
+            "method": res.method,
+            "worst_ratio": _finite(res.worst_ratio),
+        }
+
+    out = {"id": sid, "n": nn, "d": dd, **run("auto", budget)}
+    if baseline_budget is not None:
+        base = run("lbfgs-fd", baseline_budget)
+        base["method"] = "check with the finite-difference optimiser"
+        base["seconds"] = base.pop("elapsed")
+        found = out["seconds"] is not None
+        base["speedup"] = base["seconds"] / out["seconds"] if found else None
+        base["speedup_is_lower_bound"] = found and not base["found"]
+        out["baseline"] = base
+    out.pop("elapsed")
+    return out
+
+
 def bench_s1_mutants(
     seed: int = 0, with_baseline: bool = True, sizes: Sizes = FULL, log: Log | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -670,6 +734,9 @@ def log_stderr(msg: str) -> None:
 
 
 def _announce(key: str, sizes: Sizes) -> str:
+    if key in LARGE_MUTANTS:
+        sid, nn, dd, budget = LARGE_MUTANTS[key]
+        return f"{key}: searching {sid} at n={nn}, d={dd} (budget {budget:g} s), then the baseline"
     if key.startswith("mutant_"):
         c = key.removeprefix("mutant_")
         return (
@@ -710,6 +777,12 @@ def measure(
     elif key == "cosh_gradient":
         r = bench_cosh_gradient()
         return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r
+    elif key in LARGE_MUTANTS:
+        budget = LARGE_MUTANTS[key][3]
+        base_s = min(budget, QUICK_LARGE_BASELINE_S) if sizes is QUICK else budget
+        r = bench_large_mutant(key, seed, base_s, progress=progress)
+        figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
+        return figures, r.pop("baseline", None), r
     elif key == "certify":
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)

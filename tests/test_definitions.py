@@ -391,7 +391,7 @@ HEAD = 'id = "bad"\nclaim = "{claim}"\n\n[definitions]\n'
         ("f <= 1", 'f = { of = ["v"], is = "dot(v, v)" }\n', 2, "write f(...)"),
         ("f(x) == f(x)", 'f = { of = ["v"], is = "cosh(v)", by = 1 }\n', 5, "must be"),
         ("f(x) == f(x)", 'f = { of = ["v", "v"], is = "cosh(v)" }\n', 5, "named twice"),
-        ("M <= 1", 'M = "exp(R)"\n', 5, "unknown name 'R'"),
+        ("M <= 1", 'M = "exp(Q)"\n', 5, "unknown name 'Q'"),
         ("g(t) <= 1", 'g = { of = ["exp"], is = "exp" }\n', 5, "cannot name an argument"),
     ],
 )

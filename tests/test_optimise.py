@@ -93,3 +93,149 @@ def test_objective_stops_between_batches_after_its_deadline(monkeypatch):
         obj.value_and_grad(z, obj.bounds(z))
     res = optimise(get("S1"), budget_seconds=0.5, rng=0, confirm=None)
     assert res.seconds < 30  # a generous upper limit, not a timing test
+
+
+# --------------------------------------------------------------------------
+# Exact-gradient search, projection, the directional form of secant ratios
+# --------------------------------------------------------------------------
+def test_secant_form_is_detected_from_the_claims_shape():
+    from softproof.derivations import model
+    from softproof.numeric.optimise import secant_form
+
+    form = secant_form(get("S1-m099"))
+    assert form is not None
+    assert form.claim.lhs == model.Norm(
+        "2", model.Jac(model.F(model.A, model.x), model.x) * model.y
+    )
+    assert form.claim.rhs == get("S1-m099").claim.rhs.xreplace(
+        {model.Norm("2", model.x - model.y): model.Norm("2", model.y)}
+    )
+    form = secant_form(s1_balls("0.99"))  # hypotheses taken at y = x
+    assert all(model.y not in h.free_symbols for h in form.hypotheses)
+    for sid in ("E5", "S2", "S3-bmat", "G5"):  # not a secant ratio
+        assert secant_form(get(sid)) is None
+    other = parse_statement_text(  # y also outside the secant norm: not proportional
+        'id = "t"\nclaim = "norm2(f(x) - f(y)) <= norm2(x - y) + norm2(y)"\n', "t.toml"
+    )
+    assert secant_form(other) is None
+
+
+def test_gradient_search_confirms_s1_099_at_n50_d20_on_the_exact_witness():
+    from softproof.numeric.optimise import GRADIENT_METHOD, gradient_search
+
+    st = get("S1-m099")
+    res = gradient_search(st, budget_seconds=20.0, rng=0, sizes={"n": 50, "d": 20})
+    assert res.violation is not None and res.violation.confirmed
+    assert res.method == GRADIENT_METHOD
+    wit = {k: res.violation.instance[k] for k in ("A", "x", "y")}
+    assert wit["A"].shape == (50, 20) and np.linalg.norm(wit["x"] - wit["y"]) > 0
+    assert confirm(st, wit).confirmed
+
+
+def test_gradient_search_on_true_s1_reports_no_violation_and_a_real_worst_case():
+    from softproof.numeric.optimise import gradient_search
+    from softproof.numeric.search import rigorous_ratio
+
+    st = get("S1")
+    res = gradient_search(st, budget_seconds=4.0, rng=0, sizes={"n": 50, "d": 20}, confirm=None)
+    assert res.violation is None and res.best is not None
+    r = rigorous_ratio(st, res.best.instance)
+    assert r is not None and 0.9 < r <= 1.0  # climbs towards the sharp constant, never above
+
+
+def test_rejected_candidates_never_count_as_violations():
+    """A candidate the rigorous check refuses is kept as rejected, never reported."""
+    from types import SimpleNamespace
+
+    from softproof.numeric.optimise import gradient_search
+
+    calls = []
+
+    def refuse(_st, inst):
+        calls.append(inst)
+        return SimpleNamespace(confirmed=False)
+
+    res = gradient_search(get("S1-m099"), 3.0, rng=0, sizes={"n": 7, "d": 4}, confirm=refuse)
+    assert res.violation is None and calls and len(res.rejected) == len(calls)
+
+
+def test_projection_onto_spectral_l2_and_coupled_offset_sets():
+    from softproof.numeric.sampling import INSET
+
+    st = s1_balls()
+    sam = Sampler(st)
+    rng = np.random.default_rng(0)
+    env = sam.decode(sam.sample_latent(4, rng))
+    env["A"] = 10 * rng.standard_normal((4, 7, 4))
+    env["x"] = 10 * rng.standard_normal((4, 4))
+    env["y"] = env["x"] + rng.standard_normal((4, 4))
+    env["A"][0] *= 1e-3  # already inside: unchanged
+    out = sam.project(env)
+    np.testing.assert_array_equal(out["A"][0], env["A"][0])
+    for i in range(1, 4):
+        s_in = np.linalg.svd(env["A"][i], compute_uv=False)
+        s_out = np.linalg.svd(out["A"][i], compute_uv=False)
+        np.testing.assert_allclose(s_out, np.minimum(s_in, 4 * INSET), rtol=1e-12)
+    assert (np.linalg.norm(out["x"], axis=1) <= 4).all()
+    assert (np.linalg.norm(out["y"], axis=1) <= 4).all()
+    assert sam.ok(out).all()
+    # a coupled offset: norm_inf(A (x - y)) < 1/100 (P1's hypotheses) made to hold
+    p1 = Sampler(get("P1-m099"))
+    env = p1.decode(p1.sample_latent(3, rng))
+    env["y"] = env["x"] + 0.5 * rng.standard_normal(env["x"].shape)
+    out = p1.project(env)
+    gap = np.abs(np.einsum("bij,bj->bi", out["A"], out["x"] - out["y"])).max(axis=1)
+    assert (gap < 1e-2).all()
+    assert not (
+        np.abs(np.einsum("bij,bj->bi", env["A"], env["x"] - env["y"])).max(axis=1) < 1e-2
+    ).all()
+
+
+def test_secant_witnesses_are_real_instances_of_the_statement():
+    from softproof.numeric.optimise import SECANT_STEPS, secant_form, secant_witnesses
+
+    st = get("S1")
+    form = secant_form(st)
+    sam, fsam = Sampler(st, {"n": 5, "d": 3}), Sampler(form, {"n": 5, "d": 3})
+    env = fsam.decode(fsam.sample_latent(2, np.random.default_rng(1)))
+    wenv, res = secant_witnesses(st, sam, env, 1)
+    assert len(res.margin) == 2 * len(SECANT_STEPS)
+    gaps = np.linalg.norm(wenv["y"] - wenv["x"], axis=1)
+    assert (gaps > 0).all() and np.allclose(wenv["x"], env["x"][1])
+    assert not res.violation.any()  # S1 is true
+
+
+def test_optimise_method_switch():
+    res = optimise(get("S1-m099"), budget_seconds=5.0, rng=0, method="lbfgs-fd")
+    assert res.method == "multistart L-BFGS-B"
+    with pytest.raises(ValueError, match="unknown optimiser method"):
+        optimise(get("S1"), budget_seconds=1.0, method="newton")
+    # identities have no gradient search: 'auto' falls back to L-BFGS-B
+    res = optimise(get("G5-m-sign"), budget_seconds=1.0, rng=0, confirm=None)
+    assert res.method == "multistart L-BFGS-B"
+
+
+def test_encode_inverts_decode_on_the_recognised_sets():
+    for st in (s1_balls(), get("P1-m099"), get("S1"), get("E1-m-wide")):
+        sam = Sampler(st)
+        env = sam.decode(sam.sample_latent(5, np.random.default_rng(0)))
+        back = sam.decode(sam.encode(env))
+        for v in st.variables:
+            np.testing.assert_allclose(back[v], env[v], rtol=1e-12, atol=1e-12)
+
+
+def test_auto_polishes_small_problems_with_lbfgs_after_the_gradient_search(monkeypatch):
+    import softproof.numeric.optimise as opt
+
+    calls = []
+    real = opt.gradient_search
+
+    def spy(*a, **k):
+        calls.append(a[1])
+        return real(*a, **k)
+
+    monkeypatch.setattr(opt, "gradient_search", spy)
+    res = opt.optimise(s1_balls(), budget_seconds=2.0, rng=0, confirm=None, stop_at_violation=False)
+    assert calls == [pytest.approx(2.0 * opt.GRADIENT_SHARE)]
+    assert res.method.endswith("multistart L-BFGS-B") and res.violation is None
+    assert 0.99 < res.best.score <= 1.0
