@@ -154,3 +154,11 @@ def test_toml_not_written_when_the_file_would_not_re_prove_it(capsys, ball, tmp_
     code, out, _ = run(capsys, ball, "--of", "u(x) / alpha(x)", "--wrt", "x", "--toml", str(target))
     assert "K = R/2" in out
     assert code == 3 and "not written" in out and not target.exists()
+
+
+def test_bench_table_lists_the_bound_keys(capsys):
+    assert main(["bench", "--quick", "--only", "bound", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for key in ("u", "softmax", "softmax_tau", "alpha", "cosh_f"):
+        assert f"bound_{key}_s" in out
+    assert "hand-written P1-sharp and S1" in out
