@@ -15,7 +15,10 @@ products, norm comparison, ``||exp v||_inf <= e^{||v||_inf}``, the
 hypotheses, the convexity of the ball for the bound point, E5
 ``||diag(s) - s s^T|| <= 1/2`` for a probability vector ``s`` (cited from
 ``chains.e5_general``), E4 ``||s||_1 = 1``, E3 ``n e^{-||Az||_inf} <= alpha``
-for ``1/alpha``, S3-sharp for ``||B||``), and ``sup_constant`` closes.
+for ``1/alpha``, S3-sharp for ``||B||``; for hyperbolic models ``cosh >= 1``,
+``||sinh v||_inf <= sinh ||v||_inf``, ``||u||_2 <= <u, 1>`` for a positive ``u``),
+and ``sup_constant`` closes.  A normalised ``u / <u, 1>`` with ``u = exp(w)`` is
+taken through its softmax Jacobian (G4, proved as an identity) so E5 applies.
 
 Every proposed step is checked by the chain checker of :mod:`chains` before it
 is kept (a step the checker refuses is never used), and the whole chain is
@@ -28,7 +31,7 @@ says it cannot derive a constant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 from sympy import MatAdd, MatMul, MatrixSymbol, Transpose
@@ -96,7 +99,6 @@ class _State:
     hypotheses: tuple[Relation, ...]
     balls: dict[str, sp.Expr]  # norm kind -> radius of the ball around 0 holding var
     tried: int = 0
-    log: list[str] = field(default_factory=list)
     expr: sp.Basic = sp.S.Zero  # the current expression of the chain
 
 
@@ -232,10 +234,6 @@ def _e5_vector(m: sp.Basic) -> sp.Basic | None:
                 if m in (ch._J(s), _e5_lhs(s).arg):
                     return s
     return None
-
-
-def _exp_like(v: sp.Basic) -> bool:
-    return isinstance(v, model.U) or (isinstance(v, Entrywise) and v.fn == "exp")
 
 
 def _norm_candidates(t: Norm, st: _State) -> Iterator[tuple[sp.Basic, sp.Basic, object]]:
