@@ -302,7 +302,10 @@ class _Tracker:
         cases the balls contradicted."""
         if not self.top:
             return -np.inf, None, False, self.artefacts
-        r, inst, by_balls = self.top[0]
+        # a case the balls evaluated outranks any float64-only case: a float64 ratio
+        # the balls could not re-check (cancellation in f(x) - f(y)) is never the worst
+        balls = [p for p in self.top if p[2]]
+        r, inst, by_balls = balls[0] if balls else self.top[0]
         return r, inst, by_balls, self.artefacts
 
     def try_confirm(self, instance: Mapping[str, Any], sc: float) -> Candidate:

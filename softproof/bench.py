@@ -24,6 +24,12 @@
   seconds to certify S1 at ``n = d = 2`` on ``[-4, 4]^8`` by branch and bound
   (target < 60 s) and ``mpmath.iv`` / Arb seconds per box on the same lowered
   expression (target >= 10), from :mod:`softproof.bench_certify`;
+* ``report_jobs2_speedup`` (``report_jobs``): wall time of ``softproof report`` on
+  the subset :attr:`Sizes.report_ids` (their certification runs included, no
+  plots) with ``--jobs 1`` divided by the same with ``--jobs 2``, one after the
+  other in the same run (target >= 1.7 on 2 cores); the load average before and
+  after is in the details.  Each entry's search is time-boxed (it takes its budget
+  whatever the CPU), so the details also give the instances each run searched.
 * ``catalogue_load_ratio``: seconds to load the lemma catalogue from its
   statement files (open the pack, read and check every file through
   :func:`softproof.derivations.statement_files.load_statement`) divided by seconds
@@ -71,6 +77,7 @@ __all__ = [
     "bench_large_mutant",
     "LARGE_MUTANTS",
     "bench_certify",
+    "bench_report_jobs",
     "measure_catalogue_load",
     "machine_info",
     "met",
@@ -102,6 +109,7 @@ MEASURES = (
     "mutant_0999_n50",
     "certify",
     "bound",
+    "report_jobs",
     "catalogue_load_ratio",
     "cosh_gradient",
 )
@@ -132,6 +140,7 @@ TARGETS: dict[str, dict[str, Any]] = {
     "certify_iv_over_arb": {"min": 10.0},
     # softproof bound: derivation and check of the chain, per model (issue 9)
     **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha", "cosh_f")},
+    "report_jobs2_speedup": {"min": 1.7},
     "catalogue_load_ratio": {"max": 1.2},
     # a statement file with its own definitions (cosh), proved for symbolic n, d
     "cosh_gradient_prove_s": {"max": 2.0},
@@ -160,6 +169,10 @@ class Sizes:
     certify_boxes: int
     #: also certify E5 at n = 3, d = 1 (a second, slower certification)
     certify_e5: bool
+    #: the report subset timed with --jobs 1 and --jobs 2, its search and certify budgets
+    report_ids: tuple[str, ...] = ()
+    report_budget: float = 2.0
+    report_certify_budget: float = 15.0
 
 
 FULL = Sizes(
@@ -177,6 +190,9 @@ FULL = Sizes(
     certify_budget=120.0,
     certify_boxes=200,
     certify_e5=True,
+    report_ids=("G5", "E1", "E5", "P3", "P4", "S1", "S1-m099", "E5-m-quarter"),
+    report_budget=2.0,
+    report_certify_budget=5.0,
 )
 
 #: a smoke run: smaller batches, short baselines; the mutant searches keep
@@ -196,6 +212,9 @@ QUICK = Sizes(
     certify_budget=120.0,
     certify_boxes=50,
     certify_e5=False,
+    report_ids=("G5", "E1", "S1", "S1-m099"),
+    report_budget=1.0,
+    report_certify_budget=2.0,
 )
 
 
@@ -580,6 +599,70 @@ def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return figures, base, detail
 
 
+def bench_report_jobs(
+    ids: Iterable[str], budget: float, certify_budget: float, seed: int = 0
+) -> dict[str, Any]:
+    """Wall seconds of the report on the entries ``ids`` (and their certification runs,
+    no plots) with one worker and with two, one after the other; ``ratio`` is their
+    quotient, ``None`` when the two runs disagree on a verdict."""
+    import tempfile
+    from pathlib import Path
+
+    from softproof.derivations.catalogue import get
+
+    from .parallel import executor
+    from .report import CERTIFICATION_RUNS, run_report
+
+    entries = [get(i) for i in ids]
+    wanted = {e.id for e in entries}
+    certs = [c for c in CERTIFICATION_RUNS if c[0] in wanted]
+    runs: dict[int, dict[str, Any]] = {}
+    load = [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="softproof-bench-") as tmp:
+            t0 = time.perf_counter()
+            with executor(jobs) as ex:
+                rep = run_report(
+                    entries,
+                    Path(tmp) / "report",
+                    budget=budget,
+                    seed=seed,
+                    certify_budget=certify_budget,
+                    plots=False,
+                    progress=False,
+                    certification_runs=certs,
+                    log=lambda _msg: None,
+                    executor=ex,
+                )
+            runs[jobs] = {
+                "seconds": time.perf_counter() - t0,
+                "verdicts": {e.id: e.verdict for e in rep.entries},
+                "certifications": [c.outcome for c in rep.certifications],
+                "instances": sum(int(e.instances) for e in rep.entries),
+            }
+        if load:
+            load.append(os.getloadavg()[0])
+    same = runs[1]["verdicts"] == runs[2]["verdicts"]
+    return {
+        "ratio": runs[1]["seconds"] / runs[2]["seconds"] if same else None,
+        "jobs1_s": runs[1]["seconds"],
+        "jobs2_s": runs[2]["seconds"],
+        "same_verdicts": same,
+        "same_certifications": runs[1]["certifications"] == runs[2]["certifications"],
+        "instances_jobs1": runs[1]["instances"],
+        "instances_jobs2": runs[2]["instances"],
+        # below 1: the two-worker run searched less in its (time-boxed) entries, so
+        # part of its wall-time gain is the CPU it could not get (a loaded machine)
+        "work_ratio": runs[2]["instances"] / max(1, runs[1]["instances"]),
+        "entries": sorted(wanted),
+        "certification_runs": len(certs),
+        "budget_per_entry_s": budget,
+        "certify_budget_s": certify_budget,
+        "load_average_1min": load,
+        "verdicts": runs[2]["verdicts"],
+    }
+
+
 def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
     """The former Python catalogue's path: each entry's parameters, hypotheses and
     claim parsed by the grammar from texts already in memory, then the Statement."""
@@ -611,7 +694,7 @@ def _statements_from_texts(texts: list[dict[str, Any]]) -> list[Statement]:
                 notes=t.get("notes", ""),
                 mutant_of=t.get("mutant-of"),
                 part_of=t.get("part-of"),
-                lemma=t.get("lemma", False),
+                helper=t.get("helper", False),
                 claim_text=t["claim"],
                 hypotheses_text=tuple(t.get("hypotheses", ())),
             )
@@ -745,6 +828,8 @@ def _announce(key: str, sizes: Sizes) -> str:
         )
     if key == "certify":
         return f"{key}: certifying S1 (n=d=2){' and E5' if sizes.certify_e5 else ''}"
+    if key == "report_jobs":
+        return f"{key}: the report on {', '.join(sizes.report_ids)} with --jobs 1, then 2"
     if key == "catalogue_load_ratio":
         return f"{key}: loading the catalogue from its files vs from in-memory texts"
     return f"{key}: measuring"
@@ -787,6 +872,12 @@ def measure(
         return _certify_figures(
             bench_certify(sizes.certify_budget, sizes.certify_boxes, seed, sizes.certify_e5)
         )
+    elif key == "report_jobs":
+        r = bench_report_jobs(
+            sizes.report_ids, sizes.report_budget, sizes.report_certify_budget, seed
+        )
+        ratio, jobs1 = r.pop("ratio"), r.pop("jobs1_s")
+        return {"report_jobs2_speedup": ratio}, {"method": "--jobs 1", "seconds": jobs1}, r
     elif key == "catalogue_load_ratio":
         r = measure_catalogue_load(sizes.repeat)
     else:

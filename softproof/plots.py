@@ -240,7 +240,7 @@ def plot_convergence(path: Path, seed: int = 0) -> Path:
     ax.axhline(
         1e-5, color="tab:purple", linestyle=":", label="below: the $0.99999$ mutant is caught"
     )
-    ax.set_xlabel("instances evaluated (random screening, L-BFGS-B, Hypothesis)")
+    ax.set_xlabel("instances evaluated (random screening, adversarial optimiser, Hypothesis)")
     ax.set_ylabel("1 \u2212 worst LHS/RHS reached")
     ax.set_ylim(min(min(p[1] for p in pts), 1e-5) / 3, 1.5)
     ax.set_title("Search converging on the worst case of S1 ($n = 7$, $d = 4$)", fontsize=10)

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,18 @@ class ProgressBar:
         print(
             f"\r[{bar}] {done}/{self.total} {label:<28.28} {secs:6.1f} s",
             end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def line(self, done: int, label: str) -> None:
+        """One line per finished task (tasks finish in any order on workers)."""
+        if not self.enabled:
+            return
+        secs = time.perf_counter() - self.t0
+        width = len(str(self.total))
+        print(
+            f"[{done:>{width}}/{self.total}] {label:<28.28} {secs:6.1f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -402,6 +415,7 @@ def run_report(
     certification_runs: Iterable[tuple[str, dict[str, int], float | None]] = CERTIFICATION_RUNS,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
     pack: Any = None,
+    executor: Executor | None = None,
 ) -> Report:
     """Check every entry and write the report into ``out_dir``.
 
@@ -410,6 +424,10 @@ def run_report(
     run, constants table, derivation or plot of the catalogue is used
     (``certification_runs`` is then ignored); a chain is used for a statement of its
     id only when it checks against that statement.
+
+    The entries, chain checks and certification runs are tasks on ``executor``
+    (:mod:`softproof.parallel`; default: one after the other in this process); the
+    report is the same whichever runs them, apart from the timings.
 
     The report is built in a temporary folder beside ``out_dir`` and renamed into
     place; an existing ``out_dir`` is replaced only if it is empty or an earlier
@@ -434,6 +452,7 @@ def run_report(
             list(certification_runs) if info["default"] else [],
             log,
             info,
+            executor,
         )
         report.seconds = time.perf_counter() - t0
         write_report(report, work, log=log)
@@ -447,10 +466,25 @@ def run_report(
 
 
 def _build(
-    entries, work: Path, budget, seed, certify_budget, plots, progress, cert_runs, log, info
+    entries,
+    work: Path,
+    budget,
+    seed,
+    certify_budget,
+    plots,
+    progress,
+    cert_runs,
+    log,
+    info,
+    ex=None,
 ):
+    """Every entry, chain check and certification run as a task on ``ex`` (default:
+    in this process); results are placed by entry, never by the order they finish."""
     from softproof.derivations import chains as chain_mod
+    from softproof.parallel import InlineExecutor, submit
 
+    ex = ex if ex is not None else InlineExecutor()
+    inline = isinstance(ex, InlineExecutor)
     witness_dir, chain_dir = work / "witnesses", work / "chains"
     witness_dir.mkdir()
     chain_dir.mkdir()
@@ -461,30 +495,77 @@ def _build(
         settings["pack"] = info["name"]
     report = Report(settings=settings, pack=info)
     # a chain is checked against the statement it is used for (another pack's S1 is
-    # proved by the S1 chain only if the chain's conclusion gives that statement)
+    # proved by the S1 chain only if the chain's conclusion gives that statement);
+    # only the chains of the entries reported are checked
+    wanted = {st.id: st for st in entries}
     if info["default"]:
-        chains = chain_mod.proved_entries()
+        chain_jobs = [
+            (sid, None) for sid in chain_mod.ids() if chain_mod.chain(sid).statement_id in wanted
+        ]
     else:
         have = set(chain_mod.ids())
-        chains = {
-            st.id: chain_mod.chain(st.id).check(statement=st) for st in entries if st.id in have
-        }
-    steps = len(entries) + len(cert_runs) + (1 if plots else 0) + 1
+        chain_jobs = [(st.id, st) for st in entries if st.id in have]
+    chain_ids = [sid for sid, _ in chain_jobs]
+    steps = len(chain_ids) + len(entries) + len(cert_runs) + (1 if plots else 0) + 1
     bar = ProgressBar(steps, enabled=progress)
     done = 0
-    for st in entries:
-        bar.show(done, st.id)
-        report.entries.append(check_entry(st, budget, seed, chains, witness_dir, chain_dir))
-        done += 1
-    for sid, sizes, radius in cert_runs:
-        bar.show(done, f"certify {sid}")
-        report.certifications.append(_certify(sid, sizes, radius, certify_budget))
-        done += 1
-    _fold_certifications(report, {st.id: st for st in entries})
+
+    def run(label: str, fn: Callable[..., Any], *args: Any, step: bool = True) -> Future:
+        """Submit a task (``step``: it counts as a step of the progress bar)."""
+        nonlocal done
+        if not inline:
+            return submit(ex, fn, *args)
+        bar.show(done, label)  # the task runs now, in this process
+        fut = submit(ex, fn, *args)
+        done += int(step)
+        return fut
+
+    def finished(fut: Future, label: str) -> Any:
+        nonlocal done
+        value = fut.result()
+        if not inline:
+            done += 1
+            bar.line(done, label)
+        return value
+
+    chain_futs = [run(f"chain {sid}", _chain_task, sid, st) for sid, st in chain_jobs]
     if info["default"]:
-        bar.show(done, "constants")
-        report.constants = _constants(report)
-        report.derivation_file = _derivation(work)
+        tables = run("constants", _constants_table, step=False)
+        deriv = run("derivation", _derivation_text, step=False)
+    cert_futs = {
+        run(f"certify {sid}", _certify, sid, sizes, radius, certify_budget): i
+        for i, (sid, sizes, radius) in enumerate(cert_runs)
+    }
+    chains: dict[str, Any] = {}
+    for sid, fut in zip(chain_ids, chain_futs, strict=True):
+        statement_id, result = finished(fut, f"chain {sid}")
+        if statement_id is not None:
+            chains[statement_id] = result
+    entry_futs = {
+        run(st.id, _entry_task, st, budget, seed, chains.get(st.id)): i
+        for i, st in enumerate(entries)
+    }
+    reps: list[EntryReport | None] = [None] * len(entries)
+    certs: list[CertificationRun | None] = [None] * len(cert_runs)
+    for fut in as_completed([*entry_futs, *cert_futs]):
+        if fut in entry_futs:
+            i = entry_futs[fut]
+            rep, files = finished(fut, entries[i].id)
+            for rel, data in files.items():
+                (work / rel).write_bytes(data)
+            reps[i] = rep
+        else:
+            i = cert_futs[fut]
+            certs[i] = finished(fut, f"certify {cert_runs[i][0]}")
+    report.entries = [r for r in reps if r is not None]
+    report.certifications = [c for c in certs if c is not None]
+    _fold_certifications(report, wanted)
+    if info["default"]:
+        if inline:
+            bar.show(done, "constants")
+        report.constants = _constants(report, tables.result())
+        (work / "derivation.tex").write_text(deriv.result())
+        report.derivation_file = "derivation.tex"
     done += 1
     if plots:
         bar.show(done, "plots")
@@ -495,6 +576,52 @@ def _build(
     bar.show(done, "done")
     bar.close()
     return report
+
+
+def _chain_task(sid: str, statement: Statement | None = None) -> tuple[str | None, Any]:
+    """The chain ``sid`` checked against ``statement`` (default: its catalogue
+    statement, as ``chains.proved_entries``): ``(statement id or None, result)``."""
+    from softproof.derivations import chains as chain_mod
+
+    c = chain_mod.chain(sid)
+    if statement is not None:
+        return statement.id, c.check(statement=statement)
+    if c.statement_id is None:
+        return None, None
+    return c.statement_id, c.check()
+
+
+def _entry_task(
+    statement: Statement, budget: float, seed: int, chain_result: Any
+) -> tuple[EntryReport, dict[str, bytes]]:
+    """:func:`check_entry` in a folder of its own (a worker may be another machine):
+    the entry and the files it wrote, by their path in the report."""
+    with tempfile.TemporaryDirectory(prefix="softproof-entry-") as tmp:
+        witness_dir, chain_dir = Path(tmp) / "witnesses", Path(tmp) / "chains"
+        witness_dir.mkdir()
+        chain_dir.mkdir()
+        chains = {} if chain_result is None else {statement.id: chain_result}
+        rep = check_entry(statement, budget, seed, chains, witness_dir, chain_dir)
+        files = {
+            f"{folder.name}/{path.name}": path.read_bytes()
+            for folder in (witness_dir, chain_dir)
+            for path in sorted(folder.iterdir())
+        }
+    return rep, files
+
+
+def _constants_table() -> list[dict[str, Any]]:
+    """The constants table at n = 7, R = 4 (symbolic; a task of its own)."""
+    from softproof.derivations import sharp
+
+    return sharp.constants_table(7, 4.0)
+
+
+def _derivation_text() -> str:
+    """The derivation of the gradient and Hessian as a LaTeX document."""
+    from softproof.derivations.derivation import gradient_hessian_chain
+
+    return gradient_hessian_chain().to_document()
 
 
 def _identity_document(statement: Statement) -> str:
@@ -563,7 +690,7 @@ def _fold_certifications(report: Report, statements: dict[str, Statement]) -> No
             e.evidence = f"certified on {run.domain}; also {e.evidence}"
 
 
-def _constants(report: Report) -> list[dict[str, Any]]:
+def _constants(report: Report, table: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Paper constant vs best proved constant vs the worst case the search
     reached (observed constant = paper constant x worst ratio)."""
     import sympy as sp
@@ -572,7 +699,7 @@ def _constants(report: Report) -> list[dict[str, Any]]:
 
     worst = {e.id: e.worst_ratio for e in report.entries}
     rows = []
-    for row in sharp.constants_table(7, 4.0):
+    for row in sharp.constants_table(7, 4.0) if table is None else table:
         r = worst.get(row["id"])
         paper = _finite(row.get("paper_value"))
         rows.append(
@@ -593,14 +720,6 @@ def _constants(report: Report) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _derivation(work: Path) -> str | None:
-    from softproof.derivations.derivation import gradient_hessian_chain
-
-    deriv = gradient_hessian_chain()
-    (work / "derivation.tex").write_text(deriv.to_document())
-    return "derivation.tex"
 
 
 # --------------------------------------------------------------------------

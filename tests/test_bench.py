@@ -145,3 +145,29 @@ def test_bad_option_exit_code_from_the_shell():
         [sys.executable, "-m", "softproof", "bench", "--only"], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "--only" in proc.stderr
+
+
+def test_quick_json_report_jobs_figure(quick_json):
+    """--jobs 1 over --jobs 2 on the same report subset, with the same verdicts."""
+    _, doc, _ = quick_json
+    detail, base = doc["details"]["report_jobs"], doc["baselines"]["report_jobs"]
+    assert detail["same_verdicts"] is True and detail["verdicts"]["S1-m099"] == "violated"
+    assert math.isclose(doc["report_jobs2_speedup"], base["seconds"] / detail["jobs2_s"])
+    assert detail["instances_jobs1"] > 0 and detail["instances_jobs2"] > 0
+
+
+def test_report_jobs_speedup_is_withheld_when_verdicts_differ(monkeypatch):
+    """A faster run that reaches other verdicts is no speed-up of the same report."""
+    import softproof.report
+    from softproof.bench import bench_report_jobs
+    from softproof.parallel import InlineExecutor
+    from softproof.report import EntryReport, Report
+
+    def fake(entries, out, executor=None, **kw):
+        verdict = "searched" if isinstance(executor, InlineExecutor) else "violated"
+        return Report(entries=[EntryReport("S1", "", "inequality", True, verdict, "")])
+
+    monkeypatch.setattr(softproof.report, "run_report", fake)
+    r = bench_report_jobs(["S1"], 0.1, 0.1)
+    assert r["ratio"] is None and r["same_verdicts"] is False
+    assert not met("report_jobs2_speedup", r["ratio"])

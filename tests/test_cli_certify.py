@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -128,3 +129,29 @@ def test_certificate_from_a_fifo_is_refused(tmp_path, capsys):
     os.mkfifo(fifo)
     assert main(["certify", "E1", "--check", str(fifo)]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--jobs", "0"], "--jobs must be an integer"),
+        (["--scheduler", "nowhere:1"], "expected the address of a Dask scheduler"),
+    ],
+)
+def test_certify_bad_parallel_options_exit_2(tmp_path, capsys, extra, message):
+    from softproof.cli import main
+
+    out = tmp_path / "cert.json"
+    assert main(["certify", "E1", "--out", str(out), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_certify_with_jobs_2_certifies_as_with_jobs_1(capsys):
+    from softproof.cli import main
+
+    outs = []
+    for jobs in ("1", "2"):
+        assert main(["certify", "E1", "--budget", "10", "--jobs", jobs]) == 0
+        outs.append(re.sub(r"\d+\.\d+ s", "T s", capsys.readouterr().out))
+    assert outs[0] == outs[1] and "certified on" in outs[0]

@@ -266,3 +266,65 @@ def test_a_file_reusing_a_chain_id_is_not_proved_by_that_chain(capsys, tmp_path)
     )
     main(["check", path, "--budget", "2", "--quiet"])
     assert "proved by a machine-checked chain" not in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# --jobs, --restarts, --scheduler
+# --------------------------------------------------------------------------
+def test_jobs_2_equals_jobs_1_for_deterministic_restarts(capsys, tmp_path):
+    """Each restart of S1-m099 confirms a violation in its first screening batch (no
+    clock involved), so the output and the witness do not depend on the workers."""
+    runs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"w{jobs}.json"
+        code = main(
+            ["check", "S1-m099", "--budget", "10", "--seed", "5", "--quiet"]
+            + ["--jobs", jobs, "--restarts", "2", "--witness-out", str(out)]
+        )
+        assert code == 1
+        runs.append((capsys.readouterr().out.replace(str(out), "W"), out.read_bytes()))
+    assert runs[0] == runs[1]
+
+
+def test_search_with_restarts_reports_the_worst_over_them(capsys):
+    assert main(["search", "S1", "--budget", "1", "--n", "3", "--d", "2", "--jobs", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "(2 restarts)" in captured.out and "no violation found" in captured.out
+    assert captured.err.count("[S1] restart") == 2  # one line per finished restart
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--jobs", "0"], "--jobs must be an integer between 1"),
+        (["--jobs", "-3"], "--jobs must be an integer between 1"),
+        (["--restarts", "0"], "--restarts must be an integer between 1"),
+        (["--scheduler", "localhost"], "expected the address of a Dask scheduler"),
+        (["--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
+    ],
+)
+def test_bad_parallel_options_exit_2_and_write_nothing(capsys, tmp_path, extra, message):
+    for command in ("check", "search"):
+        assert main([command, "S1-m099", "--budget", "1", *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_scheduler_exits_2(capsys, tmp_path, monkeypatch):
+    import socket
+
+    import softproof.parallel
+
+    monkeypatch.setattr(softproof.parallel, "SCHEDULER_TIMEOUT", 1.0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["check", "S1-m099", "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
+    assert "no Dask scheduler answered" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_search_methods_other_than_all_refuse_parallel_options(capsys):
+    assert main(["search", "S1", "--method", "screen", "--jobs", "2"]) == 2
+    assert "--method all" in capsys.readouterr().err
+    assert main(["search", "S1", "--method", "screen", "--jobs", "1", "--budget", "0.5"]) == 0

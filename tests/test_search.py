@@ -202,6 +202,19 @@ def test_no_rigorous_work_starts_after_the_deadline(monkeypatch):
     assert not cand.confirmed and tr.unconfirmed == 1
 
 
+def test_a_float64_ratio_the_balls_did_not_recheck_is_never_the_reported_worst():
+    """A float64 ratio above 1 (cancellation in f(x) - f(y)) left unchecked by the balls
+    (no time left) must not outrank a ratio the balls re-evaluated."""
+    st = get("S1")
+    tr = _Tracker(st, None)
+    inst = {"A": np.eye(2), "x": np.ones(2), "y": np.zeros(2)}
+    tr.top = [(1.7, dict(inst), False), (0.93, dict(inst), True)]
+    r, _, by_balls, _ = tr.rigorous_worst()
+    assert (r, by_balls) == (0.93, True)
+    tr.top = [(1.7, dict(inst), False)]  # nothing re-checked: the float64 case, so labelled
+    assert tr.rigorous_worst()[2] is False
+
+
 def test_unconfirmed_candidates_make_a_search_undecided():
     st = get("S1")
     tr = _Tracker(st, None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import Executor
+from typing import Any
 
 from softproof.cli import EXIT_OK, EXIT_UNDECIDED, EXIT_VIOLATED, BadInput
 from softproof.commands._common import (
@@ -75,8 +77,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="verify a saved certificate for ID|FILE with the independent checker (exit 0, "
         "or 2 naming the problem) instead of certifying",
     )
+    from softproof.parallel import add_options
+
+    add_options(p)
     p.set_defaults(run=run)
     return p
+
+
+def _certify(ex: Executor, **kwargs: Any) -> Any:
+    """:func:`softproof.numeric.certify.certify` with its boxes as tasks on ``ex`` where
+    it takes an executor; else the same certification, in this process or (with
+    ``--scheduler``) as one task on the cluster."""
+    import inspect
+
+    from softproof.numeric.certify import certify
+    from softproof.parallel import InlineExecutor, submit
+
+    if "executor" in inspect.signature(certify).parameters:
+        return certify(**kwargs, executor=ex)
+    if isinstance(ex, InlineExecutor) or getattr(ex, "scheduler_address", None) is None:
+        return certify(**kwargs)
+    return submit(ex, certify, **{**kwargs, "progress": False}).result()
 
 
 def check_file(statement, path: str, sizes, domain, radius) -> int:
@@ -113,7 +134,7 @@ def check_file(statement, path: str, sizes, domain, radius) -> int:
 def run(args: argparse.Namespace) -> int:
     from softproof.numeric.boxes import DomainError, frac_text
     from softproof.numeric.certificate import check_certificate, save_certificate
-    from softproof.numeric.certify import TooManyVariables, certify
+    from softproof.numeric.certify import TooManyVariables
 
     sizes = sizes_from(args, top=64) or {}
     statement = load_target(args.target, sizes)
@@ -127,16 +148,20 @@ def run(args: argparse.Namespace) -> int:
         output_file(args.out, "--out")
     if getattr(args, "check", None):
         return check_file(statement, args.check, sizes, domain, radius)
+    from softproof.parallel import from_args
+
     try:
-        res = certify(
-            statement,
-            sizes=sizes,
-            domain=domain or None,
-            default_radius=radius,
-            budget_seconds=args.budget,
-            prec=args.prec,
-            progress=not args.quiet and sys.stderr.isatty(),
-        )
+        with from_args(args) as ex:
+            res = _certify(
+                ex,
+                statement=statement,
+                sizes=sizes,
+                domain=domain or None,
+                default_radius=radius,
+                budget_seconds=args.budget,
+                prec=args.prec,
+                progress=not args.quiet and sys.stderr.isatty(),
+            )
     except TooManyVariables as exc:
         raise BadInput(str(exc)) from None
     except DomainError as exc:

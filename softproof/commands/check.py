@@ -17,6 +17,7 @@ it when every step checks.  ``--replay W.json`` re-confirms a saved witness.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,9 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
         help="where to save a confirmed witness (check: default witness-<id>.json)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    from softproof.parallel import add_options
+
+    add_options(p, restarts=True)
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -102,6 +106,9 @@ def _validate_budget(budget: float, seed: int = 0) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from softproof.parallel import validate_options
+
+    validate_options(args)
     if args.replay:
         return replay(args)
     _validate_budget(args.budget, args.seed)
@@ -111,12 +118,20 @@ def run(args: argparse.Namespace) -> int:
     if args.witness_out is not None:
         output_file(args.witness_out, "--witness-out")
     from softproof.numeric.sampling import SizeLimitError
-    from softproof.numeric.search import check
+    from softproof.parallel import check_restarts, from_args
 
     try:
-        res = check(
-            statement, args.budget, args.seed, sizes, progress=False if args.quiet else None
-        )
+        with from_args(args) as ex:
+            res = check_restarts(
+                statement,
+                args.budget,
+                args.seed,
+                sizes,
+                ex,
+                restarts=args.restarts,
+                log=None if args.quiet else _log,
+                progress=False if args.quiet else None,
+            )
     except SizeLimitError as exc:
         raise BadInput(str(exc)) from None
     print(f"{statement.id}: {statement.claim_text or statement.claim}")
@@ -142,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"the file's proof: {notes[0] if notes else 'proof rejected'}")
         return EXIT_UNDECIDED
     return EXIT_UNDECIDED if res.verdict == "undecided" else EXIT_OK
+
+
+def _log(line: str) -> None:
+    """One progress line on stderr (a finished restart)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def save(path: Path, statement, instance, confirmation) -> None:

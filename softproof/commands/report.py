@@ -62,6 +62,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-plots", action="store_true", help="skip the plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    from softproof.parallel import add_options
+
+    add_options(p)
     p.set_defaults(run=run)
 
 
@@ -90,18 +93,22 @@ def run(args: argparse.Namespace) -> int:
     ids = {e.id for e in entries}
     certs = [c for c in CERTIFICATION_RUNS if c[0] in ids] if pack.is_default else []
     out = Path(args.out)
+    from softproof.parallel import from_args
+
     try:
-        report = run_report(
-            entries,
-            out,
-            budget=args.budget,
-            seed=args.seed,
-            certify_budget=args.certify_budget,
-            plots=not args.no_plots,
-            progress=not args.no_progress and sys.stderr.isatty(),
-            certification_runs=certs,
-            pack=pack,
-        )
+        with from_args(args) as ex:
+            report = run_report(
+                entries,
+                out,
+                budget=args.budget,
+                seed=args.seed,
+                certify_budget=args.certify_budget,
+                plots=not args.no_plots,
+                progress=not args.no_progress and sys.stderr.isatty(),
+                certification_runs=certs,
+                pack=pack,
+                executor=ex,
+            )
     except OutputDirError as exc:
         raise BadInput(str(exc)) from None
     except OSError as exc:

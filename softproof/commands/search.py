@@ -50,6 +50,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     validate_budget(args.budget)
     validate_seed(args.seed)
+    if args.method != "all" and (
+        (args.jobs or 1) > 1 or args.scheduler is not None or args.restarts is not None
+    ):
+        raise BadInput(
+            f"--method {args.method} runs in this process: --jobs N, --scheduler and "
+            "--restarts spread the restarts of --method all"
+        )
     sizes = sizes_from(args)
     statement = load_target(args.target, sizes)
     check_entries(check_sizes(statement, sizes, args.target))
@@ -73,14 +80,21 @@ def _search(statement: Any, args: argparse.Namespace, sizes: dict[str, int] | No
     from softproof.numeric.optimise import optimise, witness_instance
 
     if args.method == "all":
-        res = search.check(
-            statement,
-            args.budget,
-            args.seed,
-            sizes,
-            prove=False,
-            progress=False if args.quiet else None,
-        )
+        from softproof.commands.check import _log
+        from softproof.parallel import check_restarts, from_args
+
+        with from_args(args) as ex:
+            res = check_restarts(
+                statement,
+                args.budget,
+                args.seed,
+                sizes,
+                ex,
+                restarts=args.restarts,
+                prove=False,
+                log=None if args.quiet else _log,
+                progress=False if args.quiet else None,
+            )
         worst, wit, inst = res.worst_ratio, res.worst_witness, res.instances
         violation, conf, method = res.witness, res.confirmation, res.method
         undecided = search.undecided_reason(res) if res.verdict == "undecided" else ""
