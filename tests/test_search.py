@@ -47,7 +47,8 @@ def test_true_entries_are_never_flagged(sid):
 
 @pytest.mark.parametrize("sid", IDENTITIES)
 def test_true_identities_are_proved(sid):
-    res = check(get(sid), budget_seconds=1.0, rng_seed=1, progress=False)
+    # the prover's time is generous (a loaded machine); the search budget stays small
+    res = check(get(sid), budget_seconds=1.0, rng_seed=1, progress=False, prove_seconds=30)
     assert res.verdict == "proved", res.summary()
 
 
