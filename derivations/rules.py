@@ -69,6 +69,14 @@ __all__ = [
     "nonneg_combination",
     "diag_norm",
     "segment_norm",
+    "outer_norm",
+    "sinh_entrywise_max",
+    "cosh_entrywise_max",
+    "cosh_sum_lower",
+    "positive_l2_sum",
+    "normalised_simplex",
+    "positive_vector",
+    "known_positive",
     "RULES",
     "EQUALITY_RULES",
 ]
@@ -197,6 +205,63 @@ def same(a: sp.Basic, b: sp.Basic) -> bool:
         return False
 
 
+def _unfold_named(e: sp.Basic) -> sp.Basic:
+    """``e`` with its named model functions (``u``, a file's definitions) unfolded
+    at the top until it is not one."""
+    while isinstance(e, model._Named):
+        e = e.definition
+    return e
+
+
+def positive_vector(v: sp.Basic) -> bool:
+    """Every entry of ``v`` is positive: ``exp`` or ``cosh`` entrywise (of a real
+    argument), directly or as a named function (``u(x)``, a file's ``u(v)``), or a
+    positive scalar times such a vector."""
+    v = _unfold_named(v)
+    if isinstance(v, Entrywise):
+        return v.fn in ("exp", "cosh")
+    if isinstance(v, MatMul):
+        scal = [a for a in v.args if not model.is_matrix(a)]
+        mats = [a for a in v.args if model.is_matrix(a)]
+        return len(mats) == 1 and positive_vector(mats[0]) and known_positive(sp.Mul(*scal))
+    return False
+
+
+def _positive_node(e: sp.Basic) -> bool:
+    if isinstance(e, model._Named) and not model.is_matrix(e):
+        return known_positive(e.definition)
+    if isinstance(e, Dot):
+        p, q = e.args
+        return (isinstance(q, OneMatrix) and positive_vector(p)) or (
+            isinstance(p, OneMatrix) and positive_vector(q)
+        )
+    return False
+
+
+def _positive_atoms(e: sp.Basic) -> sp.Basic:
+    """``e`` with scalar model nodes known to be positive (``<u, 1>`` for a positive
+    vector ``u``, a named scalar defined by one) replaced by positive symbols."""
+    nodes = [
+        a
+        for a in sp.preorder_traversal(e)
+        if isinstance(a, model._ScalarNode) and not isinstance(a, Norm) and _positive_node(a)
+    ]
+    return e.xreplace({a: sp.Dummy("p", positive=True) for a in dict.fromkeys(nodes)})
+
+
+def known_positive(e: sp.Basic) -> bool:
+    """``e > 0`` as SymPy decides it once the scalar model nodes known to be
+    positive (:func:`_positive_node`) are positive symbols."""
+    e = sp.sympify(e)
+    if model.is_matrix(e):
+        return False
+    if e.is_positive:
+        return True
+    if _positive_node(e):
+        return True
+    return bool(_positive_atoms(exact(e)).is_positive)
+
+
 def _atomize(e: sp.Basic, table: dict) -> sp.Basic:
     """Model scalar nodes (norms, dots, alpha, sups) replaced by symbols with
     their sign (the same node gets the same symbol)."""
@@ -204,7 +269,7 @@ def _atomize(e: sp.Basic, table: dict) -> sp.Basic:
         if e not in table:
             table[e] = sp.Dummy(
                 f"a{len(table)}",
-                positive=bool(e.is_positive) or None,
+                positive=bool(e.is_positive) or _positive_node(e) or None,
                 nonnegative=bool(e.is_nonnegative) or None,
                 real=True,
             )
@@ -220,6 +285,12 @@ def _sign(e: sp.Basic) -> int | None:
         return 1
     if e.is_nonpositive:
         return -1
+    p = _positive_atoms(e)
+    if p != e:
+        if p.is_nonnegative:
+            return 1
+        if p.is_nonpositive:
+            return -1
     return None
 
 
@@ -269,11 +340,14 @@ def polarity(ctx: sp.Basic, hole: sp.Symbol, old: sp.Basic, new: sp.Basic) -> in
         if ex.is_positive:
             return p
         ends = [exact(base.xreplace({hole: e})) for e in (old, new)]
-        if ex.is_negative and all(bool(e.is_positive) for e in ends):
+        if ex.is_negative and all(known_positive(e) for e in ends):
             return -p
         return None
-    if isinstance(ctx, sp.exp):
+    if isinstance(ctx, sp.exp | sp.sinh | sp.tanh):  # increasing functions
         return polarity(ctx.args[0], hole, old, new)
+    if isinstance(ctx, sp.cosh):  # increasing on [0, oo), decreasing on (-oo, 0]
+        p, sgn = polarity(ctx.args[0], hole, old, new), sign_between(ctx.args[0])
+        return None if p is None or sgn is None else p * sgn
     if isinstance(ctx, sp.log):
         return polarity(ctx.args[0], hole, old, new) if sign_between(ctx.args[0]) == 1 else None
     if isinstance(ctx, Sup):
@@ -702,8 +776,7 @@ def norm_comparison(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
 
 def _exp_arg(e: sp.Basic) -> sp.Basic | None:
     """``v`` if ``e`` is ``exp(v)`` entrywise (directly or as ``u(A, x)``)."""
-    if isinstance(e, model.U):
-        e = e.definition
+    e = _unfold_named(e)
     if isinstance(e, Entrywise) and e.fn == "exp":
         return e.arg
     return None
@@ -722,7 +795,7 @@ def exp_sum_lower(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     """Monotonicity of exp: ``k e^{-||v||_inf} <= sum_i e^{v_i} = <exp(v), 1_k>``
     (E3, lower half; the upper half is ``||exp(v)||_inf`` and norm comparison)."""
     meth = "rule: monotonicity of exp"
-    r = rhs.definition if isinstance(rhs, model.Alpha) else rhs
+    r = _unfold_named(rhs)
     if isinstance(r, Dot):
         p, q = r.args
         for e, one in ((p, q), (q, p)):
@@ -731,6 +804,96 @@ def exp_sum_lower(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
                 if same(lhs, v.shape[0] * sp.exp(-Norm("inf", v))):
                     return StepCheck(True, meth)
     return _fail(meth, "expected k exp(-||v||_inf) <= <exp(v), 1_k>")
+
+
+def _entrywise_arg(e: sp.Basic, fn: str) -> sp.Basic | None:
+    """``v`` if ``e`` is ``fn(v)`` entrywise (directly or as a named function)."""
+    e = _unfold_named(e)
+    if isinstance(e, Entrywise) and e.fn == fn:
+        return e.arg
+    return None
+
+
+def sinh_entrywise_max(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||sinh(v)||_inf <= sinh(||v||_inf)``: ``|sinh t| = sinh |t|`` and sinh is
+    increasing."""
+    meth = "rule: monotonicity of sinh"
+    v = _entrywise_arg(lhs.arg, "sinh") if _is_norm(lhs, "inf") else None
+    if v is not None and same(rhs, sp.sinh(Norm("inf", v))):
+        return StepCheck(True, meth)
+    return _fail(meth, "expected ||sinh(v)||_inf <= sinh(||v||_inf)")
+
+
+def cosh_entrywise_max(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||cosh(v)||_inf <= cosh(||v||_inf)``: cosh is even and increasing on ``[0, oo)``."""
+    meth = "rule: monotonicity of cosh"
+    v = _entrywise_arg(lhs.arg, "cosh") if _is_norm(lhs, "inf") else None
+    if v is not None and same(rhs, sp.cosh(Norm("inf", v))):
+        return StepCheck(True, meth)
+    return _fail(meth, "expected ||cosh(v)||_inf <= cosh(||v||_inf)")
+
+
+def cosh_sum_lower(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``cosh >= 1``: ``k <= sum_i cosh(v_i) = <cosh(v), 1_k>`` (also through a
+    named scalar defined as that sum)."""
+    meth = "rule: cosh >= 1"
+    r = _unfold_named(rhs)
+    if isinstance(r, Dot):
+        p, q = r.args
+        for e, one in ((p, q), (q, p)):
+            v = _entrywise_arg(e, "cosh")
+            if v is not None and isinstance(one, OneMatrix) and same(lhs, v.shape[0]):
+                return StepCheck(True, meth)
+    return _fail(meth, "expected k <= <cosh(v), 1_k>")
+
+
+def positive_l2_sum(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||u||_2 <= ||u||_1 = <u, 1>`` for a vector with positive entries (``exp``,
+    ``cosh``); ``rhs`` may be a named scalar defined as ``<u, 1>``."""
+    meth = "rule: 2-norm of a positive vector below its sum"
+    if _is_norm(lhs, "2") and positive_vector(lhs.arg):
+        u, one = lhs.arg, model.ones(lhs.arg.shape[0])
+        want = {model.unfold_all(Dot(u, one)), model.unfold_all(Dot(one, u))}
+        if model.unfold_all(exact(rhs)) in want:
+            return StepCheck(True, meth)
+    return _fail(meth, "expected ||u||_2 <= <u, 1> with u positive entrywise")
+
+
+def _normalised_parts(s: sp.Basic) -> sp.Basic | None:
+    """``u`` if ``s`` is ``u / <u, 1>`` (unfolding named functions) with ``u``
+    positive entrywise."""
+    s = _unfold_named(s)
+    if not isinstance(s, MatMul):
+        return None
+    scal = sp.Mul(*[a for a in s.args if not model.is_matrix(a)])
+    mats = [a for a in s.args if model.is_matrix(a)]
+    if len(mats) != 1 or not positive_vector(mats[0]):
+        return None
+    u = mats[0]
+    base, ex = scal.as_base_exp()
+    if ex != -1:
+        return None
+    one = model.ones(u.shape[0])
+    want = {model.unfold_all(Dot(u, one)), model.unfold_all(Dot(one, u))}
+    return u if model.unfold_all(base) in want else None
+
+
+def normalised_simplex(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """A normalised positive vector ``s = u / <u, 1>`` (``u`` positive entrywise)
+    is a probability vector: ``<s, 1> = 1`` and ``||s||_1 = 1``."""
+    meth = "rule: a normalised positive vector lies on the simplex"
+    if rhs != 1:
+        return _fail(meth, "the right side must be 1")
+    if isinstance(lhs, Dot):
+        p, q = lhs.args
+        s = p if isinstance(q, OneMatrix) else q if isinstance(p, OneMatrix) else None
+    elif _is_norm(lhs, "1"):
+        s = lhs.arg
+    else:
+        s = None
+    if s is None or _normalised_parts(s) is None:
+        return _fail(meth, "expected <s, 1> or ||s||_1 with s = u / <u, 1>, u positive")
+    return StepCheck(True, meth)
 
 
 def _canon_sums(e: sp.Basic, depth: int = 0) -> sp.Basic:
@@ -801,7 +964,7 @@ def _smooth(g: sp.Basic) -> bool:
         if isinstance(node, sp.log) and not node.args[0].is_positive:
             return False
         if isinstance(node, sp.Pow) and not (
-            (node.exp.is_integer and node.exp.is_nonnegative) or node.base.is_positive
+            (node.exp.is_integer and node.exp.is_nonnegative) or known_positive(node.base)
         ):
             return False
         if isinstance(node, sp.MatPow) and not (node.exp.is_integer and node.exp.is_nonnegative):
@@ -812,14 +975,20 @@ def _smooth(g: sp.Basic) -> bool:
 def mean_value(lhs: sp.Expr, rhs: sp.Expr, g: sp.Basic, var: sp.Basic, p, q) -> StepCheck:
     """Mean value inequality for a C^1 map ``g``:
     ``||g(p) - g(q)||_2 <= sup_{z in [p, q]} ||J_g(z)|| ||p - q||_2`` (vector
-    ``var``, spectral norm of the Jacobian ``jac(g(z), z)``), and for a scalar
-    ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
+    ``var``, spectral norm of the Jacobian ``jac(g(z), z)``), for a scalar ``g``
+    of a vector ``var``: ``|g(p) - g(q)| <= sup_z ||grad g(z)||_2 ||p - q||_2``, and
+    for a scalar ``var``: ``|g(p) - g(q)| <= sup_z |g'(z)| |p - q|``.  ``rhs`` must contain
     the Jacobian exactly as derived (``Jac`` node or ``sympy.diff``)."""
     meth = "rule: mean value inequality"
     if not _smooth(g):
         return _fail(meth, "g must be C^1 (exp, products, softmax; no norms, abs, log, roots)")
     gp, gq = g.xreplace({var: p}), g.xreplace({var: q})
-    if model.is_matrix(var):
+    if model.is_matrix(var) and not model.is_matrix(g):
+        # a scalar map of a vector: |g(p) - g(q)| <= sup ||grad g(z)||_2 ||p - q||_2
+        z = MatrixSymbol("z", *var.shape)
+        want_l = sp.Abs(gp - gq)
+        want_r = Sup(Norm("2", model.Grad(g.xreplace({var: z}), z)), z, p, q) * Norm("2", p - q)
+    elif model.is_matrix(var):
         z = MatrixSymbol("z", *var.shape)
         want_l = Norm("2", gp - gq)
         want_r = Sup(Norm("op", Jac(g.xreplace({var: z}), z)), z, p, q) * Norm("2", p - q)
@@ -1222,6 +1391,19 @@ def diag_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     return _fail("rule: spectral norm of a diagonal matrix", "expected ||diag(v)|| = ||v||_inf")
 
 
+def outer_norm(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
+    """``||v w^T|| = ||v||_2 ||w||_2`` (a rank-one matrix: its one singular value)."""
+    meth = "rule: spectral norm of an outer product"
+    if _is_norm(lhs, "op") and isinstance(lhs.arg, MatMul):
+        c, prod = _split_scalar(lhs.arg)
+        args = prod.args if isinstance(prod, MatMul) else ()
+        if c == 1 and len(args) == 2 and args[0].shape[1] == 1 and isinstance(args[1], Transpose):
+            v, w = args[0], args[1].arg
+            if w.shape[1] == 1 and same(rhs, Norm("2", v) * Norm("2", w)):
+                return StepCheck(True, meth)
+    return _fail(meth, "expected ||v w^T|| = ||v||_2 ||w||_2")
+
+
 def segment_norm(lhs: sp.Expr, rhs: sp.Expr, p: sp.Basic, q: sp.Basic) -> StepCheck:
     """Convexity of the ball (any norm): ``||z|| <= r`` for ``z`` on the segment
     ``[p, q]`` when ``||p|| <= r`` and ``||q|| <= r`` (assumed); the chain
@@ -1266,6 +1448,12 @@ RULES: dict[str, Callable[..., StepCheck]] = {
     "nonneg_combination": nonneg_combination,
     "diag_norm": diag_norm,
     "segment_norm": segment_norm,
+    "outer_norm": outer_norm,
+    "sinh_entrywise_max": sinh_entrywise_max,
+    "cosh_entrywise_max": cosh_entrywise_max,
+    "cosh_sum_lower": cosh_sum_lower,
+    "positive_l2_sum": positive_l2_sum,
+    "normalised_simplex": normalised_simplex,
 }
 
 #: rules whose conclusion is an equality (the others conclude ``<=``).
@@ -1281,5 +1469,7 @@ EQUALITY_RULES = frozenset(
         "simplex_identity",
         "unit_vector",
         "diag_norm",
+        "outer_norm",
+        "normalised_simplex",
     }
 )

@@ -111,6 +111,7 @@ MEASURES = (
     "mutant_099_n200",
     "mutant_0999_n50",
     "certify",
+    "bound",
     "report_jobs",
     "catalogue_load_ratio",
     "cosh_gradient",
@@ -142,6 +143,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "certify_iv_over_arb": {"min": 10.0},
     "certify_e5_n4_s": {"max": 120.0},
     "certify_s1_n3_d2_s": {"max": 120.0},
+    # softproof bound: derivation and check of the chain, per model
+    **{f"bound_{k}_s": {"max": 10.0} for k in ("u", "softmax", "softmax_tau", "alpha", "cosh_f")},
     "report_jobs2_speedup": {"min": 1.7},
     "catalogue_load_ratio": {"max": 1.2},
     # a statement file with its own definitions (cosh), proved for symbolic n, d
@@ -555,6 +558,62 @@ def _certify_figures(
     return figures, baseline, details
 
 
+#: softproof bound benchmarks: key -> (the map, in x); hypotheses ||A|| <= R, ||x|| <= R
+BOUND_MODELS: dict[str, Callable[[], sp.Basic]] = {
+    "u": lambda: m.U(A, x),
+    "softmax": lambda: m.F(A, x),
+    "softmax_tau": lambda: m.Softmax(A * x / sp.Symbol("tau", positive=True)),
+    "alpha": lambda: m.Alpha(A, x),
+}
+
+
+#: the cosh-normalised f (statement-files.md, "Own definitions") on ||A||, ||x|| <= 1
+COSH_F_TOML = """
+id = "cosh-f"
+hypotheses = ["opnorm(A) <= 1", "norm2(x) <= 1"]
+claim = "norm2(f(x)) <= 1"
+[definitions]
+u     = { of = ["v"], is = "cosh(A @ v)" }
+alpha = { of = ["v"], is = "dot(u(v), ones(n))" }
+f     = { of = ["v"], is = "u(v) / alpha(v)" }
+"""
+
+
+def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Seconds of ``softproof bound`` (derivation and check of the chain, without
+    the search) per model, the last one (``cosh_f``) read from a statement file with
+    its own definitions; baseline: re-checking the hand-written P1-sharp and S1
+    chains in the same run."""
+    from softproof.derivations import bounds, sharp
+    from softproof.derivations import chains as ch
+
+    hyps = (Relation(m.Norm("op", A), "<=", R), Relation(m.Norm("2", x), "<=", R))
+    figures: dict[str, Any] = {}
+    detail: dict[str, Any] = {}
+    for key, build in {**BOUND_MODELS, "cosh_f": None}.items():
+        t0 = time.perf_counter()
+        if build is None:  # a statement file's own model, read from the file
+            from softproof.commands.bound import parse_of
+            from softproof.derivations.statement_files import parse_statement_text
+
+            st = parse_statement_text(COSH_F_TOML, "<cosh-f>")
+            res = bounds.derive_bound(parse_of(st, "f(x)"), x, st.hypotheses)
+        else:
+            res = bounds.derive_bound(build(), x, hyps)
+        sec = time.perf_counter() - t0
+        figures[f"bound_{key}_s"] = sec if res.ok else None
+        detail[key] = {
+            "derived": res.ok,
+            "constant": str(res.constant) if res.ok else None,
+            "steps": len(res.chain.steps) if res.chain else 0,
+        }
+    t0 = time.perf_counter()
+    for c in (sharp.p1_sharp(), ch.chain("S1")):
+        ch._check_uncached(c, False, None)
+    base = {"hand_written_chain_check_s": time.perf_counter() - t0}
+    return figures, base, detail
+
+
 def bench_report_jobs(
     ids: Iterable[str], budget: float, certify_budget: float, seed: int = 0
 ) -> dict[str, Any]:
@@ -816,6 +875,8 @@ def measure(
         )
         figures = {f"{key}_s": r.pop("seconds"), f"{key}_evals": r.pop("evals")}
         return figures, r.pop("baseline", None), r
+    elif key == "bound":
+        return bench_bound()
     elif key == "cosh_gradient":
         r = bench_cosh_gradient()
         return {"cosh_gradient_prove_s": r.pop("cosh_gradient_prove_s")}, r.pop("baseline"), r

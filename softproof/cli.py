@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "prove": "prove",
     "rules": "rules",
     "bench": "bench",
+    "bound": "bound",
 }
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3

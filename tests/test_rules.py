@@ -1,5 +1,6 @@
 """Each inference rule accepts a valid instance and rejects a wrong one."""
 
+import pytest
 import sympy as sp
 
 from softproof.derivations import model as m
@@ -213,3 +214,88 @@ def test_entrywise_lemma_rejects_a_map_that_mixes_entries():
     phi = m.Entrywise("exp", v) - one + v - (m.Dot(v, one) / v.shape[0]) * one
     res = rl.entrywise_lemma(m.Norm("inf", phi), 2 * m.Norm("inf", v), claim, hyp)
     assert not res.ok
+
+
+def test_mean_value_for_a_scalar_map_of_a_vector():
+    z = sp.MatrixSymbol("z", m.d, 1)
+    g = m.Alpha(A, x)
+    lhs = sp.Abs(g - m.Alpha(A, y))
+    good = Sup(Norm("2", m.Grad(m.Alpha(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert rl.mean_value(lhs, good, g=g, var=x, p=x, q=y).ok
+    # the operator norm of the Jacobian is not the statement for a scalar map
+    wrong = Sup(Norm("op", m.Jac(m.U(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert not rl.mean_value(lhs, wrong, g=g, var=x, p=x, q=y).ok
+    # a missing distance factor is rejected
+    assert not rl.mean_value(lhs, good / Norm("2", x - y), g=g, var=x, p=x, q=y).ok
+    # the vector form is unchanged
+    u = m.U(A, x)
+    vec = Sup(Norm("op", m.Jac(m.U(A, z), z)), z, x, y) * Norm("2", x - y)
+    assert rl.mean_value(Norm("2", u - m.U(A, y)), vec, g=u, var=x, p=x, q=y).ok
+
+
+def test_outer_norm():
+    u = m.U(A, x)
+    assert rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f) * Norm("2", u)).ok
+    assert not rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f) * Norm("inf", u)).ok
+    assert not rl.outer_norm(Norm("op", outer(f, u)), Norm("2", f)).ok
+    assert not rl.outer_norm(Norm("op", Diag(f)), Norm("2", f) * Norm("2", f)).ok
+    assert "outer_norm" in rl.RULES and "outer_norm" in rl.EQUALITY_RULES
+
+
+def test_positive_l2_sum_and_normalised_simplex():
+    u, a = m.U(A, x), m.Alpha(A, x)
+    assert rl.positive_l2_sum(Norm("2", u), a).ok
+    assert rl.positive_l2_sum(Norm("2", u), Dot(u, ones(n))).ok
+    assert not rl.positive_l2_sum(Norm("2", u), a / 2).ok
+    # c = f - b has entries of either sign
+    assert not rl.positive_l2_sum(Norm("2", m.C(A, x, m.b)), Dot(m.C(A, x, m.b), ones(n))).ok
+    s = u / a
+    assert (
+        rl.normalised_simplex(Dot(s, ones(n)), 1).ok and rl.normalised_simplex(Norm("1", s), 1).ok
+    )
+    assert not rl.normalised_simplex(Dot(s, ones(n)), 2).ok
+    assert not rl.normalised_simplex(Norm("1", u / (2 * a)), 1).ok
+    assert not rl.normalised_simplex(Norm("1", m.b / Dot(m.b, ones(n))), 1).ok
+
+
+def test_known_positive():
+    u, a = m.U(A, x), m.Alpha(A, x)
+    assert rl.known_positive(Dot(u, ones(n))) and rl.known_positive(1 / a**2)
+    assert not rl.known_positive(Dot(m.b, ones(n))) and not rl.known_positive(-a)
+    assert rl.positive_vector(u) and not rl.positive_vector(m.b)
+
+
+def test_exp_sum_lower_unchanged():
+    a = m.Alpha(A, x)
+    assert rl.exp_sum_lower(n * sp.exp(-Norm("inf", A * x)), a).ok
+    assert not rl.exp_sum_lower(n * sp.exp(Norm("inf", A * x)), a).ok
+
+
+needs_cosh = pytest.mark.skipif(
+    "cosh" not in m.Entrywise.FUNCTIONS, reason="entrywise cosh not in the model"
+)
+
+
+@needs_cosh
+def test_hyperbolic_rules():
+    v = A * x
+    ch, sh = m.Entrywise("cosh", v), m.Entrywise("sinh", v)
+    assert rl.sinh_entrywise_max(Norm("inf", sh), sp.sinh(Norm("inf", v))).ok
+    assert not rl.sinh_entrywise_max(Norm("inf", sh), sp.sinh(Norm("inf", v)) / 2).ok
+    assert not rl.sinh_entrywise_max(Norm("inf", ch), sp.sinh(Norm("inf", v))).ok
+    assert rl.cosh_entrywise_max(Norm("inf", ch), sp.cosh(Norm("inf", v))).ok
+    assert not rl.cosh_entrywise_max(Norm("inf", ch), sp.exp(Norm("inf", v)) / 2).ok
+    assert rl.cosh_sum_lower(n, Dot(ch, ones(n))).ok
+    assert not rl.cosh_sum_lower(2 * n, Dot(ch, ones(n))).ok
+    assert not rl.cosh_sum_lower(n, Dot(sh, ones(n))).ok
+    assert rl.positive_vector(ch) and not rl.positive_vector(sh)
+    assert rl.positive_l2_sum(Norm("2", ch), Dot(ch, ones(n))).ok
+    assert not rl.positive_l2_sum(Norm("2", sh), Dot(sh, ones(n))).ok
+
+
+def test_polarity_of_hyperbolic_contexts():
+    h = rl.HOLE
+    assert rl.polarity(sp.sinh(h), h, 1, 2) == 1 and rl.polarity(sp.tanh(-h), h, 1, 2) == -1
+    assert rl.polarity(sp.cosh(h), h, 1, 2) == 1
+    assert rl.polarity(sp.cosh(h), h, -2, -1) == -1
+    assert rl.polarity(sp.cosh(h), h, -1, 2) is None  # not monotone across 0

@@ -145,6 +145,9 @@ def _baseline_text(key: str, result: dict[str, Any]) -> str:
             f"files {base['files_s'] * 1e3:.3g} ms, in-memory texts {base['texts_s'] * 1e3:.3g} ms "
             f"(best runs; {base['statements']} statements)"
         )
+    if key.startswith("bound_"):
+        ref = result["baselines"]["bound"]["hand_written_chain_check_s"]
+        return f"hand-written P1-sharp and S1 chains checked in {ref:.3g} s"
     if key == "cosh_gradient_prove_s":
         g5 = result["baselines"]["cosh_gradient"]["g5_prove_s"]
         return f"the built-in model's G5 proved in {g5:.3g} s"
@@ -164,6 +167,10 @@ def _rows(group: str) -> list[tuple[str, str]]:
         return [("certify_s1_n2_d2_s", " s"), ("certify_iv_over_arb", "")]
     if group == "cosh_gradient":
         return [("cosh_gradient_prove_s", " s")]
+    if group == "bound":
+        from softproof.bench import TARGETS
+
+        return [(k, " s") for k in TARGETS if k.startswith("bound_")]
     return [(group, "")]
 
 
