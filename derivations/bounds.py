@@ -523,7 +523,14 @@ def derive_bound(
             st.tried,
             route,
         )
-    stmt = derived_statement(statement_id, res, st.hypotheses, sizes=sizes, parameters=parameters)
+    stmt = derived_statement(
+        statement_id,
+        res,
+        st.hypotheses,
+        sizes=sizes,
+        parameters=parameters,
+        definitions=definitions,
+    )
     problems = ch._compare(res.conclusion, res.assumes, stmt)  # the chain proves stmt
     if problems:
         return BoundResult(

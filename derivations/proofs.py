@@ -1224,6 +1224,7 @@ def export_statement(
     lines.append("proof = [")
     lines += ex.steps(chain)
     lines.append("]")
+    lines += _definitions_table(statement)
     k = 0
     while k < len(ex.order):  # lemmas found while exporting add more lemmas
         c = ex.order[k]
@@ -1247,6 +1248,19 @@ def export_statement(
         lines += body
         lines.append("]")
     return "\n".join(lines) + "\n"
+
+
+def _definitions_table(statement: Statement) -> list[str]:
+    """The file's own definitions as its ``[definitions]`` table (in their order)."""
+    if not statement.definitions:
+        return []
+    lines = ["", "[definitions]"]
+    for name, params, text in statement.definitions:
+        if params:
+            lines.append(f"{name} = {{ of = {json.dumps(list(params))}, is = {_q(text)} }}")
+        else:
+            lines.append(f"{name} = {_q(text)}")
+    return lines
 
 
 def _file_id(sid: str) -> str:

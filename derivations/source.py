@@ -111,6 +111,8 @@ class _Printer:
             return e.name, _ATOM
         if isinstance(e, model.Norm):
             return self.call(NORM_NAMES[e.kind], e.arg)
+        if isinstance(e, model._Defined):  # a file's definition: its name, its arguments
+            return (e.name, _ATOM) if not e.call_args else self.call(e.name, *e.call_args)
         if isinstance(e, model._Named):
             return self.call(e.name, *e.args)
         if isinstance(e, model.Dot):
@@ -149,6 +151,9 @@ class _Printer:
             return self.call("log", *e.args)
         if isinstance(e, sp.Abs):
             return self.call("abs", *e.args)
+        for fn in (sp.cosh, sp.sinh, sp.tanh):
+            if isinstance(e, fn):
+                return self.call(fn.__name__, e.args[0])
         if isinstance(e, sp.Max):
             return self.call("max", *e.args)
         if isinstance(e, sp.Min):

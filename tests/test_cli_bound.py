@@ -127,6 +127,21 @@ def test_toml_is_re_proved_by_check(capsys, ball, tmp_path, of):
     assert "proved by the file's proof" in capsys.readouterr().out
 
 
+@needs_definitions
+def test_toml_of_the_cosh_model_carries_its_definitions_and_is_re_proved(capsys, tmp_path):
+    p = tmp_path / "cosh-f.toml"
+    p.write_text(COSH_F)
+    out_file = tmp_path / "derived.toml"
+    args = ["bound", str(p), "--of", "f(x)", "--wrt", "x", "--budget", "1", "--quiet"]
+    assert main([*args, "--toml", str(out_file)]) == 0
+    text = out_file.read_text()
+    assert "[definitions]" in text and 'u = { of = ["v"], is = "cosh(A @ v)" }' in text
+    capsys.readouterr()
+    assert main(["check", str(out_file), "--budget", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "proved by the file's proof" in out and "this file's definitions" in out
+
+
 def test_toml_with_the_constant_halved_is_not_proved(capsys, ball, tmp_path):
     out_file = tmp_path / "derived.toml"
     assert run(capsys, ball, "--of", "u(x)", "--wrt", "x", "--toml", str(out_file))[0] == 0
