@@ -284,6 +284,9 @@ def _check_step(prev: sp.Basic, step: Step) -> StepResult:
             est.assumes,
             f"assumption {relation_text(leaked[0])} uses a bound variable",
         )
+    undefined = rl.domain_problem(prev, step.expr)  # the chain needs e_k wherever e_{k-1}
+    if undefined:
+        return StepResult(step, False, rel.op, est.checks, est.assumes, undefined)
     for old, new, direction in ((rel.lhs, rel.rhs, 1), (rel.rhs, rel.lhs, -1)):
         hole = MatrixSymbol("HOLE", *old.shape) if model.is_matrix(old) else HOLE
         try:

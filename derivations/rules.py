@@ -279,6 +279,93 @@ def _atomize(e: sp.Basic, table: dict) -> sp.Basic:
     return e.func(*[_atomize(a, table) for a in e.args])
 
 
+# --------------------------------------------------------------------------
+# Where an expression is defined
+# --------------------------------------------------------------------------
+def partial_conditions(e: sp.Basic) -> set[tuple[str, sp.Basic]]:
+    """What ``e`` needs to be defined (real): ``("pos", w)`` for ``log w`` and a
+    negative or symbolic power of ``w``, ``("nonneg", w)`` for ``sqrt w`` and other
+    positive fractional powers, ``("nonzero", w)`` for ``1/w``; entrywise ``sqrt``/``log``
+    of a vector ``v`` give ``("nonneg entries", v)`` / ``("pos entries", v)``.  The
+    bodies of named and defined functions are included."""
+    out: set[tuple[str, sp.Basic]] = set()
+    seen: set[sp.Basic] = set()
+
+    def walk(node: sp.Basic) -> None:
+        if node in seen or not isinstance(node, sp.Basic):
+            return
+        seen.add(node)
+        if isinstance(node, sp.Pow) and not model.is_matrix(node):
+            base, ex = node.args
+            if ex.is_Integer:
+                if ex.is_negative:
+                    out.add(("nonzero", exact(base)))
+            elif ex.is_Rational and ex.is_positive:
+                out.add(("nonneg", exact(base)))
+            elif not (ex.is_number and base.is_number):
+                out.add(("pos", exact(base)))
+        elif isinstance(node, sp.log):
+            out.add(("pos", exact(node.args[0])))
+        elif isinstance(node, Entrywise) and node.fn in ("sqrt", "log"):
+            kind = "nonneg entries" if node.fn == "sqrt" else "pos entries"
+            out.add((kind, exact(node.arg)))
+        if isinstance(node, model._Named):
+            walk(node.definition)
+        for a in node.args:
+            walk(a)
+
+    walk(sp.sympify(e))
+    return out
+
+
+_GIVES = {
+    "pos": {"pos", "nonneg", "nonzero"},
+    "nonneg": {"nonneg"},
+    "nonzero": {"nonzero"},
+    "pos entries": {"pos entries", "nonneg entries"},
+    "nonneg entries": {"nonneg entries"},
+}
+
+
+def _condition_holds(kind: str, w: sp.Basic) -> bool:
+    """``kind`` holds for ``w`` everywhere (decided, never assumed)."""
+    if kind == "pos":
+        return known_positive(w)
+    if kind == "nonneg":
+        return known_positive(w) or _sign(w) == 1
+    if kind == "nonzero":
+        return known_positive(w) or known_positive(-w) or bool(sp.sympify(w).is_nonzero)
+    if kind in ("pos entries", "nonneg entries"):
+        return positive_vector(w)
+    return False
+
+
+def domain_problem(old: sp.Basic, new: sp.Basic) -> str | None:
+    """``None`` if ``new`` is defined wherever ``old`` is: every condition of
+    :func:`partial_conditions` of ``new`` is one of ``old`` (or implied by one) or
+    holds everywhere.  Else what ``new`` needs that ``old`` does not give (a step
+    ``x == 1 - (sqrt(1 - x))**2`` holds only where ``x <= 1``)."""
+    have = partial_conditions(old)
+    implied = {(k2, w) for k, w in have for k2 in _GIVES[k]}
+    for kind, w in sorted(partial_conditions(new) - implied, key=str):
+        if not _condition_holds(kind, w):
+            need = {
+                "pos": "> 0",
+                "nonneg": ">= 0",
+                "nonzero": "!= 0",
+                "pos entries": "> 0 entrywise",
+                "nonneg entries": ">= 0 entrywise",
+            }[kind]
+            from .source import SourceError, to_source
+
+            try:
+                text = to_source(w)
+            except (SourceError, TypeError, ValueError):
+                text = str(w)
+            return f"the new expression needs {text} {need}, which the previous one does not"
+    return None
+
+
 def _sign(e: sp.Basic) -> int | None:
     e = exact(e)
     if e.is_nonnegative:

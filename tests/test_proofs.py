@@ -396,3 +396,41 @@ def test_the_true_direction_checks_and_a_strict_step_needs_a_strict_reason():
     strict = true.replace('{ le = "exp(-opnorm(A))"', '{ lt = "exp(-opnorm(A))"')
     out = _check(strict)
     assert not out.ok and out.failed_step == 1 and "written 'lt'" in out.message
+
+
+# --------------------------------------------------------------------------
+# A step must be defined wherever the one before it is
+# --------------------------------------------------------------------------
+DOMAIN_TRICK = """\
+id = "domain-trick"
+claim = "10**-40 - (t - 1/3)**2 <= 0"
+proof = [
+  { start = "10**-40 - (t - 1/3)**2" },
+  { eq = "-norm2(sqrt((t - 1/3)**2 - 10**-40) * ones(1))**2", by = "identity" },
+  { le = "0", by = "nonneg_combination" },
+]
+"""
+
+ANY_CLAIM = """\
+id = "any-claim"
+sizes = { d = 3 }
+claim = "norm_inf(softmax(x) - softmax(y)) <= 0.4999 * norm_inf(x - y)"
+proof = [
+  { start = "norm_inf(softmax(x) - softmax(y))" },
+  { eq = "0.4999 * norm_inf(x - y) - norm2(sqrt(0.4999 * norm_inf(x - y) - SMX) * ones(1))**2", \
+by = "identity" },
+  { le = "0.4999 * norm_inf(x - y)", by = "nonneg_combination" },
+]
+"""
+
+
+ANY_CLAIM = ANY_CLAIM.replace("SMX", "norm_inf(softmax(x) - softmax(y))")
+
+
+@pytest.mark.parametrize("text", [DOMAIN_TRICK, ANY_CLAIM], ids=["kink", "any-claim"])
+def test_an_identity_that_holds_only_where_its_root_is_real_is_no_step(text):
+    """Both claims are false; each 'proof' rewrites the expression into one that is
+    defined only where the claim holds (x == a - (sqrt(a - x))^2 needs x <= a)."""
+    out = _check(text)
+    assert not out.ok and out.failed_step == 1
+    assert "which the previous one does not" in out.message

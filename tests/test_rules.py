@@ -299,3 +299,17 @@ def test_polarity_of_hyperbolic_contexts():
     assert rl.polarity(sp.cosh(h), h, 1, 2) == 1
     assert rl.polarity(sp.cosh(h), h, -2, -1) == -1
     assert rl.polarity(sp.cosh(h), h, -1, 2) is None  # not monotone across 0
+
+
+# --------------------------------------------------------------------------
+# Where the next expression of a chain is defined
+# --------------------------------------------------------------------------
+def test_a_step_may_not_need_more_than_the_previous_expression():
+    t = sp.Symbol("t", real=True)
+    w = (t - sp.Rational(1, 3)) ** 2 - sp.Rational(1, 10**40)
+    assert rl.domain_problem(-w, sp.sqrt(w)) is not None  # defined only where w >= 0
+    assert rl.domain_problem(sp.sqrt(w), sp.sqrt(w) * 2) is None  # already needed
+    assert rl.domain_problem(t, sp.log(sp.exp(t) + 1)) is None  # decided positive
+    assert rl.domain_problem(t, 1 / t) is not None
+    assert rl.domain_problem(t**2, 1 / sp.Abs(t)) is not None
+    assert rl.domain_problem(sp.log(t), 1 / t) is None  # t > 0 gives t != 0
