@@ -593,7 +593,7 @@ class Problem:
     def placeholder_of(self, m: sp.Basic) -> sp.Symbol:
         """The symbol standing for ``||M||`` (spectral norm) of a model matrix ``M``."""
         if m not in self._ph_model:
-            sym = sp.Symbol(f"opnorm{len(self._ph_model) + 1}", nonnegative=True)
+            sym = _internal(f"opnorm{len(self._ph_model) + 1}", nonnegative=True)
             self._ph_model[m] = sym
             self.placeholders[sym] = self.lower(m)
         return self._ph_model[m]
@@ -1058,7 +1058,14 @@ def _refine(problem: Problem, red: Reduction) -> list[Reduction]:
 
 
 def _real(name: str) -> sp.Symbol:
-    return sp.Symbol(name, real=True)
+    return _internal(name, real=True)
+
+
+def _internal(name: str, **assumptions: bool) -> sp.Symbol:
+    """A symbol of this module's own (a reduced variable, a placeholder): its name
+    ends in ``'``, which no statement's name can (names are identifiers), so a
+    parameter named ``z1`` or ``Y1`` is never taken for it."""
+    return sp.Symbol(name + "'", **assumptions)
 
 
 def _base_symmetric_norm(problem: Problem, strict: bool) -> Reduction | None:
@@ -1194,7 +1201,7 @@ def _mean_value_form(problem, G, U, W, K, strict) -> Reduction | None:
     if jac_xi.shape == (1, 1):
         margin = K_low - sp.Abs(jac_xi[0, 0])
     else:
-        ph = sp.Symbol("opnormJ", nonnegative=True)
+        ph = _internal("opnormJ", nonnegative=True)
         norms[ph] = jac_xi
         margin = K_low - ph
     return Reduction(
@@ -1244,7 +1251,7 @@ def _chain(problem: Problem, mv: Reduction) -> Reduction | None:
             continue
         phi_list, z, forms = phi_z
         jz = sp.Matrix([[sp.diff(p, zj) for zj in z] for p in phi_list])
-        phz = sp.Symbol("opnormJz", nonnegative=True)
+        phz = _internal("opnormJz", nonnegative=True)
         stages = tuple(mv.stages) + tuple(Stage(z[i], "expr", (forms[i],)) for i in range(len(z)))
         return Reduction(
             name="mean-value+chain",
@@ -1439,7 +1446,7 @@ def _entry(problem: Problem, red: Reduction) -> Reduction | None:
     inner = list(red.inner)
     if red.norms or not inner or red.strict:
         return None
-    ys = [sp.Symbol(f"Yent{i + 1}", positive=True) for i in range(len(inner))]
+    ys = [_internal(f"Yent{i + 1}", positive=True) for i in range(len(inner))]
     mono = _exp_monomials(inner, ys)
     memo: dict[sp.Expr, sp.Expr | None] = {}
 
@@ -1528,7 +1535,7 @@ def _simplify_exp_rational(e: sp.Expr) -> sp.Expr:
     exps = sorted(e.atoms(sp.exp), key=sp.default_sort_key)
     if not exps:
         return sp.cancel(e) if e.is_rational_function() else e
-    Ys = [sp.Symbol(f"E_{i}", positive=True) for i in range(len(exps))]
+    Ys = [_internal(f"E_{i}", positive=True) for i in range(len(exps))]
     h = e.xreplace(dict(zip(exps, Ys, strict=True)))
     if not h.is_rational_function(*Ys) or h.free_symbols - set(Ys):
         return e
@@ -1692,8 +1699,8 @@ def _shift(problem: Problem, red: Reduction) -> Reduction | None:
     if any(v not in zs or zs[v].kind != "expr" for v in z):
         return None
     k = len(z)
-    X = sp.Symbol("X_shift", positive=True)
-    Y = [sp.Symbol(f"Y{i + 1}", positive=True) for i in range(k - 1)]
+    X = _internal("X_shift", positive=True)
+    Y = [_internal(f"Y{i + 1}", positive=True) for i in range(k - 1)]
     delta = [_real(f"delta{i + 1}") for i in range(k - 1)]
 
     memo: dict[sp.Expr, sp.Expr | None] = {}

@@ -394,7 +394,14 @@ class Red:
 
 
 def _real(name: str) -> sp.Symbol:
-    return sp.Symbol(name, real=True)
+    return _internal(name, real=True)
+
+
+def _internal(name: str, **assumptions: bool) -> sp.Symbol:
+    """A symbol of this module's own (a reduced variable, a placeholder): its name
+    ends in ``'``, which no statement's name can (names are identifiers), so a
+    parameter named ``z1`` or ``Y1`` is never taken for it."""
+    return sp.Symbol(name + "'", **assumptions)
 
 
 def _entries(v: sp.Basic) -> list[sp.Expr]:
@@ -545,7 +552,7 @@ def _mean_value_form(problem: Any, G, U, W, K) -> Red | None:
     if jac_xi.shape == (1, 1):
         margin = K_low - sp.Abs(jac_xi[0, 0])
     else:
-        ph = sp.Symbol("copnormJ", nonnegative=True)
+        ph = _internal("copnormJ", nonnegative=True)
         norms[ph] = jac_xi
         margin = K_low - ph
     return Red("mean-value", stages, [margin], xi, norms, phi=(phi, u, xi))
@@ -586,7 +593,7 @@ def _chain(problem: Any, red: Red) -> Red:
         if any(a != b and sp.expand(a - b) != 0 for a, b in zip(back, phi, strict=True)):
             continue
         jz = sp.Matrix([[sp.diff(p, zj) for zj in z] for p in phi_z])
-        phz = sp.Symbol("copnormJz", nonnegative=True)
+        phz = _internal("copnormJz", nonnegative=True)
         forms_xi = list(M * sp.Matrix(xi))
         stages = list(red.stages) + [(z[i], "expr", (forms_xi[i],)) for i in range(len(z))]
         return Red("chain", stages, [c - phz], z, {phz: jz}, strict=red.strict)
@@ -665,8 +672,8 @@ def _shift(problem: Any, red: Red) -> Red:
     if len(z) < 2 or any(stage_of.get(v, ("", ()))[0] != "expr" for v in z):
         raise Reject("shift needs at least two staged variables")
     k = len(z)
-    X = sp.Symbol("cX", positive=True)
-    Y = [sp.Symbol(f"cY{i + 1}", positive=True) for i in range(k - 1)]
+    X = _internal("cX", positive=True)
+    Y = [_internal(f"cY{i + 1}", positive=True) for i in range(k - 1)]
     delta = [_real(f"cdelta{i + 1}") for i in range(k - 1)]
 
     def monomial(e: sp.Expr) -> sp.Expr:
@@ -700,7 +707,7 @@ def _exp_ratio_zero(a: sp.Expr) -> bool:
     forms fall back to SymPy's ``simplify``."""
     args = [e.args[0] for e in a.atoms(sp.exp)]
     syms = sorted(set().union(*[x.free_symbols for x in args]), key=sp.default_sort_key)
-    ys = {v: sp.Symbol(f"cY_{v.name}", positive=True) for v in syms}
+    ys = {v: _internal(f"cY_{v.name}", positive=True) for v in syms}
     rep = {}
     all_coeffs = {}
     for e in a.atoms(sp.exp):
@@ -779,7 +786,7 @@ def _cancel_exp(e: sp.Expr) -> sp.Expr:
     exps = sorted(e.atoms(sp.exp), key=sp.default_sort_key)
     if not exps:
         return sp.cancel(e) if e.is_rational_function() else e
-    ys = [sp.Symbol(f"cE{i}", positive=True) for i in range(len(exps))]
+    ys = [_internal(f"cE{i}", positive=True) for i in range(len(exps))]
     h = e.xreplace(dict(zip(exps, ys, strict=True)))
     if not h.is_rational_function(*ys) or h.free_symbols - set(ys):
         return e
@@ -878,7 +885,7 @@ def _entry(problem: Any, red: Red) -> Red:
     inner = list(red.inner)
     if red.norms or not inner or red.strict:
         raise Reject("entry needs margins in reduced variables")
-    ys = [sp.Symbol(f"cYe{i + 1}", positive=True) for i in range(len(inner))]
+    ys = [_internal(f"cYe{i + 1}", positive=True) for i in range(len(inner))]
 
     def in_y(e: sp.Expr) -> sp.Expr | None:
         rep = {}

@@ -388,3 +388,33 @@ def test_s1_certified_at_n7_d4():
     res = certify(get("S1"), sizes={"n": 7, "d": 4}, default_radius=4, budget_seconds=120)
     assert res.status == "certified", res.summary()
     assert check_certificate(get("S1"), json.loads(json.dumps(res.certificate)))
+
+
+# parameters named like the reduced variables and placeholders of the certifier
+# (z1, u1, xi1, Y1) and of the independent checker (cz1, cu1, cxi1): each claim is false
+COLLISIONS = {
+    "z1-cz1": (
+        "parameters = { z1 = [-1, 1], cz1 = [-1, 1] }\n"
+        'claim = "opnorm(z1 * cz1 * (diag(f(x)) - outer(f(x), f(x)))) <= 1/10"\n'
+    ),
+    "u1": (
+        'parameters = { u1 = [-10, 10] }\nhypotheses = ["opnorm(A) <= 2"]\n'
+        'claim = "norm2(u1 * (f(x) - f(y))) <= norm2(x - y)"\n'
+    ),
+    "xi1-cxi1": (
+        'parameters = { xi1 = [-1, 1], cxi1 = [-1, 1] }\nhypotheses = ["opnorm(A) <= 2"]\n'
+        'claim = "norm2(xi1 * cxi1 * (f(x) - f(y))) <= (1/10) * norm2(x - y)"\n'
+    ),
+    "Y1": (
+        'parameters = { Y1 = [1, 3] }\nhypotheses = ["opnorm(A) <= 2"]\n'
+        'claim = "norm2(Y1 * (f(x) - f(y))) <= (1/2) * norm2(x - y)"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLLISIONS))
+def test_a_parameter_named_like_an_internal_symbol_is_never_certified_false(name):
+    text = f'id = "collide"\nsizes = {{ n = 2, d = 1 }}\n{COLLISIONS[name]}'
+    for radius in (Fraction(1, 10), 1):
+        res = certify(parse_statement_text(text), default_radius=radius, budget_seconds=4)
+        assert res.status in ("violated", "undecided") and res.certificate is None
