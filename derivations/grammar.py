@@ -640,7 +640,10 @@ FUNCTIONS: dict[str, Callable] = {
 MODEL_NAMES: frozenset[str] = frozenset(model.MODEL_FUNCTIONS)
 
 #: Names a parameter may not take.
-RESERVED_NAMES: frozenset[str] = frozenset(VARIABLES) | frozenset(SIZES) | frozenset(FUNCTIONS)
+#: (``HOLE`` marks the rewritten positions in a proof step's context)
+RESERVED_NAMES: frozenset[str] = (
+    frozenset(VARIABLES) | frozenset(SIZES) | frozenset(FUNCTIONS) | frozenset({"HOLE"})
+)
 
 
 # --------------------------------------------------------------------------

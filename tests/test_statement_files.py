@@ -287,3 +287,9 @@ def test_complex_principal_root_is_refused(claim):
     text = f'id = "k"\nsizes = {{ n = 1, d = 1 }}\nclaim = "{claim}"\n'
     with pytest.raises(StatementFileError, match="no real value"):
         parse_statement_text(text)
+
+
+def test_hole_is_no_parameter_name():
+    """``HOLE`` marks the rewritten positions of a proof step's context."""
+    with pytest.raises(StatementFileError, match="'HOLE' cannot be a parameter name"):
+        parse_statement_text('id = "h"\nparameters = { HOLE = [-1, 1] }\nclaim = "HOLE <= 1"\n')
