@@ -162,9 +162,12 @@ class _Locator:
 
 
 class _Loader:
-    def __init__(self, text: str, path: str):
+    def __init__(
+        self, text: str, path: str, lazy_proof: bool = False, folder: str | None = None
+    ):
         self.path, self.loc = path, _Locator(text)
         self.text = text
+        self.lazy_proof, self.folder = lazy_proof, folder
 
     def fail(self, problem: str, offset: int | None = None) -> StatementFileError:
         if offset is None:
@@ -219,7 +222,7 @@ class _Loader:
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes, definitions)
         self.proof_only(data, [*hypotheses, claim], symbols)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
-        if unsized:
+        if unsized and data.get("helper") is not True:  # a helper lemma is not searched
             raise self.fail(unsized, claim_at)
         proof = self.proof(data, sid, symbols, hypotheses, definitions)
         expected = data.get("expected")
@@ -260,9 +263,13 @@ class _Loader:
 
     def proof_only(self, data: dict, relations: list, symbols: dict) -> None:
         """Declared variables and ``sup`` are for proofs: the claim and hypotheses
-        are checked numerically, so they may use neither freely."""
+        are checked numerically, so they may use neither freely.  A pack's helper
+        lemma (``helper = true``, proved by its proof only, never searched) may state
+        a fact of a declared variable (E5-general: any probability vector ``s``)."""
         from .rules import Sup, SupUnit
 
+        if data.get("helper") is True:
+            return
         declared = set(self.declared.values())
         for rel in relations:
             for side in (rel.lhs, rel.rhs):
@@ -285,7 +292,15 @@ class _Loader:
             return None
         try:
             return build_file_proof(
-                data["proof"], data.get("lemma"), symbols, sid, hypotheses, definitions
+                data["proof"],
+                data.get("lemma"),
+                symbols,
+                sid,
+                hypotheses,
+                definitions,
+                lazy=self.lazy_proof,
+                on_error=self.proof_error,
+                folder=self.folder,
             )
         except ProofFormatError as exc:
             raise self.proof_error(exc) from None
@@ -865,9 +880,14 @@ def _bounded_value(e: sp.Expr) -> sp.Float | None:
         return None
 
 
-def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
-    """A :class:`Statement` from the TOML ``text`` (``path`` only names it in messages)."""
-    return _Loader(text, path).load()
+def parse_statement_text(
+    text: str, path: str = "<statement>", lazy_proof: bool = False, folder: str | None = None
+) -> Statement:
+    """A :class:`Statement` from the TOML ``text`` (``path`` only names it in messages).
+    ``lazy_proof``: the ``proof`` tables are validated when the proof is first used
+    (a pack's files), not now; ``folder``: the file's folder (a ``lemma ID`` is looked
+    up among the statements of the pack there, then in the catalogue)."""
+    return _Loader(text, path, lazy_proof, folder).load()
 
 
 def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -900,8 +920,9 @@ def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> b
         os.close(fd)
 
 
-def load_statement(path: str | os.PathLike) -> Statement:
-    """Read and check a statement file; raise :class:`StatementFileError` if it is bad."""
+def load_statement(path: str | os.PathLike, lazy_proof: bool = False) -> Statement:
+    """Read and check a statement file; raise :class:`StatementFileError` if it is bad
+    (with ``lazy_proof``, a bad ``proof`` table only when the proof is first used)."""
     name = os.fspath(path)
     try:
         raw = read_regular_file(name)
@@ -915,4 +936,4 @@ def load_statement(path: str | os.PathLike) -> Statement:
         line = raw[: exc.start].count(b"\n") + 1
         column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
         raise StatementFileError(name, "not UTF-8 text", line, column) from None
-    return parse_statement_text(text, name)
+    return parse_statement_text(text, name, lazy_proof, os.path.dirname(os.path.abspath(name)))
