@@ -211,6 +211,9 @@ class FileProof:
     def resolved(self) -> _Resolved:
         if self._resolved is None:
             try:
+                if hasattr(self._args[0], "tables"):  # tables read on first use
+                    proof, lemmas = self._args[0].tables()
+                    self._args = (proof, lemmas, *self._args[2:])
                 self._resolved = _build(
                     *self._args, resolve=True, definitions=self._definitions, folder=self._folder
                 )

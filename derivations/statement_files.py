@@ -180,11 +180,17 @@ class _Loader:
 
     # ---- the document ------------------------------------------------------
     def load(self) -> Statement:
-        deep = _nesting_offset(self.text, MAX_NESTING)
+        head, tail = _split_proof(self.text) if self.lazy_proof else (self.text, None)
+        deep = _nesting_offset(head, MAX_NESTING)
         if deep is not None:
             raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels", deep)
         try:
-            data = tomllib.loads(self.text, parse_float=_toml_decimal)
+            data = tomllib.loads(head, parse_float=_toml_decimal)
+            if tail is not None and ("proof" in data or "lemma" in data):
+                head, tail = self.text, None  # not the catalogue's layout: read it all now
+                data = tomllib.loads(head, parse_float=_toml_decimal)
+            if tail is not None:
+                data["proof"] = _DeferredProof(tail, self.toml_error)
         except tomllib.TOMLDecodeError as exc:
             raise self.toml_error(exc) from None
         except RecursionError:
@@ -746,9 +752,71 @@ def _unsized_dimensions(relations, parameters: dict | None = None) -> str | None
     return None
 
 
+#: comments, complete strings, a lone quote, brackets (for :func:`_nesting_offset`)
+_NESTING_TOKENS = re.compile(
+    r'#[^\n]*|"""(?:\\.|[^\\])*?"""|' + r"'''.*?'''|" + r'"""|' + r"'''|"
+    r'"(?:\\.|[^"\\\n])*"|' + r"'[^'\n]*'|[\"']|[\[\]{}]",
+    re.S,
+)
+
+
+_PROOF_LINE = re.compile(r"^proof = \[", re.M)
+
+
+def _split_proof(text: str) -> tuple[str, str | None]:
+    """``text`` cut before its top-level ``proof = [`` line when the ``proof`` and
+    ``[[lemma]]`` tables end the file (the layout of the catalogue's files), so that
+    they are read only when the proof is used; else ``(text, None)``."""
+    m = _PROOF_LINE.search(text)
+    if m is None:
+        return text, None
+    head = text[: m.start()]
+    if re.search(r"^\s*\[", head, re.M) or head.count('"""') % 2 or head.count("'''") % 2:
+        return text, None
+    return head, text[m.start() :]
+
+
+class _DeferredProof:
+    """The ``proof`` and ``[[lemma]]`` tables of a file, read on first use."""
+
+    def __init__(self, tail: str, toml_error) -> None:
+        self.tail, self.toml_error = tail, toml_error
+
+    def tables(self) -> tuple[object, object]:
+        from .proofs import ProofFormatError
+
+        deep = _nesting_offset(self.tail, MAX_NESTING)
+        if deep is not None:
+            raise ProofFormatError(f"arrays or tables nested deeper than {MAX_NESTING} levels")
+        try:
+            data = tomllib.loads(self.tail, parse_float=_toml_decimal)
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise ProofFormatError(f"the proof is not valid TOML: {exc}") from None
+        extra = [k for k in data if k not in ("proof", "lemma")]
+        if extra:
+            raise ProofFormatError(f"unknown key '{extra[0]}' after the proof", extra[0])
+        return data["proof"], data.get("lemma")
+
+
 def _nesting_offset(text: str, limit: int) -> int | None:
     """Offset of the first ``[`` or ``{`` nested deeper than ``limit`` outside strings
     and comments (TOML's own parser recurses once per level), else ``None``."""
+    depth = 0
+    for m in _NESTING_TOKENS.finditer(text):
+        tok = m.group()
+        if tok in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif tok in ("]", "}"):
+            depth = max(depth - 1, 0)
+        elif tok in ('"', "'", '"""', "'''"):  # a string left open: the scan decides
+            return _nesting_offset_scan(text, limit)
+    return None
+
+
+def _nesting_offset_scan(text: str, limit: int) -> int | None:
+    """:func:`_nesting_offset` one character at a time."""
     depth, i, end = 0, 0, len(text)
     while i < end:
         ch = text[i]
