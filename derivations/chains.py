@@ -714,14 +714,10 @@ def chain(statement_id: str) -> Chain:
     if the pack has no such statement or it has no proof."""
     pack = _pack()
     if statement_id not in pack.ids:
-        raise KeyError(
-            f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}"
-        )
+        raise KeyError(f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}")
     st = pack.statement(statement_id)
     if st.proof is None:
-        raise KeyError(
-            f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}"
-        )
+        raise KeyError(f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}")
     if statement_id in _LOADING:
         cycle = " -> ".join([*_LOADING, statement_id])
         raise ValueError(f"the catalogue's proofs cite each other in a cycle: {cycle}")

@@ -162,9 +162,7 @@ class _Locator:
 
 
 class _Loader:
-    def __init__(
-        self, text: str, path: str, lazy_proof: bool = False, folder: str | None = None
-    ):
+    def __init__(self, text: str, path: str, lazy_proof: bool = False, folder: str | None = None):
         self.path, self.loc = path, _Locator(text)
         self.text = text
         self.lazy_proof, self.folder = lazy_proof, folder

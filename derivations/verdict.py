@@ -241,6 +241,10 @@ def strongest_verdict(
     identity prover (symbolic, then explicit sizes), else ``unknown``."""
     t0 = time.perf_counter()
     notes: list[str] = []
+    if chain_result is not None and chain_result.ok:  # the catalogue's chain, checked once
+        ch = chain_verdict(statement, chain_result)
+        if ch is not None and ch.proved:
+            return ch
     own = file_proof_verdict(statement)
     if own is not None:
         if own.proved:

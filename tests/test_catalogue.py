@@ -161,7 +161,9 @@ def test_catalogue_is_read_only_and_one_file_per_entry():
     assert get("P1").title.startswith("||u(x)")
     folder = BUILTIN_DIR / "2304.13276"
     stems = sorted(p.stem for p in folder.glob("*.toml") if p.name != "pack.toml")
-    assert stems == sorted(CATALOGUE) and len(stems) == 58
+    helpers = sorted(sid for sid in catalogue.PACK.ids if get(sid).helper)
+    assert stems == sorted([*CATALOGUE, *helpers]) and len(CATALOGUE) == 58
+    assert {"E5-general", "E3-upper-R-A-x", "P1-sharp", "T2-sharp"} <= set(helpers)
 
 
 def test_get_suggests_close_ids():
@@ -278,7 +280,7 @@ def test_statements_parse_lazily_and_once(tmp_path):
     assert pack._loaded == {}
     s1 = pack.get("s1")
     assert list(pack._loaded) == ["S1"] and pack.get("S1") is s1
-    assert len(pack.statements()) == 58 and pack.get("S1") is s1
+    assert len(pack.rows()) == 58 and len(pack.statements()) == 66 and pack.get("S1") is s1
 
 
 # --------------------------------------------------------------------------
