@@ -18,10 +18,13 @@ SymPy algebra, or a stronger one (``lhs <= K1 D`` for a claimed ``lhs <= K2 D``
 with ``K1 <= K2`` decided exactly for all ``n >= 1``, ``R >= 4``), and every
 assumption must be one of the statement's hypotheses (``<`` gives ``<=``).
 
-Chains (by catalogue id): E1, E2, E3, E3-upper, E3-beta, E4, E4-l2,
-E4-nonnegative, E5, G7-sum, P1-P4, Q1-Q4, T1, T2, T1-residual, T2-residual,
-T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`softproof.derivations.sharp` (through
-the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-sharp``).
+The catalogue's chains are data: the ``proof`` written in each statement file of
+the pack ``catalogue/2304.13276/`` (:mod:`proofs` parses it with the grammar of
+user files).  :func:`chain` reads the proof of an entry (E1-E5, P1-P4, Q1-Q4,
+T1-T3, S1-S3, ...) or of a helper lemma of the pack (``E5-general``,
+``E3-upper-R-A-x``, the sharper chains ``P1-sharp`` ... of :mod:`sharp`) on first
+use, once; this module keeps the machinery: justifications, steps, the checker,
+the comparison with a statement and the LaTeX export.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ __all__ = [
     "ChainResult",
     "CHAINS",
     "chain",
+    "ids",
+    "lemma_ids",
+    "e5_general",
     "proved_entries",
     "to_latex",
     "to_document",
@@ -736,6 +742,13 @@ def _ids() -> tuple[str, ...]:
 def ids() -> list[str]:
     """Catalogue entries (report rows, not helper lemmas) whose file has a proof."""
     return list(_ids())
+
+
+def lemma_ids() -> list[str]:
+    """Every catalogue statement a proof may cite by ``lemma ID``: the entries with a
+    proof and the helper lemmas (``E5-general``, ``P1-sharp``, ...)."""
+    pack = _pack()
+    return [sid for sid in pack.ids if pack.statement(sid).proof is not None]
 
 
 class _Chains(Mapping):

@@ -338,7 +338,7 @@ class _Builder:
         try:
             return _pack_chain(self.folder, lid)
         except KeyError:
-            known = sorted(self.tables) + ch.ids()
+            known = sorted(self.tables) + ch.lemma_ids()
             raise ProofFormatError(
                 f"unknown lemma '{lid}' (a [[lemma]] of the file or one of {', '.join(known)})",
                 text,

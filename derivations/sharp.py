@@ -1,8 +1,9 @@
 """The paper's constants against the best constants proved by a chain.
 
 For P1-P4, Q1-Q4, T1, T2 the paper's constant is a SymPy expression in
-``n, R, beta`` (``beta = e^{-R^2}``, E3); the best proved constant comes from a
-chain of :mod:`softproof.derivations.chains` or from the chains built here:
+``n, R, beta`` (``beta = e^{-R^2}``, E3); the best proved constant comes from the
+entry's chain or from a sharper one, each the ``proof`` of a statement file of the
+catalogue pack (helper lemmas ``<id>-sharp.toml``, read by :func:`chains.chain`):
 
 * ``P1-sharp``: mean value theorem, ``J_u = diag(u) A`` (G1), ``||diag(u)|| =
   ||u||_inf <= e^{||A|| ||z||}``, convexity of the ball: ``R e^{R^2}`` (no 0.01

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from softproof.derivations import catalogue, model
+from softproof.derivations import catalogue, chains, model
 from softproof.derivations.catalogue import CATALOGUE, all_entries, get
 from softproof.derivations.grammar import parse_relation
 from softproof.derivations.packs import BUILTIN_DIR, open_pack
@@ -330,3 +330,77 @@ def test_report_verdicts_over_the_data_catalogue(tmp_path):
     assert verdicts == expected
     assert Counter(verdicts.values()) == {"proved": 49, "searched": 1, "violated": 8}
     print(f"verdicts over the data catalogue in {seconds:.1f} s")
+
+
+# --------------------------------------------------------------------------
+# The chains are the proofs of the files: lazy, and a changed step fails there
+# --------------------------------------------------------------------------
+def test_loading_the_catalogue_reads_no_proof():
+    pack = open_pack(BUILTIN_DIR / "2304.13276")
+    with_proof = [s for s in pack.statements() if s.proof is not None]
+    assert len(with_proof) == 29 + 8  # the entries with a chain and the helper lemmas
+    assert all(s.proof._resolved is None and s.proof._declared is None for s in with_proof)
+    s1 = pack.get("S1")
+    assert len(s1.proof.chain.steps) == 5 and s1.proof._resolved is not None
+
+
+def _copy_of_the_pack(tmp_path):
+    folder = tmp_path / "2304.13276"
+    shutil.copytree(BUILTIN_DIR / "2304.13276", folder)
+    return folder
+
+
+def _with_step_changed(path: Path, k: int, old: str, new: str) -> None:
+    """Step ``k`` of the file's proof (its start is step 0) with ``old`` -> ``new``."""
+    lines = path.read_text().split("\n")
+    at = lines.index("proof = [") + 1 + k
+    assert old in lines[at], lines[at]
+    lines[at] = lines[at].replace(old, new, 1)
+    path.write_text("\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("sid", "k", "old", "new"),
+    [
+        ("S1", 4, "opnorm(A) / 2", "opnorm(A) / 3"),
+        ("S1", 5, "opnorm(A)) / 2", "opnorm(A)) / 3"),
+        ("E1", 3, "2 * abs(t)", "1 * abs(t)"),
+        ("P3", 3, "beta**2", "beta"),
+        ("T1", 3, "exp(10 * R**2)", "exp(4 * R**2)"),  # 4 R e^{4R^2} is more
+        ("S3-sharp", 12, "sqrt(2)", "1"),
+    ],
+)
+def test_a_changed_constant_in_a_catalogue_proof_fails_at_that_step(tmp_path, sid, k, old, new):
+    from softproof.derivations.proofs import check_proof
+
+    folder = _copy_of_the_pack(tmp_path)
+    assert check_proof(open_pack(folder).get(sid)).ok  # the copy proves it as it is
+    _with_step_changed(folder / f"{sid}.toml", k, old, new)
+    out = check_proof(open_pack(folder).get(sid))
+    assert not out.ok and out.failed_step == k, out.message
+    assert out.message.startswith(f"proof rejected at step {k} ("), out.message
+    assert chains.chain(sid).check().ok  # the built-in pack is untouched
+
+
+def test_a_changed_helper_lemma_fails_the_entries_citing_it_in_that_pack(tmp_path):
+    """``lemma E5-general`` in a file of the copy cites the copy's E5-general."""
+    from softproof.derivations.proofs import check_proof
+
+    folder = _copy_of_the_pack(tmp_path)
+    _with_step_changed(folder / "E5-general.toml", 2, '"1/2"', '"1/4"')
+    pack = open_pack(folder)
+    assert not check_proof(pack.get("E5-general")).ok
+    out = check_proof(pack.get("E5"))
+    assert not out.ok and out.failed_step == 1 and "lemma E5-general" in out.message
+
+
+def test_the_catalogue_proofs_are_in_the_minimal_form():
+    """No rewritten subterms or contexts written out: the checker finds them."""
+    for sid in catalogue.PACK.ids:
+        text = (BUILTIN_DIR / "2304.13276" / f"{sid}.toml").read_text()
+        steps = [line for line in text.split("\n") if line.startswith("  { ")]
+        assert all(', at = "' not in line for line in steps), sid
+        assert all(
+            not re.match(r'  \{ (?:le|eq|lt) = "[^"]*", by = "[^"]*", old = ', line)
+            for line in steps
+        ), sid
