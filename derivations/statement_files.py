@@ -107,12 +107,15 @@ MAX_PARAMETER = 1e300
 
 #: relations parsed from files without definitions, by (text, parameter symbols)
 _PARSED: dict[tuple, object] = {}
+#: the same key and sizes -> the problem found in the parsed relation (or none)
+_CHECKED: dict[tuple, object] = {}
 _PARSED_MAX = 4096
 
 
 def clear_parse_cache() -> None:
     """Forget the relations parsed so far (the next file parses every text anew)."""
     _PARSED.clear()
+    _CHECKED.clear()
 
 
 class StatementFileError(ValueError):
@@ -274,6 +277,13 @@ class _Loader:
 
         if data.get("helper") is True:
             return
+        texts = [data.get("claim"), *data.get("hypotheses", [])]
+        if (
+            not self.declared
+            and not data.get("definitions")
+            and all(isinstance(t, str) and "sup" not in t for t in texts)
+        ):
+            return  # neither a declared variable nor sup(...) can occur
         declared = set(self.declared.values())
         for rel in relations:
             for side in (rel.lhs, rel.rhs):
@@ -622,14 +632,20 @@ class _Loader:
             if key:
                 if len(_PARSED) >= _PARSED_MAX:
                     _PARSED.clear()
+                    _CHECKED.clear()
                 _PARSED[key] = rel
-        nodes = _distinct_subterms(rel)
-        has_col = any(isinstance(node, model.Col) for node in nodes)
-        problem = (
-            (has_col and relation_size_problem(rel, sizes))
-            or _undefined_constant(rel, nodes)
-            or _unvalued_parameter(rel, symbols)
-        )
+        checked = (key, tuple(sorted(sizes.items()))) if key else None
+        problem = _CHECKED.get(checked, False) if checked else False
+        if problem is False:
+            nodes = _distinct_subterms(rel)
+            has_col = any(isinstance(node, model.Col) for node in nodes)
+            problem = (
+                (has_col and relation_size_problem(rel, sizes))
+                or _undefined_constant(rel, nodes)
+                or _unvalued_parameter(rel, symbols)
+            )
+            if checked:
+                _CHECKED[checked] = problem
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
