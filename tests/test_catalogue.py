@@ -404,3 +404,17 @@ def test_the_catalogue_proofs_are_in_the_minimal_form():
             not re.match(r'  \{ (?:le|eq|lt) = "[^"]*", by = "[^"]*", old = ', line)
             for line in steps
         ), sid
+
+
+def test_a_helper_lemma_is_decided_by_its_proof_and_never_searched(tmp_path):
+    """E5-general states a fact of a declared vector s: nothing to sample."""
+    from softproof.numeric.search import check
+
+    res = check(get("E5-general"), budget_seconds=1.0)
+    assert res.verdict == "proved" and res.instances == 0
+    folder = _copy_of_the_pack(tmp_path)
+    path = folder / "E5-general.toml"
+    path.write_text(path.read_text().replace("1/2", "1/4"))  # claim and last step
+    wrong = check(open_pack(folder).get("E5-general"), budget_seconds=1.0)
+    assert wrong.verdict == "undecided" and wrong.instances == 0
+    assert "rejected at step 2" in wrong.summary() and "not searched" in wrong.summary()
