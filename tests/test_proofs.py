@@ -472,3 +472,17 @@ def test_the_files_own_lemma_comes_before_the_catalogues():
 def test_an_unknown_lemma_names_the_catalogues_helpers():
     with pytest.raises(StatementFileError, match="unknown lemma 'E5-generic'.*E5-general"):
         parse_statement_text(E5_FILE.replace("lemma E5-general", "lemma E5-generic"))
+
+
+def test_a_lazily_read_proof_reports_a_bad_table_with_file_and_line_when_used():
+    """The catalogue's files read their proof tables on first use: a bad one is still
+    a file error naming the line, raised then."""
+    bad = E5_FILE.replace('by = "lemma E5-general"', 'by = "no_such_rule"')
+    st = parse_statement_text(bad, "lazy.toml", lazy_proof=True)  # nothing read yet
+    assert st.proof._resolved is None
+    with pytest.raises(StatementFileError, match=r"lazy\.toml:6:.*unknown rule 'no_such_rule'"):
+        _ = st.proof.chain
+    with pytest.raises(StatementFileError, match=r"lazy\.toml:6:.*unknown rule"):
+        parse_statement_text(bad, "lazy.toml")  # read at once otherwise
+    good = parse_statement_text(E5_FILE, "lazy.toml", lazy_proof=True)
+    assert check_proof(good).ok
