@@ -14,10 +14,16 @@ Defaults: sizes ``n = 7, d = 4``; ``R = 4`` and ``beta = exp(-R**2)`` (E3) for
 the P/Q/T chains.  ``R`` stays fixed at 4 there: the theorem constant
 ``e^{10 R^2}`` is ``e^{160}`` at ``R = 4`` but overflows float64 from ``R ~ 8.4``.
 
-Statements are parsed on first use (``get("S1")`` reads one file).
+Statements are parsed on first use (``get("S1")`` reads one file), their proofs
+(the catalogue's chains, :func:`chains.chain`) on first check.  The pack also holds
+helper lemmas of the proofs (``helper = true``: ``E5-general``, ``E3-upper-R-A-x``,
+``P1-sharp``, ...): :func:`get` finds them, :data:`CATALOGUE` and
+:func:`all_entries` list the entries only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
 
 from .packs import DEFAULT_PACK, builtin_pack
 from .statement import Statement
@@ -27,8 +33,30 @@ __all__ = ["CATALOGUE", "PACK", "get", "all_entries", "ALIASES"]
 #: the built-in pack holding the catalogue
 PACK = builtin_pack(DEFAULT_PACK)
 
-#: every statement by id, in catalogue order (a read-only mapping, parsed lazily)
-CATALOGUE = PACK.by_id
+
+class _Entries(Mapping[str, Statement]):
+    """The pack's statements by id without its helper lemmas (``helper = true``: the
+    lemmas of the proofs, E5-general, P1-sharp, ...), each parsed on first use."""
+
+    def __getitem__(self, sid: str) -> Statement:
+        st = PACK.by_id[sid]
+        if st.helper:
+            raise KeyError(sid)
+        return st
+
+    def __iter__(self) -> Iterator[str]:
+        return (sid for sid in PACK.ids if not PACK.statement(sid).helper)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in PACK.ids and not PACK.statement(sid).helper
+
+
+#: every catalogue entry by id, in catalogue order (a read-only mapping, parsed
+#: lazily); :func:`get` also finds the helper lemmas
+CATALOGUE = _Entries()
 
 #: other spellings accepted by :func:`get`
 ALIASES: dict[str, str] = PACK.aliases
@@ -42,5 +70,5 @@ def get(id: str) -> Statement:
 
 
 def all_entries() -> list[Statement]:
-    """Every statement, in catalogue order (definitions first, mutants last)."""
-    return PACK.statements()
+    """Every entry, in catalogue order (definitions first, mutants last; no helper lemma)."""
+    return PACK.rows()

@@ -18,15 +18,18 @@ SymPy algebra, or a stronger one (``lhs <= K1 D`` for a claimed ``lhs <= K2 D``
 with ``K1 <= K2`` decided exactly for all ``n >= 1``, ``R >= 4``), and every
 assumption must be one of the statement's hypotheses (``<`` gives ``<=``).
 
-Chains (by catalogue id): E1, E2, E3, E3-upper, E3-beta, E4, E4-l2,
-E4-nonnegative, E5, G7-sum, P1-P4, Q1-Q4, T1, T2, T1-residual, T2-residual,
-T3, S1, S2, S2-b; S3 and S3-bmat come from :mod:`softproof.derivations.sharp` (through
-the bound ``||B|| <= 1/2 + ||b||/sqrt 2``, our lemma ``S3-sharp``).
+The catalogue's chains are data: the ``proof`` written in each statement file of
+the pack ``catalogue/2304.13276/`` (:mod:`proofs` parses it with the grammar of
+user files).  :func:`chain` reads the proof of an entry (E1-E5, P1-P4, Q1-Q4,
+T1-T3, S1-S3, ...) or of a helper lemma of the pack (``E5-general``,
+``E3-upper-R-A-x``, the sharper chains ``P1-sharp`` ... of :mod:`sharp`) on first
+use, once; this module keeps the machinery: justifications, steps, the checker,
+the comparison with a statement and the LaTeX export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -35,7 +38,7 @@ from sympy import MatrixSymbol
 
 from . import model
 from . import rules as rl
-from .model import A, Alpha, At, Diag, Dot, F, Norm, R, U, b, beta, n, ones, outer, x, y
+from .model import Diag, Dot, Norm, R, n, ones, outer
 from .rules import HOLE, StepCheck, Sup, SupUnit, exact, same
 from .statement import Relation, Statement
 
@@ -50,6 +53,9 @@ __all__ = [
     "ChainResult",
     "CHAINS",
     "chain",
+    "ids",
+    "lemma_ids",
+    "e5_general",
     "proved_entries",
     "to_latex",
     "to_document",
@@ -146,6 +152,19 @@ class Cite:
 
     def describe(self) -> str:
         return f"lemma {self.chain.id}"
+
+
+@dataclass(frozen=True)
+class SubChain:
+    """A proved chain used as the justification of its own conclusion."""
+
+    chain: Chain
+
+    def establish(self, old, new) -> Established:
+        return _proves(self.chain)
+
+    def describe(self) -> str:
+        return f"sub-chain {self.chain.id}"
 
 
 def _proves(j: object) -> Established:
@@ -644,18 +663,15 @@ def _verdict_text(res: ChainResult) -> str:
 
 
 # --------------------------------------------------------------------------
-# The chains
+# The catalogue's chains: read from the pack's statement files
 # --------------------------------------------------------------------------
+#: the probability vector of E5-general (its file declares ``s = "vector n"``)
 s_vec = MatrixSymbol("s", n, 1)
-sigma = sp.Symbol("sigma", real=True)
-z_d = MatrixSymbol("z", model.d, 1)
-z_n = MatrixSymbol("z", n, 1)
-v_n = MatrixSymbol("v", n, 1)
 half = sp.Rational(1, 2)
-DELTA = sp.Rational(1, 100)
 
 
 def _J(s: sp.Basic) -> sp.Basic:
+    """``diag(s) - s s^T`` (the softmax Jacobian at ``s``, G4)."""
     return Diag(s) - outer(s, s)
 
 
@@ -664,6 +680,7 @@ def _hyp(lhs, op, rhs) -> Hyp:
 
 
 def _by(rule: str, old=None, new=None, **args) -> By:
+    """A :class:`By` with ``args`` given as keywords (``lemma``, ``discharge`` apart)."""
     args = {k: tuple(v.items()) if isinstance(v, dict) else v for k, v in args.items()}
     lemma = args.pop("lemma", None)
     discharge = tuple(args.pop("discharge", ()))
@@ -680,579 +697,80 @@ def _simplex(s: sp.Basic) -> tuple[By, By]:
 
 
 def e5_general() -> Chain:
-    """E5 for a probability vector ``s``: Gershgorin, then the SOS certificate."""
-    return Chain(
-        "E5-general",
-        None,
-        Norm("op", _J(s_vec)),
-        (
-            Step(Sup(2 * sigma * (1 - sigma), sigma, 0, 1), _by("gershgorin")),
-            Step(half, _by("sup_certificate", certificate=2 * (sigma - half) ** 2)),
-        ),
-        "||diag(s) - s s^T|| <= 1/2 for a probability vector s",
-    )
+    """E5 for a probability vector ``s`` (Gershgorin, then the SOS certificate):
+    the chain of the pack's helper statement ``E5-general``."""
+    return chain("E5-general")
 
 
 def _e5_at(s: sp.Basic) -> Cite:
+    """E5-general cited at ``s`` (a probability vector by E4, G7)."""
     return Cite(e5_general(), ((s_vec, s),), _simplex(s))
 
 
-def e5() -> Chain:
-    """E5 as catalogued (``s = f(x)``): the general lemma at ``s = f(x)``."""
-    f = F(A, x)
-    return Chain("E5", "E5", Norm("op", _J(f)), (Step(half, _e5_at(f)),))
+def _pack():
+    from . import catalogue
+
+    return catalogue.PACK
 
 
-def e1() -> Chain:
-    """E1: ``|e^t - 1| <= sup_{z in [t, 0]} e^z |t| <= e^{1/100} |t| <= 2|t|``."""
-    t = model.t
-    z = sp.Symbol("z", real=True)
-    sup = Sup(sp.exp(z), z, t, 0)
-    return Chain(
-        "E1",
-        "E1",
-        sp.Abs(sp.exp(t) - 1),
-        (
-            Step(sup * sp.Abs(t), _by("mean_value", g=sp.exp(t), var=t, p=t, q=sp.S.Zero)),
-            Step(sp.exp(DELTA) * sp.Abs(t), _by("sup_monotone", sup, sp.exp(DELTA), bound=DELTA)),
-            Step(2 * sp.Abs(t), _by("constant_comparison", sp.exp(DELTA), sp.Integer(2))),
-        ),
-    )
-
-
-def _u_bound(doc, v) -> list[Step]:
-    """``||u||_2 <= sqrt(n) ||u||_inf <= sqrt(n) e^{||Av||_inf} <= sqrt(n) e^{||A|| ||v||}``."""
-    u = U(doc, v)
-    return [
-        Step(
-            sp.sqrt(n) * Norm("inf", u),
-            _by("norm_comparison", Norm("2", u), sp.sqrt(n) * Norm("inf", u)),
-        ),
-        Step(
-            sp.sqrt(n) * sp.exp(Norm("inf", doc * v)),
-            _by("exp_entrywise_max", Norm("inf", u), sp.exp(Norm("inf", doc * v))),
-        ),
-        Step(
-            sp.sqrt(n) * sp.exp(Norm("op", doc) * Norm("2", v)),
-            _by("submultiplicative", Norm("inf", doc * v), Norm("op", doc) * Norm("2", v)),
-        ),
-    ]
-
-
-def _rewrite(expr, old, new, rule="identity") -> Step:
-    """A step replacing ``old`` by ``new`` (proved by ``rule``) everywhere in ``expr``."""
-    return Step(expr.xreplace({old: new}), _by(rule, old, new))
-
-
-def e3_upper() -> Chain:
-    """E3 (upper): ``alpha(x) = ||u(x)||_1 <= n ||u(x)||_inf <= n e^{||A|| ||x||}``."""
-    u = U(A, x)
-    return Chain(
-        "E3-upper",
-        "E3-upper",
-        Alpha(A, x),
-        (
-            Step(Norm("1", u), _by("identity")),
-            Step(n * Norm("inf", u), _by("norm_comparison")),
-            Step(
-                n * sp.exp(Norm("inf", A * x)),
-                _by("exp_entrywise_max", Norm("inf", u), sp.exp(Norm("inf", A * x))),
-            ),
-            Step(
-                n * sp.exp(Norm("op", A) * Norm("2", x)),
-                _by("submultiplicative", Norm("inf", A * x), Norm("op", A) * Norm("2", x)),
-            ),
-        ),
-    )
-
-
-def e3_upper_r(doc=A, v=x) -> Chain:
-    """``alpha(v) <= n e^{R^2}`` under ``||doc|| <= R``, ``||v|| <= R``."""
-    base = e3_upper()
-    return Chain(
-        f"E3-upper-R[{doc},{v}]",
-        None,
-        Alpha(doc, v),
-        (
-            Step(n * sp.exp(Norm("op", doc) * Norm("2", v)), Cite(base, ((A, doc), (x, v)))),
-            Step(n * sp.exp(R * Norm("2", v)), _hyp(Norm("op", doc), "<=", R)),
-            Step(n * sp.exp(R**2), _hyp(Norm("2", v), "<=", R)),
-        ),
-    )
-
-
-def e3_lower() -> Chain:
-    """E3 (lower): ``n e^{-||A|| ||x||} <= n e^{-||Ax||_inf} <= sum_i e^{(Ax)_i} = alpha(x)``."""
-    return Chain(
-        "E3",
-        "E3",
-        n * sp.exp(-Norm("op", A) * Norm("2", x)),
-        (
-            Step(
-                n * sp.exp(-Norm("inf", A * x)),
-                _by("submultiplicative", Norm("inf", A * x), Norm("op", A) * Norm("2", x)),
-                at=n * sp.exp(-HOLE),
-            ),
-            Step(Alpha(A, x), _by("exp_sum_lower")),
-        ),
-    )
-
-
-def e3_beta(doc=A, v=x, sid: str | None = "E3-beta") -> Chain:
-    """``e^{-R^2} <= n e^{-R^2} <= n e^{-||A|| ||x||} <= alpha(x)`` (so ``beta = e^{-R^2}``)."""
-    lower = e3_lower()
-    return Chain(
-        f"E3-beta[{doc},{v}]",
-        sid,
-        sp.exp(-(R**2)),
-        (
-            Step(n * sp.exp(-(R**2)), _by("constant_comparison", lows={n: 1})),
-            Step(
-                n * sp.exp(-Norm("op", doc) * R),
-                _hyp(Norm("op", doc), "<=", R),
-                at=n * sp.exp(-HOLE * R),
-            ),
-            Step(
-                n * sp.exp(-Norm("op", doc) * Norm("2", v)),
-                _hyp(Norm("2", v), "<=", R),
-                at=n * sp.exp(-Norm("op", doc) * HOLE),
-            ),
-            Step(Alpha(doc, v), Cite(lower, ((A, doc), (x, v)))),
-        ),
-    )
-
-
-def e4_l2() -> Chain:
-    """E4: ``||f||_2 <= ||f||_1 = 1``."""
-    f = F(A, x)
-    return Chain(
-        "E4-l2",
-        "E4-l2",
-        Norm("2", f),
-        (Step(Norm("1", f), _by("norm_comparison")), Step(sp.S.One, _by("softmax_simplex"))),
-    )
-
-
-def e4() -> Chain:
-    """E4: ``||f(x)||_1 = 1`` (entries ``e^{(Ax)_i} / sum_j e^{(Ax)_j} > 0``)."""
-    return Chain("E4", "E4", Norm("1", F(A, x)), (Step(sp.S.One, _by("softmax_simplex")),))
-
-
-# ---------------------------------------------------------------- P and Q
-@dataclass(frozen=True)
-class _Pair:
-    """The two points of the P chain (``A, x`` / ``A, y``) or the Q chain
-    (``A, x`` / ``At, x``), with what bounds their distance."""
-
-    tag: str
-    d1: sp.Basic
-    v1: sp.Basic
-    d2: sp.Basic
-    v2: sp.Basic
-    close: sp.Basic  # the quantity with ||.||_inf < 0.01 in the hypotheses
-    dist: sp.Basic  # ||x - y||_2 or ||A - At||
-
-
-def _pair_x() -> _Pair:
-    return _Pair("P", A, x, A, y, A * (x - y), Norm("2", x - y))
-
-
-def _pair_a() -> _Pair:
-    return _Pair("Q", A, x, At, x, (A - At) * x, Norm("op", A - At))
-
-
-def _p1(pp: _Pair) -> Chain:
-    """P1 / Q1: ``u_1 - u_2 = u_1 o (1 - exp(z_2 - z_1))``, Hoelder, E1 entrywise, E2."""
-    u1, u2 = U(pp.d1, pp.v1), U(pp.d2, pp.v2)
-    gap = pp.d2 * pp.v2 - pp.d1 * pp.v1
-    w = ones(n) - model.exp_ew(gap)
-    close_sub = Chain(
-        f"{pp.tag}1-close",
-        None,
-        Norm("inf", gap),
-        (
-            Step(Norm("inf", pp.close), _by("homogeneity")),
-            Step(DELTA, _hyp(Norm("inf", pp.close), "<", DELTA)),
-        ),
-    )
-    steps = [
-        Step(Norm("2", model.hadamard(u1, w)), _by("identity", u1 - u2, model.hadamard(u1, w))),
-        Step(Norm("2", u1) * Norm("inf", w), _by("hadamard_holder")),
-    ]
-    for st in _u_bound(pp.d1, pp.v1):
-        old_new = st.why
-        steps.append(Step(steps[-1].expr.xreplace({old_new.old: old_new.new}), old_new))
-    steps.append(_then_hyp(steps, Norm("op", pp.d1), R))
-    steps.append(_then_hyp(steps, Norm("2", pp.v1), R))
-    e1w = _by(
-        "entrywise_lemma", Norm("inf", w), 2 * Norm("inf", gap), lemma=e1(), discharge=(close_sub,)
-    )
-    steps.append(Step(steps[-1].expr.xreplace({Norm("inf", w): 2 * Norm("inf", gap)}), e1w))
-    if pp.tag == "P":
-        # z_2 - z_1 = A y - A x = A (y - x); ||A (y - x)||_inf <= ||A|| ||y - x||_2
-        lin = A * (y - x)
-        fac = Norm("op", A) * Norm("2", y - x)
-        tail = [
-            (Norm("inf", gap), Norm("inf", lin), "homogeneity"),
-            (Norm("inf", lin), fac, "submultiplicative"),
-        ]
-        tail += [(Norm("2", y - x), pp.dist, "homogeneity")]
-        last_hyp = (Norm("op", A), R)
-    else:
-        lin = (At - A) * x
-        fac = Norm("op", At - A) * Norm("2", x)
-        tail = [
-            (Norm("inf", gap), Norm("inf", lin), "homogeneity"),
-            (Norm("inf", lin), fac, "submultiplicative"),
-        ]
-        tail += [(Norm("op", At - A), pp.dist, "homogeneity")]
-        last_hyp = (Norm("2", x), R)
-    for old, new, rule in tail:
-        steps.append(Step(steps[-1].expr.xreplace({old: new}), _by(rule, old, new)))
-    steps.append(_then_hyp(steps, *last_hyp))
-    return Chain(f"{pp.tag}1", f"{pp.tag}1", Norm("2", u1 - u2), tuple(steps))
-
-
-def _then_hyp(steps: list[Step], lhs, rhs) -> Step:
-    return Step(steps[-1].expr.xreplace({lhs: rhs}), _hyp(lhs, "<=", rhs))
-
-
-def _p2(pp: _Pair) -> Chain:
-    """P2 / Q2: ``alpha_1 - alpha_2 = <u_1 - u_2, 1>``, Cauchy-Schwarz, ``||1_n|| = sqrt n``."""
-    a1, a2 = Alpha(pp.d1, pp.v1), Alpha(pp.d2, pp.v2)
-    du = U(pp.d1, pp.v1) - U(pp.d2, pp.v2)
-    return Chain(
-        f"{pp.tag}2",
-        f"{pp.tag}2",
-        sp.Abs(a1 - a2),
-        (
-            Step(sp.Abs(Dot(du, ones(n))), _by("identity", a1 - a2, Dot(du, ones(n)))),
-            Step(Norm("2", du) * Norm("2", ones(n)), _by("cauchy_schwarz")),
-            Step(sp.sqrt(n) * Norm("2", du), _by("identity", Norm("2", ones(n)), sp.sqrt(n))),
-        ),
-    )
-
-
-def _p3(pp: _Pair, power: int = 2) -> Chain:
-    """P3 / Q3: ``|1/a_1 - 1/a_2| = |a_1 - a_2| / (a_1 a_2) <= beta^{-2} |a_1 - a_2|``."""
-    a1, a2 = Alpha(pp.d1, pp.v1), Alpha(pp.d2, pp.v2)
-    top = sp.Abs(a1 - a2)
-    steps = [
-        Step(top / (a1 * a2), _by("identity")),
-        Step(top / (beta * a2), _hyp(beta, "<=", a1), at=top / (HOLE * a2)),
-        Step(top / beta**2, _hyp(beta, "<=", a2), at=top / (beta * HOLE)),
-    ]
-    if power == 1:  # the false variant: the last step claims beta^{-1}
-        steps[-1] = Step(top / beta, _hyp(beta, "<=", a2), at=top / (beta * HOLE))
-    return Chain(f"{pp.tag}3", f"{pp.tag}3", sp.Abs(1 / a1 - 1 / a2), tuple(steps))
-
-
-def _p4(pp: _Pair) -> Chain:
-    """P4 / Q4: ``f_1 - f_2 = a_1^{-1}(u_1 - u_2) + (a_1^{-1} - a_2^{-1}) u_2``,
-    triangle inequality, then P1, P3, P2, P1, the bound on ``||u_2||`` and
-    ``a_1^{-1} <= beta^{-1} = beta^{-2} beta <= beta^{-2} a_1 <= beta^{-2} n e^{R^2}``."""
-    a1, a2 = Alpha(pp.d1, pp.v1), Alpha(pp.d2, pp.v2)
-    u1, u2 = U(pp.d1, pp.v1), U(pp.d2, pp.v2)
-    t1, t2 = (u1 - u2) / a1, (1 / a1 - 1 / a2) * u2
-    p1, p2, p3 = _p1(pp), _p2(pp), _p3(pp)
-    du = Norm("2", u1 - u2)
-    c1 = p1.steps[-1].expr  # the P1 bound
-    ub = Chain(
-        f"{pp.tag}4-u2",
-        None,
-        Norm("2", u2),
-        tuple(_u_bound(pp.d2, pp.v2))
-        + (
-            Step(sp.sqrt(n) * sp.exp(R * Norm("2", pp.v2)), _hyp(Norm("op", pp.d2), "<=", R)),
-            Step(sp.sqrt(n) * sp.exp(R**2), _hyp(Norm("2", pp.v2), "<=", R)),
-        ),
-    )
-    steps: list[Step] = []
-    start = Norm("2", F(pp.d1, pp.v1) - F(pp.d2, pp.v2))
-    e = start
-    for new, why in (
-        (Norm("2", t1 + t2), _by("identity", F(pp.d1, pp.v1) - F(pp.d2, pp.v2), t1 + t2)),
-        (Norm("2", t1) + Norm("2", t2), _by("triangle")),
-        (None, _by("homogeneity", Norm("2", t1), du / a1)),
-        (None, _by("homogeneity", Norm("2", t2), sp.Abs(1 / a1 - 1 / a2) * Norm("2", u2))),
-    ):
-        if new is None:
-            new = e.xreplace({why.old: why.new})
-        steps.append(Step(new, why))
-        e = new
-    # first term: P1; second: P3, P2, P1, ||u_2|| bound
-    ctx = HOLE / a1 + sp.Abs(1 / a1 - 1 / a2) * Norm("2", u2)
-    e = ctx.xreplace({HOLE: c1})
-    steps.append(Step(e, Cite(p1), at=ctx))
-    for cite, old in (
-        (Cite(p3), sp.Abs(1 / a1 - 1 / a2)),
-        (Cite(p2), sp.Abs(a1 - a2)),
-        (Cite(p1), du),
-    ):
-        new_rhs = cite.chain.steps[-1].expr
-        e = e.xreplace({old: new_rhs})
-        steps.append(Step(e, cite))
-    e = e.xreplace({Norm("2", u2): ub.steps[-1].expr})
-    steps.append(Step(e, _sub(ub)))
-    # a_1^{-1} <= beta^{-1}
-    first = c1 / a1
-    rest = e - first
-    e = c1 / beta + rest
-    steps.append(Step(e, _hyp(beta, "<=", a1), at=c1 / HOLE + rest))
-    # beta^{-1} = beta / beta^2 <= a_1 / beta^2 <= n e^{R^2} / beta^2
-    e = c1 * a1 / beta**2 + rest
-    steps.append(Step(e, _hyp(beta, "<=", a1), at=c1 * HOLE / beta**2 + rest))
-    e = c1 * n * sp.exp(R**2) / beta**2 + rest
-    steps.append(Step(e, Cite(e3_upper_r(pp.d1, pp.v1)), at=c1 * HOLE / beta**2 + rest))
-    return Chain(f"{pp.tag}4", f"{pp.tag}4", start, tuple(steps))
-
-
-def _sub(ch: Chain) -> SubChain:
-    """A sub-chain used as the justification of ``start <= end``."""
-    return SubChain(ch)
-
-
-@dataclass(frozen=True)
-class SubChain:
-    """A proved chain used as the justification of its own conclusion."""
-
-    chain: Chain
-
-    def establish(self, old, new) -> Established:
-        return _proves(self.chain)
-
-    def describe(self) -> str:
-        return f"sub-chain {self.chain.id}"
-
-
-def _t(pp: _Pair) -> Chain:
-    """T1 / T2: ``b - b~ = f_2 - f_1``; P4 (Q4) with ``beta = e^{-R^2}`` (E3);
-    ``4 n^{1.5} R e^{4R^2} <= n^{1.5} e^{10R^2}`` for ``R >= 4``."""
-    p4 = _p4(pp)
-    f1, f2 = F(pp.d1, pp.v1), F(pp.d2, pp.v2)
-    bt = b + f1 - f2
-    start = Norm("2", b - bt)
-    big = n ** sp.Rational(3, 2) * sp.exp(10 * R**2)
-    small = 4 * n ** sp.Rational(3, 2) * R * sp.exp(4 * R**2)
-    bet = sp.exp(-(R**2))
-    cite = Cite(
-        p4,
-        ((beta, bet),),
-        (e3_beta(pp.d1, pp.v1, None), e3_beta(pp.d2, pp.v2, None)),
-    )
-    bound4 = p4.steps[-1].expr.xreplace({beta: bet})
-    tag = "1" if pp.tag == "P" else "2"
-    dist_stmt = Norm("2", y - x) if pp.tag == "P" else Norm("op", At - A)
-    steps = (
-        Step(Norm("2", f1 - f2), _by("homogeneity")),
-        Step(bound4, cite),
-        *([Step(small * pp.dist, _by("identity"))] if bound4 != small * pp.dist else []),
-        Step(big * pp.dist, _by("constant_comparison", small, big, lows={R: 4}), at=HOLE * pp.dist),
-        Step(big * dist_stmt, _by("homogeneity", pp.dist, dist_stmt)),
-    )
-    return Chain(f"T{tag}", f"T{tag}", start, steps)
-
-
-# ---------------------------------------------------------------- S and T3
-def s1() -> Chain:
-    """S1: mean value inequality, ``J_f = (diag f - f f^T) A`` (G4),
-    submultiplicativity, E5: ``||f(x) - f(y)|| <= ||A||/2 ||x - y||``."""
-    fz = F(A, z_d)
-    sup = Sup(Norm("op", model.Jac(fz, z_d)), z_d, x, y)
-    d = Norm("2", x - y)
-    return Chain(
-        "S1",
-        "S1",
-        Norm("2", F(A, x) - F(A, y)),
-        (
-            Step(sup * d, _by("mean_value", g=F(A, x), var=x, p=x, q=y)),
-            _rewrite(sup * d, model.Jac(fz, z_d), _J(fz) * A),
-            Step(
-                Sup(Norm("op", _J(fz)) * Norm("op", A), z_d, x, y) * d,
-                _by(
-                    "submultiplicative", Norm("op", _J(fz) * A), Norm("op", _J(fz)) * Norm("op", A)
-                ),
-            ),
-            Step(Sup(Norm("op", A) / 2, z_d, x, y) * d, _e5_at(fz)),
-            Step(
-                Norm("op", A) / 2 * d,
-                _by("sup_constant", Sup(Norm("op", A) / 2, z_d, x, y), Norm("op", A) / 2),
-            ),
-        ),
-    )
-
-
-def s2(second: bool = False) -> Chain:
-    """S2: ``f_A(x) = softmax(Ax)``; mean value inequality in ``v = Ax``;
-    ``J_softmax = diag(s) - s s^T`` (G4); E5; then ``||(A - At)x|| <= ||A - At|| ||x||``."""
-    sm = model.Softmax(z_n)
-    sup = Sup(Norm("op", model.Jac(sm, z_n)), z_n, A * x, At * x)
-    gap = Norm("2", A * x - At * x)
-    steps = [
-        _rewrite(Norm("2", F(A, x) - F(At, x)), F(A, x), model.Softmax(A * x)),
-    ]
-    e = steps[0].expr
-    steps.append(_rewrite(e, F(At, x), model.Softmax(At * x)))
-    steps.append(
-        Step(sup * gap, _by("mean_value", g=model.Softmax(v_n), var=v_n, p=A * x, q=At * x))
-    )
-    steps.append(_rewrite(sup * gap, model.Jac(sm, z_n), _J(sm)))
-    steps.append(Step(Sup(half, z_n, A * x, At * x) * gap, _e5_at(sm)))
-    steps.append(Step(gap / 2, _by("sup_constant", Sup(half, z_n, A * x, At * x), half)))
-    steps.append(_rewrite(gap / 2, gap, Norm("2", (A - At) * x)))
-    if second:
-        steps.append(
-            Step(
-                Norm("op", A - At) * Norm("2", x) / 2,
-                _by(
-                    "submultiplicative", Norm("2", (A - At) * x), Norm("op", A - At) * Norm("2", x)
-                ),
-            )
-        )
-    sid = "S2-b" if second else "S2"
-    return Chain(sid, sid, Norm("2", F(A, x) - F(At, x)), tuple(steps))
-
-
-def t3(e5_constant: sp.Expr = half) -> Chain:
-    """T3: ``||eta grad L|| = eta ||A^T J c|| <= eta ||A|| ||J|| ||c||`` (G5),
-    ``||J|| <= 1/2`` (E5), ``||c|| <= ||f|| + ||b|| <= 1 + ||b||`` (E4)."""
-    eta = model.eta
-    f = F(A, x)
-    g = model.GradL(A, x, b)
-    J = _J(f)
-    c = model.C(A, x, b)
-    nA = Norm("op", A)
-    steps = [
-        Step(eta * Norm("2", g), _by("homogeneity")),
-        _rewrite(eta * Norm("2", g), g, A.T * J * c),
-        Step(
-            eta * Norm("op", A.T) * Norm("2", J * c),
-            _by("submultiplicative", Norm("2", A.T * J * c), Norm("op", A.T) * Norm("2", J * c)),
-        ),
-        Step(
-            eta * Norm("op", A.T) * Norm("op", J) * Norm("2", c),
-            _by("submultiplicative", Norm("2", J * c), Norm("op", J) * Norm("2", c)),
-        ),
-        Step(eta * nA * Norm("op", J) * Norm("2", c), _by("transpose_norm", Norm("op", A.T), nA)),
-        Step(eta * nA * e5_constant * Norm("2", c), _e5_at(f)),
-        _rewrite(
-            eta * nA * e5_constant * Norm("2", c), Norm("2", c), Norm("2", f - b), "definition"
-        ),
-        Step(
-            eta * nA * e5_constant * (Norm("2", f) + Norm("2", -b)),
-            _by("triangle", Norm("2", f - b), Norm("2", f) + Norm("2", -b)),
-        ),
-        _rewrite(
-            eta * nA * e5_constant * (Norm("2", f) + Norm("2", -b)),
-            Norm("2", -b),
-            Norm("2", b),
-            "homogeneity",
-        ),
-        Step(
-            eta * nA * e5_constant * (Norm("1", f) + Norm("2", b)),
-            _by("norm_comparison", Norm("2", f), Norm("1", f)),
-        ),
-        _rewrite(
-            eta * nA * e5_constant * (Norm("1", f) + Norm("2", b)),
-            Norm("1", f),
-            sp.S.One,
-            "softmax_simplex",
-        ),
-    ]
-    start = Norm("2", (x - eta * g) - x)
-    return Chain("T3", "T3", start, tuple(steps))
-
-
-def e2() -> Chain:
-    """E2: ``||Ax||_inf <= ||A|| ||x||_2`` (a row of ``A`` has norm at most ``||A||``)."""
-    start = Norm("inf", A * x)
-    return Chain("E2", "E2", start, (Step(Norm("op", A) * Norm("2", x), _by("submultiplicative")),))
-
-
-def e4_nonnegative() -> Chain:
-    """E4: ``||f||_1 = 1 = <f, 1_n>`` (softmax entries are positive and sum to 1)."""
-    f = F(A, x)
-    return Chain(
-        "E4-nonnegative",
-        "E4-nonnegative",
-        Norm("1", f),
-        (
-            Step(sp.S.One, _by("softmax_simplex")),
-            Step(Dot(f, ones(n)), _by("softmax_simplex", Dot(f, ones(n)), sp.S.One)),
-        ),
-    )
-
-
-def g7_sum() -> Chain:
-    """G7: ``<f, 1_n> = 1``."""
-    return Chain(
-        "G7-sum", "G7-sum", Dot(F(A, x), ones(n)), (Step(sp.S.One, _by("softmax_simplex")),)
-    )
-
-
-def residual(tag: str) -> Chain:
-    """T1/T2: the residual is unchanged when the target moves to ``b~`` (D4)."""
-    if tag == "1":
-        lhs, rhs = model.C(A, y, b), model.C(A, x, F(A, x) - F(A, y) + b)
-    else:
-        lhs, rhs = model.C(At, x, b), model.C(A, x, F(A, x) - F(At, x) + b)
-    sid = f"T{tag}-residual"
-    return Chain(sid, sid, lhs, (Step(rhs, _by("identity")),))
-
-
-# --------------------------------------------------------------------------
-# Registry
-# --------------------------------------------------------------------------
-_BUILDERS: dict[str, Callable[[], Chain]] = {
-    "E1": e1,
-    "E2": e2,
-    "E3": e3_lower,
-    "E3-upper": e3_upper,
-    "E3-beta": e3_beta,
-    "E4": e4,
-    "E4-l2": e4_l2,
-    "E4-nonnegative": e4_nonnegative,
-    "G7-sum": g7_sum,
-    "T1-residual": lambda: residual("1"),
-    "T2-residual": lambda: residual("2"),
-    "E5": e5,
-    "P1": lambda: _p1(_pair_x()),
-    "P2": lambda: _p2(_pair_x()),
-    "P3": lambda: _p3(_pair_x()),
-    "P4": lambda: _p4(_pair_x()),
-    "Q1": lambda: _p1(_pair_a()),
-    "Q2": lambda: _p2(_pair_a()),
-    "Q3": lambda: _p3(_pair_a()),
-    "Q4": lambda: _p4(_pair_a()),
-    "T1": lambda: _t(_pair_x()),
-    "T2": lambda: _t(_pair_a()),
-    "T3": t3,
-    "S1": s1,
-    "S2": s2,
-    "S2-b": lambda: s2(True),
-}
-
-#: statement id -> builder of its chain
-CHAINS = _BUILDERS
+_LOADING: list[str] = []
 
 
 @cache
 def chain(statement_id: str) -> Chain:
-    """The chain proving catalogue entry ``statement_id`` (``KeyError`` if none)."""
-    if statement_id in _BUILDERS:
-        return _BUILDERS[statement_id]()
-    from . import sharp
+    """The chain of the ``proof`` written in the catalogue file ``statement_id`` (an
+    entry or a helper lemma of the pack), parsed on first use and once; ``KeyError``
+    if the pack has no such statement or it has no proof."""
+    pack = _pack()
+    if statement_id not in pack.ids:
+        raise KeyError(f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}")
+    st = pack.statement(statement_id)
+    if st.proof is None:
+        raise KeyError(f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}")
+    if statement_id in _LOADING:
+        cycle = " -> ".join([*_LOADING, statement_id])
+        raise ValueError(f"the catalogue's proofs cite each other in a cycle: {cycle}")
+    _LOADING.append(statement_id)
+    try:
+        return st.proof.chain
+    finally:
+        _LOADING.pop()
 
-    if statement_id in sharp.S3_CHAIN_IDS:
-        return sharp.s3_chain(statement_id)
-    raise KeyError(f"no proof chain for {statement_id!r}; chains exist for {', '.join(ids())}")
+
+@cache
+def _ids() -> tuple[str, ...]:
+    return tuple(s.id for s in _pack().rows() if s.proof is not None)
 
 
 def ids() -> list[str]:
-    """Statement ids that have a chain."""
-    from . import sharp
+    """Catalogue entries (report rows, not helper lemmas) whose file has a proof."""
+    return list(_ids())
 
-    return list(_BUILDERS) + list(sharp.S3_CHAIN_IDS)
+
+def lemma_ids() -> list[str]:
+    """Every catalogue statement a proof may cite by ``lemma ID``: the entries with a
+    proof and the helper lemmas (``E5-general``, ``P1-sharp``, ...)."""
+    pack = _pack()
+    return [sid for sid in pack.ids if pack.statement(sid).proof is not None]
+
+
+class _Chains(Mapping):
+    """Statement id -> a function giving its chain (read lazily from the files)."""
+
+    def __getitem__(self, sid: str) -> Callable[[], Chain]:
+        if sid not in _ids():
+            raise KeyError(sid)
+        return lambda: chain(sid)
+
+    def __iter__(self):
+        return iter(_ids())
+
+    def __len__(self) -> int:
+        return len(_ids())
+
+
+#: statement id -> builder of its chain
+CHAINS: Mapping[str, Callable[[], Chain]] = _Chains()
 
 
 def proved_entries() -> dict[str, ChainResult]:

@@ -42,6 +42,7 @@ __all__ = [
     "builtin_pack",
     "find_pack",
     "open_pack",
+    "pack_at",
 ]
 
 #: the built-in packs: ``catalogue/`` beside ``derivations/`` in the source tree,
@@ -90,9 +91,11 @@ class Pack:
     ids: tuple[str, ...]
     aliases: dict[str, str] = field(default_factory=dict)
     _loaded: dict[str, Statement] = field(default_factory=dict, repr=False)
+    _citing: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = Statements(self)
+        _OPENED[str(self.folder)] = self
 
     @property
     def is_default(self) -> bool:
@@ -111,7 +114,7 @@ class Pack:
         if st is not None:
             return st
         path = self.path(sid)
-        st = load_statement(path)
+        st = load_statement(path, lazy_proof=self.folder.parent == BUILTIN_DIR)
         if st.id != sid:
             raise PackError(f"{path}: the id {st.id!r} differs from the file name {sid!r}")
         for what, ref in (("mutant-of", st.mutant_of), ("part-of", st.part_of)):
@@ -145,6 +148,21 @@ class Pack:
     def get(self, sid: str) -> Statement:
         """The statement ``sid`` (see :meth:`resolve`)."""
         return self.statement(self.resolve(sid))
+
+    def chain(self, sid: str):
+        """The chain of the ``proof`` written in the file of ``sid`` (an id of the
+        pack), or None if the file has none; a cycle of citations is a ``ValueError``."""
+        st = self.statement(sid)
+        if st.proof is None:
+            return None
+        if sid in self._citing:
+            cycle = " -> ".join([*self._citing, sid])
+            raise ValueError(f"{self.folder}: the proofs cite each other in a cycle: {cycle}")
+        self._citing.append(sid)
+        try:
+            return st.proof.chain
+        finally:
+            self._citing.pop()
 
 
 def _read_toml(path: Path) -> dict:
@@ -213,6 +231,26 @@ def open_pack(folder: str | os.PathLike) -> Pack:
         ids=tuple(ids),
         aliases=dict(aliases),
     )
+
+
+#: the last pack opened in each folder (``lemma ID`` in a file of the folder cites its statements)
+_OPENED: dict[str, Pack] = {}
+
+
+def pack_at(folder: str | os.PathLike) -> Pack | None:
+    """The pack a statement file in ``folder`` belongs to: the one opened there, else
+    the folder's ``pack.toml`` opened now; None if the folder is no (usable) pack."""
+    key = os.path.abspath(os.fspath(folder))
+    if key in _OPENED:
+        return _OPENED[key]
+    if Path(key).parent == BUILTIN_DIR and Path(key).name in builtin_names():
+        return builtin_pack(Path(key).name)
+    if not (Path(key) / PACK_FILE).is_file():
+        return None
+    try:
+        return open_pack(key)
+    except PackError:
+        return None
 
 
 def builtin_names() -> list[str]:

@@ -7,7 +7,9 @@ to the previous one) and ``by``:
 * a rule of :data:`rules.RULES` (``"mean_value"``, ``"triangle"``, ...; also
   ``"identity"`` and ``"definition"``);
 * ``"hypothesis"``: a hypothesis of the statement (or of the lemma being proved);
-* ``"lemma ID"``: a ``[[lemma]]`` of the same file or a catalogue entry with a chain.
+* ``"lemma ID"``: a ``[[lemma]]`` of the same file, else a statement with a proof of
+  the pack in the file's folder, else of the catalogue (an entry or a helper lemma
+  such as ``E5-general``).
 
 Optional keys: ``old`` / ``new`` (the rewritten subterms), ``at`` (the context,
 ``HOLE`` at the rewritten positions), ``args = { name = "expr" }`` (rule
@@ -61,7 +63,7 @@ JUSTIFICATIONS = {
     "hypothesis": "a hypothesis of the statement (or of the lemma being proved)",
     "identity": "an identity proved by the symbolic prover (every n, d where possible)",
     "definition": "a model function replaced by its definition",
-    "lemma ID": "a [[lemma]] of the file or a catalogue entry with a proved chain",
+    "lemma ID": "a [[lemma]] of the file, a statement of its pack or of the catalogue",
 }
 
 _RELATIONS = {"eq": "==", "le": "<=", "lt": "<"}
@@ -168,22 +170,57 @@ class _Resolved:
 class FileProof:
     """A file's proof, validated when the file is loaded (every table, name and
     cited lemma); the changed subterms of each step are found on first use of
-    :attr:`chain` (the chain, ``statement_id`` the file's id), so loading stays fast."""
+    :attr:`chain` (the chain, ``statement_id`` the file's id), so loading stays fast.
+
+    ``lazy`` (the catalogue's files): nothing is read at load, every table is
+    validated and resolved on first use; a malformed table then raises
+    ``on_error(ProofFormatError)`` (the loader's message naming file and line).
+    ``folder``: the file's folder, where ``lemma ID`` looks for pack statements."""
 
     def __init__(
-        self, proof, lemmas, names, statement_id: str, hypotheses, definitions=None
+        self,
+        proof,
+        lemmas,
+        names,
+        statement_id: str,
+        hypotheses,
+        definitions=None,
+        lazy: bool = False,
+        on_error=None,
+        folder: str | None = None,
     ) -> None:
         self._args = (proof, lemmas, dict(names), statement_id, tuple(hypotheses))
         self._definitions = dict(definitions or {})
         self._resolved: _Resolved | None = None
-        checked = _build(
-            *self._args, resolve=False, definitions=self._definitions
-        )  # every table validated now
-        self.declared, self.by_text = checked.declared, checked.by_text
+        self._on_error, self._folder = on_error, folder
+        self._declared: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        if not lazy:
+            checked = _build(
+                *self._args, resolve=False, definitions=self._definitions, folder=folder
+            )  # every table validated now
+            self._declared = (checked.declared, checked.by_text)
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        return self._declared[0] if self._declared else self.resolved().declared
+
+    @property
+    def by_text(self) -> tuple[str, ...]:
+        return self._declared[1] if self._declared else self.resolved().by_text
 
     def resolved(self) -> _Resolved:
         if self._resolved is None:
-            self._resolved = _build(*self._args, resolve=True, definitions=self._definitions)
+            try:
+                if hasattr(self._args[0], "tables"):  # tables read on first use
+                    proof, lemmas = self._args[0].tables()
+                    self._args = (proof, lemmas, *self._args[2:])
+                self._resolved = _build(
+                    *self._args, resolve=True, definitions=self._definitions, folder=self._folder
+                )
+            except ProofFormatError as exc:
+                if self._on_error is None:
+                    raise
+                raise self._on_error(exc) from None
         return self._resolved
 
     @property
@@ -255,8 +292,10 @@ class _Builder:
         base_names: Mapping[str, sp.Basic],
         resolve: bool,
         definitions: Mapping[str, object] | None = None,
+        folder: str | None = None,
     ):
         self.resolve = resolve
+        self.folder = folder
         self.definitions = dict(definitions or {})
         self.base = dict(base_names)
         self.tables: dict[str, dict] = {}
@@ -297,9 +336,9 @@ class _Builder:
                 self.busy.pop()
             return self.done[lid].chain
         try:
-            return ch.chain(lid)
+            return _pack_chain(self.folder, lid)
         except KeyError:
-            known = sorted(self.tables) + ch.ids()
+            known = sorted(self.tables) + ch.lemma_ids()
             raise ProofFormatError(
                 f"unknown lemma '{lid}' (a [[lemma]] of the file or one of {', '.join(known)})",
                 text,
@@ -933,8 +972,28 @@ def _infer_args(rule: str, given: dict, old, new, prev) -> tuple | str:
 # --------------------------------------------------------------------------
 # Building and checking
 # --------------------------------------------------------------------------
+def _pack_chain(folder: str | None, lid: str) -> Chain:
+    """``lemma ID`` outside the file: the proof of statement ``lid`` of the pack in the
+    file's folder (a pack's own lemmas), else of the catalogue (:func:`chains.chain`)."""
+    from . import packs
+
+    pack = packs.pack_at(folder) if folder is not None else None
+    if pack is not None and not pack.is_default and lid in pack.ids:
+        chain = pack.chain(lid)
+        if chain is not None:
+            return chain
+    return ch.chain(lid)
+
+
 def _build(
-    proof, lemmas, names, statement_id, hypotheses, resolve: bool, definitions=None
+    proof,
+    lemmas,
+    names,
+    statement_id,
+    hypotheses,
+    resolve: bool,
+    definitions=None,
+    folder: str | None = None,
 ) -> _Resolved:
     """The chains of a proof: with ``resolve``, each step's subterms found (the
     step checker tries the candidates); else the tables only validated."""
@@ -942,7 +1001,7 @@ def _build(
         lemmas = []
     if not isinstance(lemmas, list):
         raise ProofFormatError("'lemma' must be an array of tables ([[lemma]])", None, "lemma")
-    b = _Builder(lemmas, names, resolve, definitions)
+    b = _Builder(lemmas, names, resolve, definitions, folder)
     scope = _Scope(names, hypotheses, definitions)
     chain, declared, by_text = b.chain(proof, scope, statement_id, statement_id, "the proof")
     for lid in b.tables:  # every lemma checked, cited or not
@@ -957,11 +1016,17 @@ def build_file_proof(
     statement_id: str,
     hypotheses: Sequence[Relation],
     definitions: Mapping[str, object] | None = None,
+    lazy: bool = False,
+    on_error=None,
+    folder: str | None = None,
 ) -> FileProof:
     """The file's ``proof`` (and ``[[lemma]]`` tables); ``names`` are the parameters
     and declared variables.  :class:`ProofFormatError` for a malformed table (the
-    subterms each step rewrites are found when the proof is checked)."""
-    return FileProof(proof, lemmas, names, statement_id, hypotheses, definitions)
+    subterms each step rewrites are found when the proof is checked; with ``lazy``,
+    the tables too, see :class:`FileProof`)."""
+    return FileProof(
+        proof, lemmas, names, statement_id, hypotheses, definitions, lazy, on_error, folder
+    )
 
 
 def _rejection(

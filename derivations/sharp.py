@@ -1,8 +1,9 @@
 """The paper's constants against the best constants proved by a chain.
 
 For P1-P4, Q1-Q4, T1, T2 the paper's constant is a SymPy expression in
-``n, R, beta`` (``beta = e^{-R^2}``, E3); the best proved constant comes from a
-chain of :mod:`softproof.derivations.chains` or from the chains built here:
+``n, R, beta`` (``beta = e^{-R^2}``, E3); the best proved constant comes from the
+entry's chain or from a sharper one, each the ``proof`` of a statement file of the
+catalogue pack (helper lemmas ``<id>-sharp.toml``, read by :func:`chains.chain`):
 
 * ``P1-sharp``: mean value theorem, ``J_u = diag(u) A`` (G1), ``||diag(u)|| =
   ||u||_inf <= e^{||A|| ||z||}``, convexity of the ball: ``R e^{R^2}`` (no 0.01
@@ -28,13 +29,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
-from sympy import MatrixSymbol
 
 from . import chains as ch
-from . import model
-from .chains import _J, Chain, Cite, Step, _by, _e5_at, _hyp
-from .model import A, At, Dot, F, Norm, R, b, beta, n, ones, x, y
-from .rules import HOLE, Sup, SupUnit
+from .chains import Chain
+from .model import A, At, Norm, R, beta, n, x, y
 
 __all__ = [
     "PAPER_CONSTANTS",
@@ -99,305 +97,66 @@ def _const(chain: Chain, distance: sp.Expr) -> sp.Expr:
 
 
 # --------------------------------------------------------------------------
-# Sharper chains
+# Sharper chains: helper statements of the pack (``P1-sharp.toml``, ...)
 # --------------------------------------------------------------------------
-z_d = MatrixSymbol("z", model.d, 1)
+#: entry -> the pack's helper statement whose proof gives its best constant
+_SHARP: dict[str, str] = {
+    "P1": "P1-sharp",
+    "Q1": "Q1-sharp",
+    "P4": "P4-sharp",
+    "Q4": "Q4-sharp",
+    "T1": "T1-sharp",
+    "T2": "T2-sharp",
+}
+S3_CHAIN_IDS = ("S3-sharp", "S3-bmat", "S3")
+
+
+def sharp_chain(statement_id: str) -> Chain:
+    """The chain proving the best constant for ``statement_id`` (P1, Q1, P4, Q4, T1, T2):
+    the proof of the helper statement ``<id>-sharp`` (``KeyError`` for another id)."""
+    return ch.chain(_SHARP[statement_id])
+
+
+def s3_chain(chain_id: str) -> Chain:
+    """``S3-sharp``, ``S3-bmat`` or ``S3``, read from their files."""
+    if chain_id not in S3_CHAIN_IDS:
+        raise KeyError(chain_id)
+    return ch.chain(chain_id)
 
 
 def p1_sharp() -> Chain:
     """``||u(x) - u(y)|| <= R e^{R^2} ||x - y||`` for ``||A||, ||x||, ||y|| <= R``."""
-    uz = model.U(A, z_d)
-    dist = Norm("2", x - y)
-    jac = model.Jac(uz, z_d)
-    nA = Norm("op", A)
-
-    def sup(body):
-        return Sup(body, z_d, x, y) * dist
-
-    steps = (
-        Step(sup(Norm("op", jac)), _by("mean_value", g=model.U(A, x), var=x, p=x, q=y)),
-        Step(sup(Norm("op", model.Diag(uz) * A)), _by("identity", jac, model.Diag(uz) * A)),
-        Step(
-            sup(Norm("op", model.Diag(uz)) * nA),
-            _by(
-                "submultiplicative", Norm("op", model.Diag(uz) * A), Norm("op", model.Diag(uz)) * nA
-            ),
-        ),
-        Step(
-            sup(Norm("inf", uz) * nA), _by("diag_norm", Norm("op", model.Diag(uz)), Norm("inf", uz))
-        ),
-        Step(
-            sup(sp.exp(Norm("inf", A * z_d)) * nA),
-            _by("exp_entrywise_max", Norm("inf", uz), sp.exp(Norm("inf", A * z_d))),
-        ),
-        Step(
-            sup(sp.exp(nA * Norm("2", z_d)) * nA),
-            _by("submultiplicative", Norm("inf", A * z_d), nA * Norm("2", z_d)),
-        ),
-        Step(sup(sp.exp(R * Norm("2", z_d)) * R), _hyp(nA, "<=", R)),
-        Step(sup(sp.exp(R**2) * R), _by("segment_norm", Norm("2", z_d), R, p=x, q=y)),
-        Step(
-            R * sp.exp(R**2) * dist,
-            _by("sup_constant", Sup(R * sp.exp(R**2), z_d, x, y), R * sp.exp(R**2)),
-        ),
-    )
-    return Chain("P1-sharp", "P1", Norm("2", model.U(A, x) - model.U(A, y)), steps)
-
-
-z_n = MatrixSymbol("z", n, 1)
-w_n = MatrixSymbol("w", n, 1)
-
-
-def _row_bound(doc) -> Chain:
-    """``||doc x||_inf <= ||doc|| ||x|| <= R^2`` (E2 and the hypotheses)."""
-    return Chain(
-        f"rowbound[{doc}]",
-        None,
-        Norm("inf", doc * x),
-        (
-            Step(Norm("op", doc) * Norm("2", x), _by("submultiplicative")),
-            Step(R * Norm("2", x), _hyp(Norm("op", doc), "<=", R)),
-            Step(R**2, _hyp(Norm("2", x), "<=", R)),
-        ),
-    )
+    return sharp_chain("P1")
 
 
 def q1_sharp() -> Chain:
-    """``||u_A(x) - u_At(x)|| <= R e^{R^2} ||A - At||``: mean value theorem for
-    ``exp`` entrywise between ``Ax`` and ``At x`` (``J = diag(e^z)``), the segment
-    in the ``inf``-ball of radius ``R^2`` (E2), ``||(A - At)x|| <= ||A - At|| ||x||``."""
-    ez = model.exp_ew(z_n)
-    jac = model.Jac(ez, z_n)
-    gap = Norm("2", A * x - At * x)
-
-    def sup(body, tail=gap):
-        return Sup(body, z_n, A * x, At * x) * tail
-
-    start = Norm("2", model.U(A, x) - model.U(At, x))
-    e0 = Norm("2", model.exp_ew(A * x) - model.U(At, x))
-    e1 = Norm("2", model.exp_ew(A * x) - model.exp_ew(At * x))
-    steps = (
-        Step(e0, _by("definition", model.U(A, x), model.exp_ew(A * x))),
-        Step(e1, _by("definition", model.U(At, x), model.exp_ew(At * x))),
-        Step(
-            sup(Norm("op", jac)), _by("mean_value", g=model.exp_ew(w_n), var=w_n, p=A * x, q=At * x)
-        ),
-        Step(sup(Norm("op", model.Diag(ez))), _by("identity", jac, model.Diag(ez))),
-        Step(sup(Norm("inf", ez)), _by("diag_norm", Norm("op", model.Diag(ez)), Norm("inf", ez))),
-        Step(
-            sup(sp.exp(Norm("inf", z_n))),
-            _by("exp_entrywise_max", Norm("inf", ez), sp.exp(Norm("inf", z_n))),
-        ),
-        Step(
-            sup(sp.exp(R**2)),
-            _by(
-                "segment_norm",
-                Norm("inf", z_n),
-                R**2,
-                p=A * x,
-                q=At * x,
-                discharge=(_row_bound(A), _row_bound(At)),
-            ),
-        ),
-        Step(
-            sp.exp(R**2) * gap,
-            _by("sup_constant", Sup(sp.exp(R**2), z_n, A * x, At * x), sp.exp(R**2)),
-        ),
-        Step(
-            sp.exp(R**2) * Norm("2", (A - At) * x), _by("homogeneity", gap, Norm("2", (A - At) * x))
-        ),
-        Step(
-            sp.exp(R**2) * Norm("op", A - At) * Norm("2", x),
-            _by("submultiplicative", Norm("2", (A - At) * x), Norm("op", A - At) * Norm("2", x)),
-        ),
-        Step(R * sp.exp(R**2) * Norm("op", A - At), _hyp(Norm("2", x), "<=", R)),
-    )
-    return Chain("Q1-sharp", "Q1", start, steps)
-
-
-def _with_hyp(base: Chain, new_id: str, sid: str, old: sp.Expr, new: sp.Expr) -> Chain:
-    """``base`` cited, then the hypothesis ``old <= new`` substituted."""
-    end = base.steps[-1].expr
-    return Chain(
-        new_id,
-        sid,
-        base.start,
-        (Step(end, Cite(base)), Step(end.xreplace({old: new}), _hyp(old, "<=", new))),
-    )
+    """``||u_A(x) - u_At(x)|| <= R e^{R^2} ||A - At||`` (``||A||, ||At||, ||x|| <= R``)."""
+    return sharp_chain("Q1")
 
 
 def p4_sharp() -> Chain:
     """P4 with the constant ``R/2``: S1 and ``||A|| <= R``."""
-    return _with_hyp(ch.chain("S1"), "P4-sharp", "P4", Norm("op", A), R)
+    return sharp_chain("P4")
 
 
 def q4_sharp() -> Chain:
     """Q4 with the constant ``R/2``: S2-b and ``||x|| <= R``."""
-    return _with_hyp(ch.chain("S2-b"), "Q4-sharp", "Q4", Norm("2", x), R)
-
-
-def _t_sharp(tag: str) -> Chain:
-    """T1 / T2 with ``R/2`` in place of ``M``: ``b - b~ = f_2 - f_1``, then P4-/Q4-sharp."""
-    base = p4_sharp() if tag == "1" else q4_sharp()
-    f1, f2 = _pair_points(tag)
-    start = Norm("2", b - (b + f1 - f2))
-    dist_stmt = Norm("2", y - x) if tag == "1" else Norm("op", At - A)
-    dist = Norm("2", x - y) if tag == "1" else Norm("op", A - At)
-    end = base.steps[-1].expr
-    return Chain(
-        f"T{tag}-sharp",
-        f"T{tag}",
-        start,
-        (
-            Step(base.start, _by("homogeneity")),
-            Step(end, Cite(base)),
-            Step(end.xreplace({dist: dist_stmt}), _by("homogeneity", dist, dist_stmt)),
-        ),
-    )
-
-
-def _pair_points(tag: str):
-    return (F(A, x), F(A, y)) if tag == "1" else (F(A, x), F(At, x))
-
-
-# --------------------------------------------------------------------------
-# S3
-# --------------------------------------------------------------------------
-v_n = MatrixSymbol("v", n, 1)
-S3_CHAIN_IDS = ("S3-sharp", "S3-bmat", "S3")
-
-
-def _s3_parts():
-    f = F(A, x)
-    one = ones(n)
-    w = v_n - Dot(f, v_n) * one
-    h1 = 2 * f - Dot(f, f) * one
-    h2 = Dot(b, f) * one - b
-    h = h1 + h2
-    return f, w, h1, h2, h
+    return sharp_chain("Q4")
 
 
 def s3_b_sharp() -> Chain:
     """``||B(x)|| <= 1/2 + ||b||_2 / sqrt 2`` (module docstring)."""
-    f, w, h1, h2, h = _s3_parts()
-    bm = model.BMat(A, x, b)
-    J = _J(f)
-    ww = model.hadamard(w, w)
-    q_b = Dot(v_n, bm * v_n)
-    q_new = Dot(model.hadamard(f, h), ww)
-    nh = Norm("inf", h)
-    e = [SupUnit(sp.Abs(q_b), v_n)]
-    steps = [Step(e[0], _by("quadratic_form_norm"))]
-
-    def rw(old, new, why, at=None):
-        prev = steps[-1].expr
-        steps.append(
-            Step(prev.xreplace({old: new}) if at is None else at.xreplace({HOLE: new}), why, at=at)
-        )
-
-    rw(q_b, q_new, _by("simplex_identity", q_b, q_new, s_node=f))
-    rw(sp.Abs(q_new), nh * Dot(f, ww), _by("weighted_max", sp.Abs(q_new), nh * Dot(f, ww)))
-    rw(
-        Dot(f, ww),
-        Dot(v_n, J * v_n),
-        _by("simplex_identity", Dot(f, ww), Dot(v_n, J * v_n), s_node=f),
-    )
-    qf = Norm("op", J) * Norm("2", v_n) ** 2
-    rw(Dot(v_n, J * v_n), qf, _by("quadratic_form_bound", Dot(v_n, J * v_n), qf))
-    rw(Norm("op", J), sp.Rational(1, 2), _e5_at(f))
-    rw(Norm("2", v_n), sp.S.One, _by("unit_vector", Norm("2", v_n), sp.S.One))
-    prev = steps[-1].expr
-    steps.append(Step(prev.body, _by("sup_constant")))
-    rw(
-        nh,
-        Norm("inf", h1) + Norm("inf", h2),
-        _by("triangle", nh, Norm("inf", h1) + Norm("inf", h2)),
-    )
-    rw(Norm("inf", h1), sp.S.One, _by("simplex_entry_bound", Norm("inf", h1), sp.S.One))
-    h2n = Norm("inf", b - Dot(b, f) * ones(n))
-    rw(Norm("inf", h2), h2n, _by("homogeneity", Norm("inf", h2), h2n))
-    rw(h2n, sp.sqrt(2) * Norm("2", b), _by("simplex_oscillation", h2n, sp.sqrt(2) * Norm("2", b)))
-    return Chain(
-        "S3-sharp", "S3-sharp", Norm("op", bm), tuple(steps), "||B(x)|| <= 1/2 + ||b|| / sqrt 2"
-    )
+    return s3_chain("S3-sharp")
 
 
 def s3_b() -> Chain:
     """The catalogue's ``||B|| <= 7/4 + 3/2 ||b||`` from S3-sharp."""
-    sharp = s3_b_sharp()
-    end = sharp.steps[-1].expr
-    target = sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)
-    return Chain(
-        "S3-bmat",
-        "S3-bmat",
-        sharp.start,
-        (Step(end, Cite(sharp)), Step(target, _by("nonneg_combination"))),
-    )
+    return s3_chain("S3-bmat")
 
 
 def s3() -> Chain:
-    """S3: mean value theorem on ``grad L``, ``J_{grad L} = A^T B A`` (G6),
-    submultiplicativity, S3-sharp, then the catalogue's constant."""
-    gz = model.GradL(A, z_d, b)
-    jac = model.Jac(gz, z_d)
-    dist = Norm("2", x - y)
-    bz = model.BMat(A, z_d, b)
-    nA = Norm("op", A)
-    sharp = s3_b_sharp()
-    bound_z = sharp.steps[-1].expr  # independent of x
-
-    def sup(body):
-        return Sup(body, z_d, x, y) * dist
-
-    hess = A.T * bz * A
-    steps = (
-        Step(sup(Norm("op", jac)), _by("mean_value", g=model.GradL(A, x, b), var=x, p=x, q=y)),
-        Step(sup(Norm("op", hess)), _by("identity", jac, hess)),
-        Step(
-            sup(Norm("op", A.T * bz) * nA),
-            _by("submultiplicative", Norm("op", hess), Norm("op", A.T * bz) * nA),
-        ),
-        Step(
-            sup(Norm("op", A.T) * Norm("op", bz) * nA),
-            _by("submultiplicative", Norm("op", A.T * bz), Norm("op", A.T) * Norm("op", bz)),
-        ),
-        Step(sup(Norm("op", bz) * nA**2), _by("transpose_norm", Norm("op", A.T), nA)),
-        Step(sup(bound_z * nA**2), Cite(sharp, ((x, z_d),))),
-        Step(
-            bound_z * nA**2 * dist,
-            _by("sup_constant", Sup(bound_z * nA**2, z_d, x, y), bound_z * nA**2),
-        ),
-        Step(
-            (sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)) * nA**2 * dist,
-            _by(
-                "nonneg_combination", bound_z, sp.Rational(7, 4) + sp.Rational(3, 2) * Norm("2", b)
-            ),
-            at=HOLE * nA**2 * dist,
-        ),
-    )
-    return Chain("S3", "S3", Norm("2", model.GradL(A, x, b) - model.GradL(A, y, b)), steps)
-
-
-@cache
-def s3_chain(chain_id: str) -> Chain:
-    """``S3-sharp``, ``S3-bmat`` or ``S3``."""
-    return {"S3-sharp": s3_b_sharp, "S3-bmat": s3_b, "S3": s3}[chain_id]()
-
-
-_SHARP = {
-    "P1": p1_sharp,
-    "Q1": q1_sharp,
-    "P4": p4_sharp,
-    "Q4": q4_sharp,
-    "T1": lambda: _t_sharp("1"),
-    "T2": lambda: _t_sharp("2"),
-}
-
-
-@cache
-def sharp_chain(statement_id: str) -> Chain:
-    """The chain proving the best constant for ``statement_id`` (P1, P4, Q4, T1, T2)."""
-    return _SHARP[statement_id]()
+    """S3: mean value theorem on ``grad L``, ``J_{grad L} = A^T B A`` (G6), S3-sharp."""
+    return s3_chain("S3")
 
 
 # --------------------------------------------------------------------------

@@ -107,12 +107,15 @@ MAX_PARAMETER = 1e300
 
 #: relations parsed from files without definitions, by (text, parameter symbols)
 _PARSED: dict[tuple, object] = {}
+#: the same key and sizes -> the problem found in the parsed relation (or none)
+_CHECKED: dict[tuple, object] = {}
 _PARSED_MAX = 4096
 
 
 def clear_parse_cache() -> None:
     """Forget the relations parsed so far (the next file parses every text anew)."""
     _PARSED.clear()
+    _CHECKED.clear()
 
 
 class StatementFileError(ValueError):
@@ -162,9 +165,10 @@ class _Locator:
 
 
 class _Loader:
-    def __init__(self, text: str, path: str):
+    def __init__(self, text: str, path: str, lazy_proof: bool = False, folder: str | None = None):
         self.path, self.loc = path, _Locator(text)
         self.text = text
+        self.lazy_proof, self.folder = lazy_proof, folder
 
     def fail(self, problem: str, offset: int | None = None) -> StatementFileError:
         if offset is None:
@@ -177,11 +181,17 @@ class _Loader:
 
     # ---- the document ------------------------------------------------------
     def load(self) -> Statement:
-        deep = _nesting_offset(self.text, MAX_NESTING)
+        head, tail = _split_proof(self.text) if self.lazy_proof else (self.text, None)
+        deep = _nesting_offset(head, MAX_NESTING)
         if deep is not None:
             raise self.fail(f"arrays or tables nested deeper than {MAX_NESTING} levels", deep)
         try:
-            data = tomllib.loads(self.text, parse_float=_toml_decimal)
+            data = tomllib.loads(head, parse_float=_toml_decimal)
+            if tail is not None and ("proof" in data or "lemma" in data):
+                head, tail = self.text, None  # not the catalogue's layout: read it all now
+                data = tomllib.loads(head, parse_float=_toml_decimal)
+            if tail is not None:
+                data["proof"] = _DeferredProof(tail, self.toml_error)
         except tomllib.TOMLDecodeError as exc:
             raise self.toml_error(exc) from None
         except RecursionError:
@@ -219,7 +229,7 @@ class _Loader:
         claim = self.relation(claim_text, symbols, "claim", claim_at, sizes, definitions)
         self.proof_only(data, [*hypotheses, claim], symbols)
         unsized = _unsized_dimensions([*hypotheses, claim], parameters)
-        if unsized:
+        if unsized and data.get("helper") is not True:  # a helper lemma is not searched
             raise self.fail(unsized, claim_at)
         proof = self.proof(data, sid, symbols, hypotheses, definitions)
         expected = data.get("expected")
@@ -260,9 +270,20 @@ class _Loader:
 
     def proof_only(self, data: dict, relations: list, symbols: dict) -> None:
         """Declared variables and ``sup`` are for proofs: the claim and hypotheses
-        are checked numerically, so they may use neither freely."""
+        are checked numerically, so they may use neither freely.  A pack's helper
+        lemma (``helper = true``, proved by its proof only, never searched) may state
+        a fact of a declared variable (E5-general: any probability vector ``s``)."""
         from .rules import Sup, SupUnit
 
+        if data.get("helper") is True:
+            return
+        texts = [data.get("claim"), *data.get("hypotheses", [])]
+        if (
+            not self.declared
+            and not data.get("definitions")
+            and all(isinstance(t, str) and "sup" not in t for t in texts)
+        ):
+            return  # neither a declared variable nor sup(...) can occur
         declared = set(self.declared.values())
         for rel in relations:
             for side in (rel.lhs, rel.rhs):
@@ -285,7 +306,15 @@ class _Loader:
             return None
         try:
             return build_file_proof(
-                data["proof"], data.get("lemma"), symbols, sid, hypotheses, definitions
+                data["proof"],
+                data.get("lemma"),
+                symbols,
+                sid,
+                hypotheses,
+                definitions,
+                lazy=self.lazy_proof,
+                on_error=self.proof_error,
+                folder=self.folder,
             )
         except ProofFormatError as exc:
             raise self.proof_error(exc) from None
@@ -603,14 +632,20 @@ class _Loader:
             if key:
                 if len(_PARSED) >= _PARSED_MAX:
                     _PARSED.clear()
+                    _CHECKED.clear()
                 _PARSED[key] = rel
-        nodes = _distinct_subterms(rel)
-        has_col = any(isinstance(node, model.Col) for node in nodes)
-        problem = (
-            (has_col and relation_size_problem(rel, sizes))
-            or _undefined_constant(rel, nodes)
-            or _unvalued_parameter(rel, symbols)
-        )
+        checked = (key, tuple(sorted(sizes.items()))) if key else None
+        problem = _CHECKED.get(checked, False) if checked else False
+        if problem is False:
+            nodes = _distinct_subterms(rel)
+            has_col = any(isinstance(node, model.Col) for node in nodes)
+            problem = (
+                (has_col and relation_size_problem(rel, sizes))
+                or _undefined_constant(rel, nodes)
+                or _unvalued_parameter(rel, symbols)
+            )
+            if checked:
+                _CHECKED[checked] = problem
         if problem:
             at = text.find("col(")
             if at >= 0 and self.text.startswith(text, offset):
@@ -731,9 +766,71 @@ def _unsized_dimensions(relations, parameters: dict | None = None) -> str | None
     return None
 
 
+#: comments, complete strings, a lone quote, brackets (for :func:`_nesting_offset`)
+_NESTING_TOKENS = re.compile(
+    r'#[^\n]*|"""(?:\\.|[^\\])*?"""|' + r"'''.*?'''|" + r'"""|' + r"'''|"
+    r'"(?:\\.|[^"\\\n])*"|' + r"'[^'\n]*'|[\"']|[\[\]{}]",
+    re.S,
+)
+
+
+_PROOF_LINE = re.compile(r"^proof = \[", re.M)
+
+
+def _split_proof(text: str) -> tuple[str, str | None]:
+    """``text`` cut before its top-level ``proof = [`` line when the ``proof`` and
+    ``[[lemma]]`` tables end the file (the layout of the catalogue's files), so that
+    they are read only when the proof is used; else ``(text, None)``."""
+    m = _PROOF_LINE.search(text)
+    if m is None:
+        return text, None
+    head = text[: m.start()]
+    if re.search(r"^\s*\[", head, re.M) or head.count('"""') % 2 or head.count("'''") % 2:
+        return text, None
+    return head, text[m.start() :]
+
+
+class _DeferredProof:
+    """The ``proof`` and ``[[lemma]]`` tables of a file, read on first use."""
+
+    def __init__(self, tail: str, toml_error) -> None:
+        self.tail, self.toml_error = tail, toml_error
+
+    def tables(self) -> tuple[object, object]:
+        from .proofs import ProofFormatError
+
+        deep = _nesting_offset(self.tail, MAX_NESTING)
+        if deep is not None:
+            raise ProofFormatError(f"arrays or tables nested deeper than {MAX_NESTING} levels")
+        try:
+            data = tomllib.loads(self.tail, parse_float=_toml_decimal)
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise ProofFormatError(f"the proof is not valid TOML: {exc}") from None
+        extra = [k for k in data if k not in ("proof", "lemma")]
+        if extra:
+            raise ProofFormatError(f"unknown key '{extra[0]}' after the proof", extra[0])
+        return data["proof"], data.get("lemma")
+
+
 def _nesting_offset(text: str, limit: int) -> int | None:
     """Offset of the first ``[`` or ``{`` nested deeper than ``limit`` outside strings
     and comments (TOML's own parser recurses once per level), else ``None``."""
+    depth = 0
+    for m in _NESTING_TOKENS.finditer(text):
+        tok = m.group()
+        if tok in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif tok in ("]", "}"):
+            depth = max(depth - 1, 0)
+        elif tok in ('"', "'", '"""', "'''"):  # a string left open: the scan decides
+            return _nesting_offset_scan(text, limit)
+    return None
+
+
+def _nesting_offset_scan(text: str, limit: int) -> int | None:
+    """:func:`_nesting_offset` one character at a time."""
     depth, i, end = 0, 0, len(text)
     while i < end:
         ch = text[i]
@@ -865,9 +962,14 @@ def _bounded_value(e: sp.Expr) -> sp.Float | None:
         return None
 
 
-def parse_statement_text(text: str, path: str = "<statement>") -> Statement:
-    """A :class:`Statement` from the TOML ``text`` (``path`` only names it in messages)."""
-    return _Loader(text, path).load()
+def parse_statement_text(
+    text: str, path: str = "<statement>", lazy_proof: bool = False, folder: str | None = None
+) -> Statement:
+    """A :class:`Statement` from the TOML ``text`` (``path`` only names it in messages).
+    ``lazy_proof``: the ``proof`` tables are validated when the proof is first used
+    (a pack's files), not now; ``folder``: the file's folder (a ``lemma ID`` is looked
+    up among the statements of the pack there, then in the catalogue)."""
+    return _Loader(text, path, lazy_proof, folder).load()
 
 
 def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -900,8 +1002,9 @@ def read_regular_file(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> b
         os.close(fd)
 
 
-def load_statement(path: str | os.PathLike) -> Statement:
-    """Read and check a statement file; raise :class:`StatementFileError` if it is bad."""
+def load_statement(path: str | os.PathLike, lazy_proof: bool = False) -> Statement:
+    """Read and check a statement file; raise :class:`StatementFileError` if it is bad
+    (with ``lazy_proof``, a bad ``proof`` table only when the proof is first used)."""
     name = os.fspath(path)
     try:
         raw = read_regular_file(name)
@@ -915,4 +1018,4 @@ def load_statement(path: str | os.PathLike) -> Statement:
         line = raw[: exc.start].count(b"\n") + 1
         column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
         raise StatementFileError(name, "not UTF-8 text", line, column) from None
-    return parse_statement_text(text, name)
+    return parse_statement_text(text, name, lazy_proof, os.path.dirname(os.path.abspath(name)))

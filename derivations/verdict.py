@@ -231,6 +231,19 @@ def identity_verdict(statement: Statement, sizes: Mapping[str, int], seconds: fl
     return Verdict("refuted", out.summary(), by="identity", witness=inst, notes=notes, proof=out)
 
 
+def _catalogue_entry(statement: Statement) -> bool:
+    """``statement`` is the catalogue's own entry (its file's proof is the chain of
+    :func:`chains.chain`), not a file that reuses an id."""
+    from . import catalogue
+
+    pack = catalogue.PACK
+    return (
+        statement.proof is not None
+        and statement.id in pack.ids
+        and (pack.statement(statement.id) is statement)
+    )
+
+
 def strongest_verdict(
     statement: Statement,
     sizes: Mapping[str, int],
@@ -241,6 +254,11 @@ def strongest_verdict(
     identity prover (symbolic, then explicit sizes), else ``unknown``."""
     t0 = time.perf_counter()
     notes: list[str] = []
+    if (chain_result is not None and chain_result.ok) or _catalogue_entry(statement):
+        # the catalogue's chain (its file's proof), checked once
+        ch = chain_verdict(statement, chain_result)
+        if ch is not None and ch.proved:
+            return ch
     own = file_proof_verdict(statement)
     if own is not None:
         if own.proved:

@@ -665,6 +665,13 @@ def check(
                 out.seconds = time.perf_counter() - t0
                 return out
             out.proof += f"; {unconfirmed}"
+    if getattr(statement, "helper", False):  # a pack's helper lemma: proved, never searched
+        out.verdict = "proved" if proved_by_chain else "undecided"
+        if not proved_by_chain:
+            out.empty = "a helper lemma (helper = true) is decided by its proof only, not searched"
+        out.method = "machine-checked chain" if proved_by_chain else ""
+        out.seconds = time.perf_counter() - t0
+        return out
     prog = Progress(statement.id, budget_seconds, progress)
     tr = _Tracker(statement, confirm)
     tr.deadline = t0 + budget_seconds

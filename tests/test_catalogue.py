@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from softproof.derivations import catalogue, model
+from softproof.derivations import catalogue, chains, model
 from softproof.derivations.catalogue import CATALOGUE, all_entries, get
 from softproof.derivations.grammar import parse_relation
 from softproof.derivations.packs import BUILTIN_DIR, open_pack
@@ -161,7 +161,9 @@ def test_catalogue_is_read_only_and_one_file_per_entry():
     assert get("P1").title.startswith("||u(x)")
     folder = BUILTIN_DIR / "2304.13276"
     stems = sorted(p.stem for p in folder.glob("*.toml") if p.name != "pack.toml")
-    assert stems == sorted(CATALOGUE) and len(stems) == 58
+    helpers = sorted(sid for sid in catalogue.PACK.ids if get(sid).helper)
+    assert stems == sorted([*CATALOGUE, *helpers]) and len(CATALOGUE) == 58
+    assert {"E5-general", "E3-upper-R-A-x", "P1-sharp", "T2-sharp"} <= set(helpers)
 
 
 def test_get_suggests_close_ids():
@@ -278,7 +280,7 @@ def test_statements_parse_lazily_and_once(tmp_path):
     assert pack._loaded == {}
     s1 = pack.get("s1")
     assert list(pack._loaded) == ["S1"] and pack.get("S1") is s1
-    assert len(pack.statements()) == 58 and pack.get("S1") is s1
+    assert len(pack.rows()) == 58 and len(pack.statements()) == 66 and pack.get("S1") is s1
 
 
 # --------------------------------------------------------------------------
@@ -328,3 +330,91 @@ def test_report_verdicts_over_the_data_catalogue(tmp_path):
     assert verdicts == expected
     assert Counter(verdicts.values()) == {"proved": 49, "searched": 1, "violated": 8}
     print(f"verdicts over the data catalogue in {seconds:.1f} s")
+
+
+# --------------------------------------------------------------------------
+# The chains are the proofs of the files: lazy, and a changed step fails there
+# --------------------------------------------------------------------------
+def test_loading_the_catalogue_reads_no_proof():
+    pack = open_pack(BUILTIN_DIR / "2304.13276")
+    with_proof = [s for s in pack.statements() if s.proof is not None]
+    assert len(with_proof) == 29 + 8  # the entries with a chain and the helper lemmas
+    assert all(s.proof._resolved is None and s.proof._declared is None for s in with_proof)
+    s1 = pack.get("S1")
+    assert len(s1.proof.chain.steps) == 5 and s1.proof._resolved is not None
+
+
+def _copy_of_the_pack(tmp_path):
+    folder = tmp_path / "2304.13276"
+    shutil.copytree(BUILTIN_DIR / "2304.13276", folder)
+    return folder
+
+
+def _with_step_changed(path: Path, k: int, old: str, new: str) -> None:
+    """Step ``k`` of the file's proof (its start is step 0) with ``old`` -> ``new``."""
+    lines = path.read_text().split("\n")
+    at = lines.index("proof = [") + 1 + k
+    assert old in lines[at], lines[at]
+    lines[at] = lines[at].replace(old, new, 1)
+    path.write_text("\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("sid", "k", "old", "new"),
+    [
+        ("S1", 4, "opnorm(A) / 2", "opnorm(A) / 3"),
+        ("S1", 5, "opnorm(A)) / 2", "opnorm(A)) / 3"),
+        ("E1", 3, "2 * abs(t)", "1 * abs(t)"),
+        ("P3", 3, "beta**2", "beta"),
+        ("T1", 3, "exp(10 * R**2)", "exp(4 * R**2)"),  # 4 R e^{4R^2} is more
+        ("S3-sharp", 12, "sqrt(2)", "1"),
+    ],
+)
+def test_a_changed_constant_in_a_catalogue_proof_fails_at_that_step(tmp_path, sid, k, old, new):
+    from softproof.derivations.proofs import check_proof
+
+    folder = _copy_of_the_pack(tmp_path)
+    assert check_proof(open_pack(folder).get(sid)).ok  # the copy proves it as it is
+    _with_step_changed(folder / f"{sid}.toml", k, old, new)
+    out = check_proof(open_pack(folder).get(sid))
+    assert not out.ok and out.failed_step == k, out.message
+    assert out.message.startswith(f"proof rejected at step {k} ("), out.message
+    assert chains.chain(sid).check().ok  # the built-in pack is untouched
+
+
+def test_a_changed_helper_lemma_fails_the_entries_citing_it_in_that_pack(tmp_path):
+    """``lemma E5-general`` in a file of the copy cites the copy's E5-general."""
+    from softproof.derivations.proofs import check_proof
+
+    folder = _copy_of_the_pack(tmp_path)
+    _with_step_changed(folder / "E5-general.toml", 2, '"1/2"', '"1/4"')
+    pack = open_pack(folder)
+    assert not check_proof(pack.get("E5-general")).ok
+    out = check_proof(pack.get("E5"))
+    assert not out.ok and out.failed_step == 1 and "lemma E5-general" in out.message
+
+
+def test_the_catalogue_proofs_are_in_the_minimal_form():
+    """No rewritten subterms or contexts written out: the checker finds them."""
+    for sid in catalogue.PACK.ids:
+        text = (BUILTIN_DIR / "2304.13276" / f"{sid}.toml").read_text()
+        steps = [line for line in text.split("\n") if line.startswith("  { ")]
+        assert all(', at = "' not in line for line in steps), sid
+        assert all(
+            not re.match(r'  \{ (?:le|eq|lt) = "[^"]*", by = "[^"]*", old = ', line)
+            for line in steps
+        ), sid
+
+
+def test_a_helper_lemma_is_decided_by_its_proof_and_never_searched(tmp_path):
+    """E5-general states a fact of a declared vector s: nothing to sample."""
+    from softproof.numeric.search import check
+
+    res = check(get("E5-general"), budget_seconds=1.0)
+    assert res.verdict == "proved" and res.instances == 0
+    folder = _copy_of_the_pack(tmp_path)
+    path = folder / "E5-general.toml"
+    path.write_text(path.read_text().replace("1/2", "1/4"))  # claim and last step
+    wrong = check(open_pack(folder).get("E5-general"), budget_seconds=1.0)
+    assert wrong.verdict == "undecided" and wrong.instances == 0
+    assert "rejected at step 2" in wrong.summary() and "not searched" in wrong.summary()

@@ -53,13 +53,15 @@ def test_every_used_hypothesis_is_the_statements(results):
 
 def test_e5_with_a_quarter_fails():
     base = ch.e5_general()
+    sigma = sp.Symbol("sigma", real=True)  # declared "scalar" in E5-general.toml
+    assert base.steps[0].expr.has(sigma)
     wrong = dataclasses.replace(
         base,
         steps=(
             base.steps[0],
             Step(
                 sp.Rational(1, 4),
-                ch._by("sup_certificate", certificate=2 * (ch.sigma - sp.Rational(1, 2)) ** 2),
+                ch._by("sup_certificate", certificate=2 * (sigma - sp.Rational(1, 2)) ** 2),
             ),
         ),
     )
@@ -70,14 +72,27 @@ def test_e5_with_a_quarter_fails():
 
 
 def test_p3_with_beta_to_the_minus_one_fails():
-    res = ch._p3(ch._pair_x(), power=1).check()
-    assert not res.ok
+    good = ch.chain("P3")
+    last = good.steps[-1]
+    # the last step claims beta^{-1} in place of beta^{-2}
+    wrong = dataclasses.replace(last, expr=last.expr * beta)
+    assert wrong.expr != last.expr
+    res = dataclasses.replace(good, steps=good.steps[:-1] + (wrong,)).check()
+    assert not res.ok and res.problems[0].startswith(f"step {len(good.steps)} ")
     assert not ch.chain("P3").check(statement=catalogue.get("P3-m-beta1")).ok
 
 
 def test_t3_with_a_dropped_factor_fails():
-    assert not ch.t3(sp.Rational(1, 4)).check().ok
     good = ch.chain("T3")
+    # E5 with 1/4 in place of 1/2: the E5 step and every later one say 1/4
+    k = next(i for i, st in enumerate(good.steps) if st.why.describe() == "lemma E5-general")
+    quarter = tuple(
+        dataclasses.replace(st, expr=st.expr.xreplace({sp.Rational(1, 2): sp.Rational(1, 4)}))
+        for st in good.steps[k:]
+    )
+    assert quarter[0].expr != good.steps[k].expr
+    res = dataclasses.replace(good, steps=good.steps[:k] + quarter).check()
+    assert not res.ok and res.problems[0].startswith(f"step {k + 1} ")
     # drop the 1 from 1 + ||b||: the last step no longer follows
     last = good.steps[-1]
     dropped = dataclasses.replace(

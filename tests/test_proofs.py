@@ -30,10 +30,33 @@ def _check(text: str, path: str = "p.toml"):
 
 
 # --------------------------------------------------------------------------
-# Round trip of every catalogue chain
+# The catalogue's proofs, and their export
 # --------------------------------------------------------------------------
-@pytest.mark.parametrize("cid", chains.ids() + SHARP)
-def test_every_chain_round_trips_through_a_statement_file(cid):
+HELPERS = [s for s in catalogue.PACK.ids if catalogue.get(s).helper]
+
+
+@pytest.mark.parametrize("sid", chains.ids() + HELPERS)
+def test_every_catalogue_file_proof_checks_and_proves_its_statement(sid):
+    st = catalogue.get(sid)
+    assert st.proof is not None
+    out = check_proof(st)
+    assert out.ok, out.message
+    assert out.message.startswith("proved by the file's proof") and out.level == "symbolic"
+    assert out.result.chain_id == sid and out.steps == len(chains.chain(sid).steps)
+
+
+def test_the_helper_lemmas_are_the_shared_ones_and_the_sharp_chains():
+    assert set(HELPERS) == {"E5-general", "E3-upper-R-A-x", *SHARP}
+    assert all(h not in chains.ids() for h in HELPERS)
+
+
+#: the export (every cited lemma inlined) re-checks from the file alone
+ROUND_TRIP = ["E1", "E5", "S1", "S2-b", "P2", "P4", "Q1", "T1", "T3", "S3-bmat"]
+ROUND_TRIP += ["P1-sharp", "T2-sharp"]
+
+
+@pytest.mark.parametrize("cid", ROUND_TRIP)
+def test_chains_round_trip_through_an_exported_statement_file(cid):
     original = _chain(cid).check()
     assert original.ok
     out = _check(_export(cid), f"{cid}.toml")
@@ -396,6 +419,73 @@ def test_the_true_direction_checks_and_a_strict_step_needs_a_strict_reason():
     strict = true.replace('{ le = "exp(-opnorm(A))"', '{ lt = "exp(-opnorm(A))"')
     out = _check(strict)
     assert not out.ok and out.failed_step == 1 and "written 'lt'" in out.message
+
+
+# --------------------------------------------------------------------------
+# lemma ID: the file's [[lemma]], then its pack's statements, then the catalogue's
+# --------------------------------------------------------------------------
+E5_STEP = (
+    '  { le = "1/2", by = "lemma E5-general", subs = { s = "f(A, x)" }, discharge = ['
+    '{ by = "softmax_simplex", old = "norm1(f(A, x))", new = "1" }, '
+    '{ by = "softmax_simplex", old = "dot(f(A, x), ones(n))", new = "1" }] },'
+)
+E5_FILE = f"""
+id = "my-e5"
+claim = "opnorm(diag(f(x)) - outer(f(x), f(x))) <= 1/2"
+proof = [
+  {{ start = "opnorm(diag(f(A, x)) - (f(A, x) @ f(A, x).T))" }},
+{E5_STEP}
+]
+"""
+
+FALSE_E5_GENERAL = """
+[[lemma]]
+id = "E5-general"
+claim = "opnorm(diag(s) - (s @ s.T)) <= 1/4"
+hypotheses = ["norm1(s) == 1", "dot(s, ones(n)) == 1"]
+variables = { s = "vector n", sigma = "scalar" }
+proof = [
+  { start = "opnorm(diag(s) - (s @ s.T))" },
+  { le = "sup(2 * sigma * (1 - sigma), sigma, 0, 1)", by = "gershgorin" },
+  { le = "1/4", by = "sup_certificate", args = { certificate = "2 * (sigma - (1/2))**2" } },
+]
+"""
+
+
+def test_a_user_file_cites_a_helper_lemma_of_the_catalogue(tmp_path):
+    path = tmp_path / "my-e5.toml"
+    path.write_text(E5_FILE)
+    from softproof.derivations.statement_files import load_statement
+
+    out = check_proof(load_statement(path))
+    assert out.ok, out.message
+    cited = out.result.steps[0].step.why.chain
+    assert cited is chains.chain("E5-general") and cited is chains.e5_general()
+
+
+def test_the_files_own_lemma_comes_before_the_catalogues():
+    """A [[lemma]] named like a catalogue statement is the one cited: here a false one."""
+    out = _check(E5_FILE + FALSE_E5_GENERAL)
+    assert not out.ok and "lemma E5-general" in out.message and "SOS" in out.message
+
+
+def test_an_unknown_lemma_names_the_catalogues_helpers():
+    with pytest.raises(StatementFileError, match="unknown lemma 'E5-generic'.*E5-general"):
+        parse_statement_text(E5_FILE.replace("lemma E5-general", "lemma E5-generic"))
+
+
+def test_a_lazily_read_proof_reports_a_bad_table_with_file_and_line_when_used():
+    """The catalogue's files read their proof tables on first use: a bad one is still
+    a file error naming the line, raised then."""
+    bad = E5_FILE.replace('by = "lemma E5-general"', 'by = "no_such_rule"')
+    st = parse_statement_text(bad, "lazy.toml", lazy_proof=True)  # nothing read yet
+    assert st.proof._resolved is None
+    with pytest.raises(StatementFileError, match=r"lazy\.toml:6:.*unknown rule 'no_such_rule'"):
+        _ = st.proof.chain
+    with pytest.raises(StatementFileError, match=r"lazy\.toml:6:.*unknown rule"):
+        parse_statement_text(bad, "lazy.toml")  # read at once otherwise
+    good = parse_statement_text(E5_FILE, "lazy.toml", lazy_proof=True)
+    assert check_proof(good).ok
 
 
 # --------------------------------------------------------------------------

@@ -75,8 +75,10 @@ def _parse_back(e: sp.Basic) -> sp.Basic:
     for s in auxiliary_symbols([e]):
         names[s.name] = s
     names["HOLE"] = HOLE
-    if model.is_matrix(e) and e.has(MatrixSymbol("HOLE", *e.shape)):
-        names["HOLE"] = MatrixSymbol("HOLE", *e.shape)
+    # a context's hole: a vector or matrix inside a scalar context too (norm2(HOLE))
+    for hole in e.atoms(MatrixSymbol) if isinstance(e, sp.Basic) else ():
+        if hole.name == "HOLE":
+            names["HOLE"] = hole
     return parse_expression(to_source(e), parameters=names)
 
 

@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def select(patterns: list[str], pack_name: str | None = None) -> list[Statement]:
-    """Statements of the pack ``pack_name`` (default: the catalogue) matching any of
+    """Statements of the pack ``pack_name`` (default: the catalogue; helper lemmas only by
+    their id) matching any of
     ``patterns`` (all if none), files loaded."""
     from softproof.derivations.packs import DEFAULT_PACK, PackError, find_pack
     from softproof.derivations.statement_files import StatementFileError
@@ -46,7 +47,7 @@ def select(patterns: list[str], pack_name: str | None = None) -> list[Statement]
 
     try:
         pack = find_pack(pack_name or DEFAULT_PACK)
-        everything = pack.statements()
+        everything = pack.rows()  # a helper lemma is listed when named
     except (PackError, StatementFileError) as exc:
         raise BadInput(f"--pack {pack_name or DEFAULT_PACK}: {exc}") from None
     if not patterns:
