@@ -8,11 +8,15 @@ internal error of the toolkit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from softproof._version import __version__
@@ -98,6 +102,36 @@ def _hypothesis_outside_the_working_directory() -> None:
     set_hypothesis_home_dir(cache_directory() / "hypothesis")
 
 
+#: ended by SIGTERM (as a shell reports it)
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main process so that worker pools are shut down and
+    half-written outputs removed on the way out."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` in this process (a forked child that
+    inherits the handler exits at once); the previous handler is restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            os._exit(EXIT_TERMINATED)
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -106,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     _hypothesis_outside_the_working_directory()
     try:
-        return int(args.run(args))
+        with _terminate_cleanly():
+            return int(args.run(args))
+    except _Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BadInput as exc:
         print(f"softproof {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -197,6 +197,9 @@ def executor(
     pool = _WorkerPool(n)
     try:
         yield pool
+    except BaseException:  # interrupted, terminated or failed: kill, do not wait
+        pool.abandoned = True
+        raise
     finally:
         pool.close()
 

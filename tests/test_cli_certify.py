@@ -155,3 +155,13 @@ def test_certify_with_jobs_2_certifies_as_with_jobs_1(capsys):
         assert main(["certify", "E1", "--budget", "10", "--jobs", jobs]) == 0
         outs.append(re.sub(r"\d+\.\d+ s", "T s", capsys.readouterr().out))
     assert outs[0] == outs[1] and "certified on" in outs[0]
+
+
+def test_no_check_never_prints_certified(tmp_path, capsys):
+    """Without the independent checker the result is 'unchecked' (exit 3), the
+    certificate is kept for a later --check, and that --check certifies it."""
+    cert = tmp_path / "c.json"
+    code = main(["certify", "E1", "--budget", "20", "--no-check", "--quiet", "--out", str(cert)])
+    out = capsys.readouterr().out
+    assert code == 3 and "UNCHECKED" in out and "certified on" not in out
+    assert main(["certify", "E1", "--check", str(cert), "--quiet"]) == 0

@@ -308,3 +308,46 @@ def test_restarts_after_the_winner_are_not_waited_for(monkeypatch):
         res = check_restarts(get("S1"), 1.0, 0, None, ex, restarts=2)
     assert res.verdict == "violated" and res.witness == {"w": 0}
     assert time.perf_counter() - t0 < 30
+
+
+def test_sigterm_ends_the_workers_with_the_command(tmp_path):
+    """SIGTERM to ``check --jobs 2`` ends it (exit 143) and kills its worker processes
+    at once, instead of leaving them to run out their budgets as orphans."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    statement = Path(__file__).parent / "statements" / "lipschitz-f-sharp.toml"
+    cmd = [sys.executable, "-m", "softproof", "check", str(statement), "--budget", "60"]
+    proc = subprocess.Popen(
+        [*cmd, "--jobs", "2", "--restarts", "2", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    deadline = time.monotonic() + 40
+    while len(children()) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    kids = children()
+    assert len(kids) >= 2, "the workers did not start"
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=15) == 128 + signal.SIGTERM
+    time.sleep(0.5)
+    alive = [k for k in kids if os.path.exists(f"/proc/{k}") and "Z" not in _state(k)]
+    assert not alive, f"workers left running: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

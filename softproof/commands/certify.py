@@ -68,7 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-check",
         action="store_true",
-        help="skip re-verifying the certificate with the independent checker",
+        help=(
+            "skip re-verifying the certificate with the independent checker (the result "
+            "is then 'unchecked', exit 3, never 'certified'; check it later with --check)"
+        ),
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
@@ -171,23 +174,36 @@ def run(args: argparse.Namespace) -> int:
         print(statement.shadow_note)
     if statement.hypotheses:
         print("  hypotheses: " + "; ".join(res.domain.constraints))
+    if res.status == "certified" and args.no_check:
+        # "certified" is said only after the independent checker accepts
+        print(
+            f"UNCHECKED: the branch and bound closed every box on {res.domain.short()} "
+            f"({res.boxes} boxes, {res.seconds:.2f} s), but the independent checker was "
+            "skipped (--no-check): not certified"
+        )
+        if args.out is not None:
+            output_file(args.out, "--out")
+            try:
+                save_certificate(res.certificate, args.out)
+            except OSError as exc:
+                raise BadInput(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+            print(f"  certificate written to {args.out}; check it with --check {args.out}")
+        return EXIT_UNDECIDED
     if res.status == "certified":
-        checked = "not re-checked (--no-check)"
-        if not args.no_check:
-            ok = check_certificate(
-                statement,
-                res.certificate,
-                sizes=res.domain.sizes,
-                domain=domain or None,
-                default_radius=radius,
+        ok = check_certificate(
+            statement,
+            res.certificate,
+            sizes=res.domain.sizes,
+            domain=domain or None,
+            default_radius=radius,
+        )
+        if not ok:
+            print(
+                f"UNDECIDED: the branch and bound closed every box on {res.domain.short()}, "
+                "but the independent checker REJECTED its certificate (not certified)"
             )
-            if not ok:
-                print(
-                    f"UNDECIDED: the branch and bound closed every box on {res.domain.short()}, "
-                    "but the independent checker REJECTED its certificate (not certified)"
-                )
-                return EXIT_UNDECIDED
-            checked = "certificate verified"
+            return EXIT_UNDECIDED
+        checked = "certificate verified"
         print(
             f"certified on {res.domain.short()} by ball arithmetic (Arb, {args.prec} bits): "
             f"{res.boxes} boxes, {res.seconds:.2f} s"
