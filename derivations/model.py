@@ -486,7 +486,13 @@ class DefinedVector(_Defined, ModelVector):
 
     @property
     def shape(self):
-        return self.args[1].shape
+        # computed once: SymPy asks a product's shape through its factors' rows and
+        # cols, so an uncached chain of definitions costs 2**depth
+        try:
+            return self.__dict__["_shape"]
+        except KeyError:
+            self.__dict__["_shape"] = shape = self.args[1].shape
+            return shape
 
 
 class DefinedScalar(_Defined, ModelScalar):

@@ -1100,13 +1100,15 @@ def sup_constant(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
 
 def sup_monotone(lhs: sp.Expr, rhs: sp.Expr, bound: sp.Expr) -> StepCheck:
     """``sup_{z in [lo, hi]} h(z) <= h(delta)`` for a scalar ``z`` and ``h``
-    nondecreasing, when ``lo, hi <= delta``: assumed ``|lo| <= delta`` and
-    ``|hi| <= delta`` (0 is accepted without assumption)."""
+    nondecreasing on ``[-delta, delta]``, when ``|lo|, |hi| <= delta``: assumed
+    ``|lo| <= delta`` and ``|hi| <= delta`` (0 is accepted without assumption)."""
     meth = "rule: monotone function on an interval"
     if not isinstance(lhs, Sup) or model.is_matrix(lhs.var):
         return _fail(meth, "the left side is not a supremum over a scalar interval")
     z = lhs.var
-    pol = polarity(lhs.body.xreplace({z: HOLE}), HOLE, lhs.lo, bound)
+    # z ranges over [-bound, bound] (|lo|, |hi| <= bound): h must be nondecreasing on
+    # all of it, not only between lo and the bound
+    pol = polarity(lhs.body.xreplace({z: HOLE}), HOLE, -bound, bound)
     if pol != 1 or lhs.body.xreplace({z: HOLE}).free_symbols - {HOLE}:
         return _fail(meth, "the body is not nondecreasing in the bound variable")
     if rhs != lhs.body.xreplace({z: bound}):
@@ -1122,6 +1124,48 @@ def sup_monotone(lhs: sp.Expr, rhs: sp.Expr, bound: sp.Expr) -> StepCheck:
 # --------------------------------------------------------------------------
 # Constants
 # --------------------------------------------------------------------------
+#: working precisions (bits) tried in turn to decide the sign of a constant
+SIGN_PRECISIONS = (64, 128, 256, 512, 1024, 2048)
+
+
+def constant_sign(c: sp.Basic) -> int | None:
+    """The sign of a real constant, decided rigorously: exactly for a rational, else
+    by an Arb enclosure that excludes 0 at one of :data:`SIGN_PRECISIONS`; 0 only
+    for an exact zero (SymPy simplifies it to 0); ``None`` when undecided (never a
+    guess from a few digits: ``cosh(1)**2 - sinh(1)**2 - 1 - 10**-20`` is negative)."""
+    c = exact(sp.sympify(c))
+    if not c.is_number:
+        return None
+    if c.is_Rational:
+        return int(sp.sign(c))
+    from flint import ctx
+
+    from softproof.numeric.balls import evaluate_arb
+
+    for prec in SIGN_PRECISIONS:
+        try:
+            with ctx.workprec(prec):
+                ball = evaluate_arb(c, {}, prec)
+                if ball > 0:
+                    return 1
+                if ball < 0:
+                    return -1
+        except (ValueError, ArithmeticError, TypeError, NotImplementedError):
+            return None
+    try:
+        if sp.simplify(c) == 0:
+            return 0
+    except (TypeError, ValueError, RecursionError):
+        pass
+    return None
+
+
+def _nonneg_number(c: sp.Basic) -> bool:
+    """``c >= 0`` for a constant ``c``, decided rigorously (:func:`constant_sign`)."""
+    sign = constant_sign(c)
+    return sign is not None and sign >= 0
+
+
 def _nonneg_on_box(e: sp.Expr, lows: dict[sp.Symbol, sp.Expr]) -> bool:
     """``e >= 0`` whenever every ``v >= lows[v]``: after ``v = low + s_v``
     numerator and denominator are polynomials in the ``s_v`` with
@@ -1136,7 +1180,7 @@ def _nonneg_on_box(e: sp.Expr, lows: dict[sp.Symbol, sp.Expr]) -> bool:
         return False
 
     def nonneg(c):
-        return bool(sp.Ge(c, 0)) if c.is_number else False
+        return _nonneg_number(c) if c.is_number else False
 
     sign = 1 if all(nonneg(c) for c in pd.coeffs()) else -1
     if sign == -1 and not all(nonneg(-c) for c in pd.coeffs()):
@@ -1156,18 +1200,22 @@ def constant_comparison(lhs: sp.Expr, rhs: sp.Expr, lows: dict | None = None) ->
     meth = "exact comparison of constants"
     lows = {k: sp.sympify(v) for k, v in dict(lows or {}).items()}
     lhs, rhs = exact(lhs), exact(rhs)
-    if not (lhs.is_positive and rhs.is_positive):
-        return _fail(meth, "both sides must be positive (SymPy could not decide)")
+
+    def positive(v: sp.Expr) -> bool:
+        return constant_sign(v) == 1 if v.is_number else bool(v.is_positive)
+
+    if not (positive(lhs) and positive(rhs)):
+        return _fail(meth, "both sides must be positive (could not decide)")
     h = sp.expand_log(sp.log(rhs) - sp.log(lhs), force=True)
     extra = h.free_symbols - set(lows)
     if extra:
         return _fail(meth, f"depends on {sorted(map(str, extra))} with no lower bound given")
     h0 = h.subs(lows)
-    try:
-        if not bool(sp.Ge(h0, 0)):
-            return _fail(meth, f"fails at {lows}: log-ratio {h0}")
-    except TypeError:
-        return _fail(meth, f"could not decide the sign of {h0}")
+    sign = constant_sign(h0) if h0.is_number else None
+    if sign is None:
+        return _fail(meth, f"could not decide the sign of the log-ratio {h0} rigorously")
+    if sign < 0:
+        return _fail(meth, f"fails at {lows}: log-ratio {h0}")
     for v in lows:
         if not _nonneg_on_box(sp.diff(h, v), lows):
             return _fail(meth, f"could not show the log-ratio is nondecreasing in {v}")
@@ -1466,7 +1514,7 @@ def nonneg_combination(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     if diff.free_symbols - set(atoms):
         return _fail(meth, "depends on quantities of unknown sign")
     poly = sp.Poly(diff, *atoms) if atoms else sp.Poly(diff, sp.Dummy())
-    if all(bool(sp.Ge(c, 0)) for c in poly.coeffs()):
+    if all(c.is_number and _nonneg_number(c) for c in poly.coeffs()):
         return StepCheck(True, meth, level="exact")
     return _fail(meth, f"{diff} has a negative coefficient")
 

@@ -88,6 +88,25 @@ def chain_verdict(statement: Statement, chain_result: Any = None) -> Verdict | N
     )
 
 
+_SIZE_PAIR = re.compile(r"\((\d+),\s*(\d+)\)")
+
+
+def _at_sizes_in_use(v: Verdict | None, sizes: Mapping[str, int]) -> Verdict | None:
+    """A chain proved only at explicit sizes (an identity step checked at
+    ``(1,1), (2,1), ...``) proves nothing at other sizes: there it is ``unknown``."""
+    if v is None or not v.proved or v.level in (None, "", "symbolic"):
+        return v
+    pairs = {(int(a), int(b)) for a, b in _SIZE_PAIR.findall(str(v.level))}
+    here = (int(sizes.get("n", 1)), int(sizes.get("d", 1)))
+    if here in pairs:
+        return v
+    text = (
+        f"the proof holds only at sizes {v.level} (a step checked there only), "
+        f"not at n={here[0]}, d={here[1]}"
+    )
+    return Verdict("unknown", text, notes=[text], chain=v.chain)
+
+
 def file_proof_verdict(statement: Statement) -> Verdict | None:
     """A statement file's own proof (``proof = [...]``, :mod:`proofs`): ``proved`` when
     every step checks and the chain concludes the claim (or a stronger bound), else
@@ -256,15 +275,15 @@ def strongest_verdict(
     notes: list[str] = []
     if (chain_result is not None and chain_result.ok) or _catalogue_entry(statement):
         # the catalogue's chain (its file's proof), checked once
-        ch = chain_verdict(statement, chain_result)
+        ch = _at_sizes_in_use(chain_verdict(statement, chain_result), sizes)
         if ch is not None and ch.proved:
             return ch
-    own = file_proof_verdict(statement)
+    own = _at_sizes_in_use(file_proof_verdict(statement), sizes)
     if own is not None:
         if own.proved:
             return own
         notes.append(own.text)
-    ch = chain_verdict(statement, chain_result)
+    ch = _at_sizes_in_use(chain_verdict(statement, chain_result), sizes)
     if ch is not None:
         if ch.proved:
             return ch

@@ -691,6 +691,13 @@ def check(
         out.phases["screen"] = {"instances": res.instances, "seconds": res.seconds}
         total += res.instances
         method = res.method
+        if (
+            sampler.K == 0  # one point only (constants): decide it in Arb, not in float64
+            and tr.violation is None
+            and confirm is not None
+            and tr.worst_instance is not None
+        ):
+            tr.try_confirm(tr.worst_instance, tr.worst)
         left = budget_seconds - (time.perf_counter() - t0)
         if tr.violation is None and left > 0 and sampler.K > 0:
             opt_budget = left * shares[1] / (shares[1] + shares[2])

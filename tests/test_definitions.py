@@ -466,3 +466,23 @@ def test_a_defined_scalar_is_not_assumed_real():
     assert g.is_real is None and (g**2).is_nonnegative is None  # sqrt(t) for t < 0
     h = model.defined("h", sp.cosh(model.t), (model.t,))
     assert h.is_positive is True and sp.Abs(h) == h
+
+
+def test_forty_doubling_definitions_load_without_blowing_up():
+    """g_k(v) = g_{k-1}(v) + g_{k-1}(v): the shapes of nested definitions are
+    computed once each, not 2**depth times (a load used to hang at depth 40)."""
+    import subprocess
+    import sys
+
+    lines = ['g1 = { of = ["v"], is = "cosh(v)" }'] + [
+        f'g{k} = {{ of = ["v"], is = "g{k - 1}(v) + g{k - 1}(v)" }}' for k in range(2, 41)
+    ]
+    text = 'id = "deep"\nclaim = "t <= 1"\n[definitions]\n' + "\n".join(lines) + "\n"
+    code = (
+        "import sys\nfrom softproof.derivations.statement_files import parse_statement_text\n"
+        "parse_statement_text(sys.stdin.read())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=text, text=True, capture_output=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]

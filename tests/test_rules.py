@@ -313,3 +313,23 @@ def test_a_step_may_not_need_more_than_the_previous_expression():
     assert rl.domain_problem(t, 1 / t) is not None
     assert rl.domain_problem(t**2, 1 / sp.Abs(t)) is not None
     assert rl.domain_problem(sp.log(t), 1 / t) is None  # t > 0 gives t != 0
+
+
+def test_constant_signs_are_decided_rigorously_not_from_two_digits():
+    tiny = sp.Rational(1, 10**20)
+    near_one = sp.cosh(1) ** 2 - sp.sinh(1) ** 2 - tiny  # = 1 - 1e-20
+    assert not rl.constant_comparison(sp.S.One, near_one).ok
+    assert not rl.constant_comparison(sp.sinh(1) ** 2 + 1, sp.cosh(1) ** 2 - tiny).ok
+    assert rl.constant_comparison(sp.S.One, sp.cosh(1) ** 2 - sp.sinh(1) ** 2 + tiny).ok
+    assert rl.constant_sign(near_one - 1) == -1 and rl.constant_sign(sp.E - sp.Rational(2718, 1000)) == 1
+    assert not rl.nonneg_combination(sp.S.One, near_one).ok
+
+
+def test_sup_monotone_needs_the_body_nondecreasing_on_the_whole_interval():
+    t = m.t
+    z = sp.Symbol("z", real=True)
+    half = sp.Rational(1, 2)
+    # z ranges over [1/2, t] with |t| <= 1: cosh(z - 1/2) is not nondecreasing on [-1, 1]
+    sup = Sup(sp.cosh(z - half), z, half, t)
+    assert not rl.sup_monotone(sup, sp.cosh(half), bound=sp.S.One).ok
+    assert rl.sup_monotone(Sup(sp.exp(z), z, t, 0), sp.exp(sp.S.One), bound=sp.S.One).ok

@@ -60,3 +60,26 @@ def test_a_refutation_at_other_sizes_is_no_counterexample_at_the_sizes_in_use(tm
     assert "no identity for every n, d" in at2.text
     at3 = strongest_verdict(st, {"n": 3, "d": 2}, 20)
     assert at3.status == "refuted" and at3.witness["A"].shape == (3, 2)
+
+
+def test_a_proof_checked_only_at_other_sizes_proves_nothing_at_the_sizes_in_use():
+    from softproof.derivations.statement_files import parse_statement_text
+
+    text = (
+        'id = "p27"\nsizes = { d = 3 }\n'
+        'claim = "(d - 1) * (d - 2) * (10**-40 - (norm_inf(x) - 1/3)**2) <= 0"\n'
+        'proof = [\n  { start = "(d - 1) * (d - 2) * (10**-40 - (norm_inf(x) - 1/3)**2)" },\n'
+        '  { eq = "0", by = "identity" },\n]\n'
+    )
+    st = parse_statement_text(text)
+    v = strongest_verdict(st, {"n": 7, "d": 3}, 10.0)
+    assert not v.proved and "not at n=7, d=3" in v.text
+
+
+def test_a_constant_claim_is_decided_in_ball_arithmetic():
+    from softproof.derivations.statement_files import parse_statement_text
+    from softproof.numeric.search import check
+
+    st = parse_statement_text('id = "k"\nclaim = "1 <= cosh(1)**2 - sinh(1)**2 - 10**-20"\n')
+    res = check(st, budget_seconds=2, progress=False)
+    assert res.verdict == "violated"
