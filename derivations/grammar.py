@@ -640,10 +640,7 @@ FUNCTIONS: dict[str, Callable] = {
 MODEL_NAMES: frozenset[str] = frozenset(model.MODEL_FUNCTIONS)
 
 #: Names a parameter may not take.
-#: (``HOLE`` marks the rewritten positions in a proof step's context)
-RESERVED_NAMES: frozenset[str] = (
-    frozenset(VARIABLES) | frozenset(SIZES) | frozenset(FUNCTIONS) | frozenset({"HOLE"})
-)
+RESERVED_NAMES: frozenset[str] = frozenset(VARIABLES) | frozenset(SIZES) | frozenset(FUNCTIONS)
 
 
 # --------------------------------------------------------------------------

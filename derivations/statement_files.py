@@ -421,7 +421,9 @@ class _Loader:
         pending: dict[str, str] = {}
         for name, v in value.items():
             at = self.key_offset(name, where or 0)
-            if name in RESERVED_NAMES or not name.isidentifier() or name.startswith("_"):
+            # HOLE marks the rewritten positions of a proof step's context
+            bad = name in RESERVED_NAMES or name == "HOLE"
+            if bad or not name.isidentifier() or name.startswith("_"):
                 raise self.fail(f"'{name}' cannot be a parameter name", at)
             if isinstance(v, str):
                 pending[name] = v
@@ -784,10 +786,12 @@ def _split_proof(text: str) -> tuple[str, str | None]:
     m = _PROOF_LINE.search(text)
     if m is None:
         return text, None
-    head = text[: m.start()]
+    head, tail = text[: m.start()], text[m.start() :]
     if re.search(r"^\s*\[", head, re.M) or head.count('"""') % 2 or head.count("'''") % 2:
         return text, None
-    return head, text[m.start() :]
+    if re.search(r"^\s*\[(?!\[\s*lemma\s*\]\])", tail, re.M):  # another table follows
+        return text, None
+    return head, tail
 
 
 class _DeferredProof:

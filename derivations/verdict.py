@@ -256,10 +256,17 @@ def _catalogue_entry(statement: Statement) -> bool:
     from . import catalogue
 
     pack = catalogue.PACK
+    if statement.proof is None or statement.id not in pack.ids:
+        return False
+    own = pack.statement(statement.id)
+    if own is statement:
+        return True
+    # the same entry after a trip to a worker process (pickled: another object)
     return (
-        statement.proof is not None
-        and statement.id in pack.ids
-        and (pack.statement(statement.id) is statement)
+        own.claim == statement.claim
+        and own.hypotheses == statement.hypotheses
+        and own.parameters == statement.parameters
+        and own.definitions == statement.definitions
     )
 
 

@@ -28,11 +28,12 @@
   ``certify_s1_n3_d2_s`` (S1 at ``n = 3, d = 2`` on ``[-4, 4]^10``), each target
   <= 120 s, counted only when the independent checker accepts the certificate;
 * ``report_jobs2_speedup`` (``report_jobs``): wall time of ``softproof report`` on
-  the subset :attr:`Sizes.report_ids` (their certification runs included, no
-  plots) with ``--jobs 1`` divided by the same with ``--jobs 2``, one after the
-  other in the same run (target >= 1.7 on 2 cores); the load average before and
-  after is in the details.  Each entry's search is time-boxed (it takes its budget
-  whatever the CPU), so the details also give the instances each run searched.
+  built-in defaults (``--quick``: the subset :attr:`Sizes.report_ids`, no plots)
+  with ``--jobs 1`` divided by the same with ``--jobs 2``, each in a fresh process
+  (neither inherits the other's warm caches), one after the other in the same run
+  (target >= 1.7 on 2 cores); the load average before and after is in the details.
+  Each entry's search is time-boxed (it takes its budget whatever the CPU), so the
+  details also give the instances each run searched.
 * ``catalogue_load_ratio``: seconds to load the lemma catalogue from its
   statement files (open the pack, read and check every file through
   :func:`softproof.derivations.statement_files.load_statement`) divided by seconds
@@ -49,6 +50,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import platform
@@ -196,7 +198,7 @@ FULL = Sizes(
     certify_budget=120.0,
     certify_boxes=200,
     certify_e5=True,
-    report_ids=("G5", "E1", "E5", "P3", "P4", "S1", "S1-m099", "E5-m-quarter"),
+    report_ids=(),  # the report on built-in defaults: every entry, plots included
     report_budget=2.0,
     report_certify_budget=5.0,
 )
@@ -616,45 +618,42 @@ def bench_bound() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 
 
 def bench_report_jobs(
-    ids: Iterable[str], budget: float, certify_budget: float, seed: int = 0
+    ids: Iterable[str] | None, budget: float, certify_budget: float, seed: int = 0
 ) -> dict[str, Any]:
-    """Wall seconds of the report on the entries ``ids`` (and their certification runs,
-    no plots) with one worker and with two, one after the other; ``ratio`` is their
+    """Wall seconds of ``softproof report`` with ``--jobs 1`` and with ``--jobs 2``,
+    each in a fresh process (so neither inherits the other's warm caches), on the
+    entries ``ids`` (their certification runs included, no plots) or, with ``ids``
+    None, on built-in defaults (every entry, plots included); ``ratio`` is their
     quotient, ``None`` when the two runs disagree on a verdict."""
+    import subprocess
     import tempfile
     from pathlib import Path
 
-    from softproof.derivations.catalogue import get
-
-    from .parallel import executor
-    from .report import CERTIFICATION_RUNS, run_report
-
-    entries = [get(i) for i in ids]
-    wanted = {e.id for e in entries}
-    certs = [c for c in CERTIFICATION_RUNS if c[0] in wanted]
     runs: dict[int, dict[str, Any]] = {}
     load = [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
+    ids = list(ids) if ids else []
     for jobs in (1, 2):
         with tempfile.TemporaryDirectory(prefix="softproof-bench-") as tmp:
+            out = Path(tmp) / "report"
+            cmd = [sys.executable, "-m", "softproof", "report", "--out", str(out)]
+            cmd += ["--seed", str(seed), "--jobs", str(jobs), "--no-progress"]
+            if ids:
+                cmd += ["--budget", str(budget), "--certify-budget", str(certify_budget)]
+                cmd += ["--no-plots", "--only", *ids]
             t0 = time.perf_counter()
-            with executor(jobs) as ex:
-                rep = run_report(
-                    entries,
-                    Path(tmp) / "report",
-                    budget=budget,
-                    seed=seed,
-                    certify_budget=certify_budget,
-                    plots=False,
-                    progress=False,
-                    certification_runs=certs,
-                    log=lambda _msg: None,
-                    executor=ex,
-                )
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            seconds = time.perf_counter() - t0
+            if proc.returncode != 0 or not (out / "report.json").exists():
+                raise RuntimeError(f"report --jobs {jobs} failed: {proc.stderr[-500:]}")
+            doc = json.loads((out / "report.json").read_text())
+            entries = doc["entries"]
             runs[jobs] = {
-                "seconds": time.perf_counter() - t0,
-                "verdicts": {e.id: e.verdict for e in rep.entries},
-                "certifications": [c.outcome for c in rep.certifications],
-                "instances": sum(int(e.instances) for e in rep.entries),
+                "seconds": seconds,
+                "verdicts": {e["id"]: e["verdict"] for e in entries},
+                "certifications": [
+                    c.get("outcome") or c.get("status") for c in doc.get("certifications", [])
+                ],
+                "instances": sum(int(e.get("instances") or 0) for e in entries),
             }
         if load:
             load.append(os.getloadavg()[0])
@@ -670,10 +669,10 @@ def bench_report_jobs(
         # below 1: the two-worker run searched less in its (time-boxed) entries, so
         # part of its wall-time gain is the CPU it could not get (a loaded machine)
         "work_ratio": runs[2]["instances"] / max(1, runs[1]["instances"]),
-        "entries": sorted(wanted),
-        "certification_runs": len(certs),
-        "budget_per_entry_s": budget,
-        "certify_budget_s": certify_budget,
+        "entries": sorted(runs[2]["verdicts"]) if ids else "all (built-in defaults)",
+        "fresh_processes": True,
+        "budget_per_entry_s": budget if ids else "default",
+        "certify_budget_s": certify_budget if ids else "default",
         "load_average_1min": load,
         "verdicts": runs[2]["verdicts"],
     }
@@ -853,7 +852,8 @@ def _announce(key: str, sizes: Sizes) -> str:
             f"{' and E5 (n=3)' if sizes.certify_e5 else ''}"
         )
     if key == "report_jobs":
-        return f"{key}: the report on {', '.join(sizes.report_ids)} with --jobs 1, then 2"
+        which = ", ".join(sizes.report_ids) or "built-in defaults"
+        return f"{key}: the report on {which} with --jobs 1, then 2 (fresh processes)"
     if key == "catalogue_load_ratio":
         return f"{key}: loading the catalogue from its files vs from in-memory texts"
     return f"{key}: measuring"
