@@ -68,8 +68,16 @@ class ExecutorError(ValueError):
     """Bad ``--jobs`` / ``--scheduler``, or a scheduler that cannot be used."""
 
 
+#: environment variable: the default number of workers (else the cores available)
+JOBS_VARIABLE = "SOFTPROOF_JOBS"
+
+
 def available_cores() -> int:
-    """The cores this process may run on (its affinity mask), at least 1."""
+    """The default number of workers: ``$SOFTPROOF_JOBS`` when it is a positive
+    integer, else the cores this process may run on (its affinity mask), at least 1."""
+    value = os.environ.get(JOBS_VARIABLE, "").strip()
+    if value.isdigit() and int(value) >= 1:
+        return min(int(value), MAX_JOBS)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

@@ -351,3 +351,11 @@ def _state(pid: int) -> str:
             return fh.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_softproof_jobs_sets_the_default_number_of_workers(monkeypatch):
+    monkeypatch.setenv("SOFTPROOF_JOBS", "3")
+    assert parallel.available_cores() == 3
+    for bad in ("0", "-2", "two", ""):
+        monkeypatch.setenv("SOFTPROOF_JOBS", bad)
+        assert parallel.available_cores() >= 1  # ignored: the cores available
