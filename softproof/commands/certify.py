@@ -181,12 +181,7 @@ def run(args: argparse.Namespace) -> int:
             f"({res.boxes} boxes, {res.seconds:.2f} s), but the independent checker was "
             "skipped (--no-check): not certified"
         )
-        if args.out is not None:
-            output_file(args.out, "--out")
-            try:
-                save_certificate(res.certificate, args.out)
-            except OSError as exc:
-                raise BadInput(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+        if _write_certificate(args.out, res.certificate):
             print(f"  certificate written to {args.out}; check it with --check {args.out}")
         return EXIT_UNDECIDED
     if res.status == "certified":
@@ -212,12 +207,7 @@ def run(args: argparse.Namespace) -> int:
         print("  decisions: " + ", ".join(f"{k} x{v}" for k, v in sorted(res.rules.items())))
         print("  (a certificate on this bounded domain and these sizes, not a symbolic proof)")
         print(f"  independent checker: {checked}")
-        if args.out is not None:
-            output_file(args.out, "--out")
-            try:
-                save_certificate(res.certificate, args.out)
-            except OSError as exc:
-                raise BadInput(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+        if _write_certificate(args.out, res.certificate):
             print(f"  certificate written to {args.out}")
         return EXIT_OK
     if res.status == "violated":
@@ -243,3 +233,16 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"  open: {text}", file=sys.stdout)
     return EXIT_UNDECIDED
+
+
+def _write_certificate(out: str | None, certificate: object) -> bool:
+    """Write ``certificate`` to ``--out`` (``BadInput`` if it cannot be written);
+    False when no ``--out`` was given."""
+    if out is None:
+        return False
+    output_file(out, "--out")
+    try:
+        save_certificate(certificate, out)
+    except OSError as exc:
+        raise BadInput(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+    return True
