@@ -136,7 +136,7 @@ def check_file(statement, path: str, sizes, domain, radius) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from softproof.numeric.boxes import DomainError, frac_text
-    from softproof.numeric.certificate import check_certificate, save_certificate
+    from softproof.numeric.certificate import check_certificate
     from softproof.numeric.certify import TooManyVariables
 
     sizes = sizes_from(args, top=64) or {}
@@ -240,6 +240,8 @@ def _write_certificate(out: str | None, certificate: object) -> bool:
     False when no ``--out`` was given."""
     if out is None:
         return False
+    from softproof.numeric.certificate import save_certificate
+
     output_file(out, "--out")
     try:
         save_certificate(certificate, out)
