@@ -157,17 +157,23 @@ def test_quick_json_report_jobs_figure(quick_json):
 
 
 def test_report_jobs_speedup_is_withheld_when_verdicts_differ(monkeypatch):
-    """A faster run that reaches other verdicts is no speed-up of the same report."""
-    import softproof.report
+    """A faster run that reaches other verdicts is no speed-up of the same report
+    (each report runs in its own process: the fake process writes its report.json)."""
+    import subprocess
+    from pathlib import Path
+    from types import SimpleNamespace
+
     from softproof.bench import bench_report_jobs
-    from softproof.parallel import InlineExecutor
-    from softproof.report import EntryReport, Report
 
-    def fake(entries, out, executor=None, **kw):
-        verdict = "searched" if isinstance(executor, InlineExecutor) else "violated"
-        return Report(entries=[EntryReport("S1", "", "inequality", True, verdict, "")])
+    def fake(cmd, **kw):
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        verdict = "searched" if cmd[cmd.index("--jobs") + 1] == "1" else "violated"
+        entry = {"id": "S1", "verdict": verdict, "instances": 10}
+        (out / "report.json").write_text(json.dumps({"entries": [entry]}))
+        return SimpleNamespace(returncode=0, stderr="", stdout="")
 
-    monkeypatch.setattr(softproof.report, "run_report", fake)
+    monkeypatch.setattr(subprocess, "run", fake)
     r = bench_report_jobs(["S1"], 0.1, 0.1)
     assert r["ratio"] is None and r["same_verdicts"] is False
     assert not met("report_jobs2_speedup", r["ratio"])
