@@ -965,19 +965,21 @@ def _normalised_parts(s: sp.Basic) -> sp.Basic | None:
     return u if model.unfold_all(base) in want else None
 
 
+def _summed_vector(e: sp.Basic) -> sp.Basic | None:
+    """``s`` when ``e`` is ``<s, 1>`` (either order) or ``||s||_1``, else None."""
+    if isinstance(e, Dot):
+        p, q = e.args
+        return p if isinstance(q, OneMatrix) else q if isinstance(p, OneMatrix) else None
+    return e.arg if _is_norm(e, "1") else None
+
+
 def normalised_simplex(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     """A normalised positive vector ``s = u / <u, 1>`` (``u`` positive entrywise)
     is a probability vector: ``<s, 1> = 1`` and ``||s||_1 = 1``."""
     meth = "rule: a normalised positive vector lies on the simplex"
     if rhs != 1:
         return _fail(meth, "the right side must be 1")
-    if isinstance(lhs, Dot):
-        p, q = lhs.args
-        s = p if isinstance(q, OneMatrix) else q if isinstance(p, OneMatrix) else None
-    elif _is_norm(lhs, "1"):
-        s = lhs.arg
-    else:
-        s = None
+    s = _summed_vector(lhs)
     if s is None or _normalised_parts(s) is None:
         return _fail(meth, "expected <s, 1> or ||s||_1 with s = u / <u, 1>, u positive")
     return StepCheck(True, meth)
@@ -1011,13 +1013,7 @@ def softmax_simplex(lhs: sp.Expr, rhs: sp.Expr) -> StepCheck:
     meth = "rule: softmax lies on the simplex (E4, G7), symbolic n"
     if rhs != 1:
         return _fail(meth, "the right side must be 1")
-    if isinstance(lhs, Dot):
-        p, q = lhs.args
-        s = p if isinstance(q, OneMatrix) else q if isinstance(p, OneMatrix) else None
-    elif _is_norm(lhs, "1"):
-        s = lhs.arg
-    else:
-        s = None
+    s = _summed_vector(lhs)
     if s is None or _softmax_parts(s) is None:
         return _fail(meth, "expected <s, 1> or ||s||_1 with s a softmax")
     i = sp.Symbol("i", integer=True)
